@@ -1,0 +1,72 @@
+// The control block: one SharedArrayBuffer that the main thread creates and every worker thread
+// receives in `workerData`. It is the only state the threads share; everything in it is read and
+// written with Atomics. Int32 slots can be waited on (Atomics.waitAsync); epoch times in ms live in
+// BigInt64 slots because they do not fit in 32 bits.
+//
+// The protocol that uses these slots is in cooldown.ts (gate, 429 reporting), permits.ts (in-flight
+// limit and ramp) and cooldown-keeper.ts (the main thread, the only one that ends a cooldown).
+
+/** Int32 slot indices. */
+export const I32 = {
+  /**
+   * Cooldown generation. Even = open, odd = cooling down. Only ever increases: a worker moves it
+   * from even g to odd g + 1 (opening a cooldown, by compare-and-swap, so exactly one attempt opens
+   * each cooldown); only the main thread moves it from odd to even (ending the cooldown).
+   */
+  GEN: 0,
+  /** Attempts allowed in flight right now, across all threads. The ramp lowers and raises it. */
+  LIMIT: 1,
+  /** Attempts in flight right now, across all threads. Changed only by permit take / release. */
+  IN_FLIGHT: 2,
+  /** Cooldowns opened in a row without a success in between; escalates the default pause. */
+  STREAK: 3,
+  /** The highest LIMIT may ramp up to (the run's `concurrency`). */
+  CEILING: 4,
+  /** Counters for progress and summaries (monotonic, never waited on). */
+  REQUESTS: 5,
+  RATE_LIMITED: 6,
+  COOLDOWNS: 7,
+} as const;
+
+const I32_SLOTS = 8;
+
+/** BigInt64 slot indices (their own index space, in the same buffer after the Int32 slots). */
+export const I64 = {
+  /**
+   * The cooldown's end, packed with the generation it belongs to: `gen * 2^33 + (untilMs - EPOCH)`.
+   * Packing makes "which cooldown does this end time belong to" part of the one atomic word, so a
+   * reader can never pair an odd GEN with the end time of an older cooldown (see cooldown.ts).
+   * For a given generation the end time only ever grows (atomic max by compare-and-swap).
+   */
+  COOLDOWN: 0,
+  /** Epoch ms when the block was made; COOLDOWN stores times relative to it. Written once. */
+  EPOCH: 1,
+} as const;
+
+const I64_SLOTS = 2;
+// BigInt64Array needs an 8-byte aligned offset.
+const I64_OFFSET = Math.ceil((I32_SLOTS * 4) / 8) * 8;
+
+export interface ControlBlock {
+  readonly buffer: SharedArrayBuffer;
+  readonly i32: Int32Array;
+  readonly i64: BigInt64Array;
+}
+
+/** Views over an existing control-block buffer (what a worker thread does with its workerData). */
+export function attachControlBlock(buffer: SharedArrayBuffer): ControlBlock {
+  return {
+    buffer,
+    i32: new Int32Array(buffer, 0, I32_SLOTS),
+    i64: new BigInt64Array(buffer, I64_OFFSET, I64_SLOTS),
+  };
+}
+
+/** A new control block: generation 0 (open), `concurrency` permits, nothing in flight. */
+export function createControlBlock(concurrency: number): ControlBlock {
+  const block = attachControlBlock(new SharedArrayBuffer(I64_OFFSET + I64_SLOTS * 8));
+  Atomics.store(block.i32, I32.LIMIT, concurrency);
+  Atomics.store(block.i32, I32.CEILING, concurrency);
+  Atomics.store(block.i64, I64.EPOCH, BigInt(Date.now()));
+  return block;
+}

@@ -1,0 +1,7 @@
+// Public API of batch-llm.
+export { runBatch, streamBatch, type BatchStream, type ItemResult } from './run-batch.js';
+export { resolveOptions, OptionsError, type BatchOptions, type ResolvedOptions } from './options.js';
+export { BatchItemError } from './errors.js';
+export type { BatchEvent } from './events.js';
+export type { BatchSummary } from './summary.js';
+export type { BatchItem, ErrorCategory, ItemFailure, ItemOutcome, ItemStats, Usage } from './outcome.js';

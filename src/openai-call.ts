@@ -1,0 +1,50 @@
+// One HTTP attempt through the official openai client. The client never retries on its own
+// (`maxRetries: 0`): every retry is ours, visible to the scheduler and the shared cooldown.
+
+import OpenAI from 'openai';
+import { classifyError, type ClassifiedFailure } from './classify.js';
+import { redact } from './redact.js';
+
+export interface ClientSettings {
+  baseURL: string;
+  apiKey: string;
+  attemptTimeoutMs: number;
+  headers: Record<string, string>;
+}
+
+export type CallResult =
+  | { ok: true; status: number; requestId: string | null; body: unknown }
+  | { ok: false; failure: ClassifiedFailure };
+
+export function createClient(settings: ClientSettings): OpenAI {
+  return new OpenAI({
+    baseURL: settings.baseURL,
+    apiKey: settings.apiKey,
+    maxRetries: 0,
+    timeout: settings.attemptTimeoutMs,
+    defaultHeaders: settings.headers,
+  });
+}
+
+/** The path relative to the client's base URL (which ends in /v1) for an item's `url`. */
+export function endpointPath(url: string | undefined): string {
+  const path = url ?? '/v1/chat/completions';
+  return path.startsWith('/v1/') ? path.slice(3) : path;
+}
+
+/** Sends one request; never throws. */
+export async function callEndpoint(
+  client: OpenAI,
+  path: string,
+  body: Record<string, unknown>,
+  apiKey: string,
+): Promise<CallResult> {
+  try {
+    const { data, response, request_id } = await client.post<unknown>(path, { body }).withResponse();
+    return { ok: true, status: response.status, requestId: request_id ?? null, body: data };
+  } catch (error) {
+    const failure = classifyError(error, Date.now());
+    failure.message = redact(failure.message, apiKey);
+    return { ok: false, failure };
+  }
+}

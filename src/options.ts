@@ -1,0 +1,111 @@
+// The options of a batch run: the one reference for every knob, its default, unit and minimum.
+// Defaults are merged field by field with `??`, so an explicit `undefined` never erases a default.
+
+import { availableParallelism } from 'node:os';
+import type { BatchEvent } from './events.js';
+import type { BatchItem } from './outcome.js';
+
+export interface BatchOptions {
+  /** The requests to run, in the OpenAI Batch request shape. Read lazily: never held whole. */
+  items: Iterable<BatchItem> | AsyncIterable<BatchItem>;
+  /**
+   * Base URL of the OpenAI-compatible endpoint, including `/v1`.
+   * @default process.env.OPENAI_BASE_URL (required if that is not set)
+   */
+  baseURL?: string;
+  /**
+   * API key sent as a Bearer token. Never written to results, events, summaries or errors.
+   * @default process.env.OPENAI_API_KEY, else a placeholder (local servers need none)
+   */
+  apiKey?: string;
+  /** Model for items whose body names none. @default undefined (the body must name one) */
+  model?: string;
+  /** Items in progress at once (in flight, waiting at the gate, or backing off). Minimum: 1. @default 64 */
+  concurrency?: number;
+  /** Worker threads. Minimum: 1. @default os.availableParallelism() */
+  threads?: number;
+  /** Attempts per item, not counting rate-limit retries. Minimum: 1. @default 5 */
+  maxAttempts?: number;
+  /** 429 retries per item; they have their own budget and never use up `maxAttempts`. Minimum: 0. @default 20 */
+  maxRateLimitRetries?: number;
+  /** Time limit of one HTTP attempt, in milliseconds. Minimum: 1. @default 60000 */
+  attemptTimeoutMs?: number;
+  /** First backoff ceiling after a transient failure, in ms (full jitter, doubling). @default 500 */
+  backoffBaseMs?: number;
+  /** Cap of the backoff ceiling, in ms. @default 30000 */
+  backoffMaxMs?: number;
+  /**
+   * Pause of a cooldown when the 429 carried no hint, in ms; doubles with each cooldown in a row
+   * without a success in between. Server hints (Retry-After …) are honoured at any length.
+   * @default 1000
+   */
+  cooldownBaseMs?: number;
+  /** Cap of the escalating no-hint pause, in ms. @default 60000 */
+  cooldownMaxMs?: number;
+  /**
+   * In-flight attempts allowed right after a cooldown ends; each success adds one, up to
+   * `concurrency`. Minimum: 1. @default ceil(concurrency / 8)
+   */
+  rampStart?: number;
+  /** After a cooldown, each waiting attempt starts after a random delay in [0, this) ms. @default 50 */
+  rampJitterMs?: number;
+  /** Extra HTTP headers for every request. @default {} */
+  headers?: Record<string, string>;
+  /** Observer of run events (cooldowns opening and ending). Called on the main thread. */
+  onEvent?: (event: BatchEvent) => void;
+}
+
+export type ResolvedOptions = Required<Omit<BatchOptions, 'model' | 'onEvent'>> &
+  Pick<BatchOptions, 'model' | 'onEvent'>;
+
+export class OptionsError extends Error {
+  override name = 'OptionsError';
+}
+
+function integer(name: string, value: number | undefined, fallback: number, min: number): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw new OptionsError(`Expected \`${name}\` to be an integer >= ${min}, got \`${String(v)}\` (${typeof v})`);
+  }
+  return v;
+}
+
+function ms(name: string, value: number | undefined, fallback: number, min = 0): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+    throw new OptionsError(`Expected \`${name}\` to be a finite number of milliseconds >= ${min}, got \`${String(v)}\` (${typeof v})`);
+  }
+  return v;
+}
+
+/** Validate and fill in the defaults. Throws OptionsError naming the option, what was expected and what came. */
+export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  const baseURL = options.baseURL ?? env['OPENAI_BASE_URL'];
+  if (typeof baseURL !== 'string' || !/^https?:\/\//.test(baseURL)) {
+    throw new OptionsError(
+      `Expected \`baseURL\` (or OPENAI_BASE_URL) to be an http(s) URL, got \`${String(baseURL)}\` (${typeof baseURL})`,
+    );
+  }
+  if (options.items == null) throw new OptionsError('Expected `items` to be an iterable of requests, got nothing');
+  const concurrency = integer('concurrency', options.concurrency, 64, 1);
+  const resolved: ResolvedOptions = {
+    items: options.items,
+    baseURL,
+    apiKey: options.apiKey ?? env['OPENAI_API_KEY'] ?? 'no-key',
+    concurrency,
+    threads: integer('threads', options.threads, availableParallelism(), 1),
+    maxAttempts: integer('maxAttempts', options.maxAttempts, 5, 1),
+    maxRateLimitRetries: integer('maxRateLimitRetries', options.maxRateLimitRetries, 20, 0),
+    attemptTimeoutMs: ms('attemptTimeoutMs', options.attemptTimeoutMs, 60_000, 1),
+    backoffBaseMs: ms('backoffBaseMs', options.backoffBaseMs, 500),
+    backoffMaxMs: ms('backoffMaxMs', options.backoffMaxMs, 30_000),
+    cooldownBaseMs: ms('cooldownBaseMs', options.cooldownBaseMs, 1_000),
+    cooldownMaxMs: ms('cooldownMaxMs', options.cooldownMaxMs, 60_000),
+    rampStart: Math.min(concurrency, integer('rampStart', options.rampStart, Math.ceil(concurrency / 8), 1)),
+    rampJitterMs: ms('rampJitterMs', options.rampJitterMs, 50),
+    headers: options.headers ?? {},
+  };
+  if (options.model !== undefined) resolved.model = options.model;
+  if (options.onEvent !== undefined) resolved.onEvent = options.onEvent;
+  return resolved;
+}

@@ -1,0 +1,73 @@
+// The plain data that crosses between threads. Workers never throw across the thread boundary:
+// custom error classes lose their fields when structured-cloned, so an item's fate travels as one
+// of these discriminated objects (modelled on zod's safeParse result) and the main thread turns it
+// into typed errors (errors.ts) for library users.
+
+/** One request, in the OpenAI Batch request shape. */
+export interface BatchItem {
+  /** The item's identity; unique within a run. */
+  custom_id: string;
+  /** The request body (for chat completions: model, messages, …). Sent as given. */
+  body: Record<string, unknown>;
+  /** Endpoint path. @default "/v1/chat/completions" */
+  url?: string;
+}
+
+/** Every failure is classified into exactly one category (DESIGN §4). */
+export type ErrorCategory =
+  | 'rate_limit'
+  | 'quota'
+  | 'auth'
+  | 'transient'
+  | 'timeout'
+  | 'invalid_output'
+  | 'bad_request'
+  | 'invalid_input'
+  | 'aborted';
+
+export interface Usage {
+  prompt: number;
+  completion: number;
+  total: number;
+  cached: number;
+  reasoning: number;
+}
+
+export interface ItemStats {
+  /** Requests sent for this item, rate-limited ones included. */
+  attempts: number;
+  /** How many of those were answered with a rate limit (they have their own budget). */
+  rateLimited: number;
+  /** From the item's first gate entry to its outcome, in ms. */
+  latencyMs: number;
+  /** Tokens over all attempts, failed ones included, when the response carried usage. */
+  usage: Usage;
+}
+
+export interface ItemFailure {
+  category: ErrorCategory;
+  /** The provider's error code when it gave one (e.g. "rate_limit_exceeded"). */
+  code: string | null;
+  /** HTTP status of the last attempt, null when none came (timeout, connection reset). */
+  status: number | null;
+  message: string;
+}
+
+export type ItemOutcome =
+  | {
+      ok: true;
+      custom_id: string;
+      status: number;
+      requestId: string | null;
+      body: unknown;
+      stats: ItemStats;
+    }
+  | {
+      ok: false;
+      custom_id: string;
+      error: ItemFailure;
+      /** The last response's request id and body, when there was a response. */
+      requestId: string | null;
+      body: unknown;
+      stats: ItemStats;
+    };

@@ -1,0 +1,99 @@
+// The library's entry points: streamBatch (results as they finish, bounded memory) and runBatch
+// (everything at once, for small batches and tests).
+
+import { createControlBlock } from './control-block.js';
+import { CooldownKeeper } from './cooldown-keeper.js';
+import { BatchItemError } from './errors.js';
+import type { WorkerSettings } from './item-runner.js';
+import { resolveOptions, type BatchOptions } from './options.js';
+import type { BatchItem, ItemOutcome, ItemStats } from './outcome.js';
+import { createPool } from './pool.js';
+import { redact } from './redact.js';
+import { mapConcurrent } from './scheduler.js';
+import { SummaryBuilder, type BatchSummary } from './summary.js';
+import { emptyUsage } from './usage.js';
+
+/** One item's result, as library users see it. */
+export type ItemResult =
+  | Extract<ItemOutcome, { ok: true }>
+  | (Omit<Extract<ItemOutcome, { ok: false }>, 'error'> & { error: BatchItemError });
+
+export interface BatchStream extends AsyncGenerator<ItemResult, void, undefined> {
+  /** Counts so far; final once the stream has ended. */
+  summary(): BatchSummary;
+}
+
+function noStats(): ItemStats {
+  return { attempts: 0, rateLimited: 0, latencyMs: 0, usage: emptyUsage() };
+}
+
+function toResult(outcome: ItemOutcome): ItemResult {
+  return outcome.ok ? outcome : { ...outcome, error: new BatchItemError(outcome.error) };
+}
+
+/** Results in completion order. At most `concurrency` items are held in memory at any time. */
+export function streamBatch(options: BatchOptions): BatchStream {
+  const resolved = resolveOptions(options);
+  const block = createControlBlock(resolved.concurrency);
+  const summary = new SummaryBuilder(block);
+
+  async function* run(): AsyncGenerator<ItemResult, void, undefined> {
+    const settings: WorkerSettings = {
+      control: block.buffer,
+      baseURL: resolved.baseURL,
+      apiKey: resolved.apiKey,
+      headers: resolved.headers,
+      model: resolved.model ?? null,
+      attemptTimeoutMs: resolved.attemptTimeoutMs,
+      maxAttempts: resolved.maxAttempts,
+      maxRateLimitRetries: resolved.maxRateLimitRetries,
+      backoffBaseMs: resolved.backoffBaseMs,
+      backoffMaxMs: resolved.backoffMaxMs,
+      cooldownBaseMs: resolved.cooldownBaseMs,
+      cooldownMaxMs: resolved.cooldownMaxMs,
+      rampJitterMs: resolved.rampJitterMs,
+    };
+    const pool = createPool(settings, resolved.threads, resolved.concurrency);
+    const keeper = new CooldownKeeper(block, {
+      rampStart: resolved.rampStart,
+      ...(resolved.onEvent ? { onEvent: resolved.onEvent } : {}),
+    });
+    // No AbortSignal is ever passed to pool.run: Piscina runs an abortable task alone on its
+    // thread, which would cap each thread at one item in flight.
+    const dispatch = (item: BatchItem): Promise<ItemOutcome> =>
+      pool.run(item).catch(
+        (error: unknown): ItemOutcome => ({
+          ok: false,
+          custom_id: item.custom_id,
+          error: {
+            category: 'transient',
+            code: 'worker_failed',
+            status: null,
+            message: redact(`worker thread failed: ${error instanceof Error ? error.message : String(error)}`, resolved.apiKey),
+          },
+          requestId: null,
+          body: null,
+          stats: noStats(),
+        }),
+      );
+    try {
+      for await (const outcome of mapConcurrent(resolved.items, resolved.concurrency, dispatch)) {
+        summary.add(outcome);
+        yield toResult(outcome);
+      }
+    } finally {
+      await keeper.stop();
+      await pool.destroy();
+    }
+  }
+
+  return Object.assign(run(), { summary: () => summary.build() });
+}
+
+/** Runs the whole batch and resolves with every result (in completion order) and the summary. */
+export async function runBatch(options: BatchOptions): Promise<{ summary: BatchSummary; results: ItemResult[] }> {
+  const stream = streamBatch(options);
+  const results: ItemResult[] = [];
+  for await (const result of stream) results.push(result);
+  return { summary: stream.summary(), results };
+}

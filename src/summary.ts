@@ -1,0 +1,78 @@
+// What a run did, in numbers: counts by outcome and category, requests, rate limits, cooldowns,
+// tokens, latency percentiles, wall time. Built incrementally on the main thread.
+
+import { I32, type ControlBlock } from './control-block.js';
+import type { ErrorCategory, ItemOutcome, Usage } from './outcome.js';
+import { addUsage, emptyUsage } from './usage.js';
+
+export interface BatchSummary {
+  total: number;
+  succeeded: number;
+  failed: number;
+  by_category: Partial<Record<ErrorCategory, number>>;
+  /** HTTP requests sent, retries and rate-limited ones included. */
+  requests: number;
+  /** Requests answered with a rate limit. */
+  rate_limited: number;
+  cooldowns: number;
+  tokens: Usage;
+  /** Item latency (first gate entry to outcome) percentiles, in ms; null before any item. */
+  latency_ms: { p50: number; p95: number; p99: number } | null;
+  wall_ms: number;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+export class SummaryBuilder {
+  readonly #started = performance.now();
+  readonly #block: ControlBlock;
+  #total = 0;
+  #succeeded = 0;
+  readonly #byCategory: Partial<Record<ErrorCategory, number>> = {};
+  readonly #tokens = emptyUsage();
+  #latencies = new Float64Array(1024);
+
+  constructor(block: ControlBlock) {
+    this.#block = block;
+  }
+
+  add(outcome: ItemOutcome): void {
+    if (this.#total === this.#latencies.length) {
+      const grown = new Float64Array(this.#latencies.length * 2);
+      grown.set(this.#latencies);
+      this.#latencies = grown;
+    }
+    this.#latencies[this.#total] = outcome.stats.latencyMs;
+    this.#total += 1;
+    addUsage(this.#tokens, outcome.stats.usage);
+    if (outcome.ok) {
+      this.#succeeded += 1;
+    } else {
+      const category = outcome.error.category;
+      this.#byCategory[category] = (this.#byCategory[category] ?? 0) + 1;
+    }
+  }
+
+  build(): BatchSummary {
+    const latencies = this.#latencies.slice(0, this.#total).sort();
+    const { i32 } = this.#block;
+    return {
+      total: this.#total,
+      succeeded: this.#succeeded,
+      failed: this.#total - this.#succeeded,
+      by_category: { ...this.#byCategory },
+      requests: Atomics.load(i32, I32.REQUESTS),
+      rate_limited: Atomics.load(i32, I32.RATE_LIMITED),
+      cooldowns: Atomics.load(i32, I32.COOLDOWNS),
+      tokens: { ...this.#tokens },
+      latency_ms:
+        this.#total === 0
+          ? null
+          : { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
+      wall_ms: performance.now() - this.#started,
+    };
+  }
+}
