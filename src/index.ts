@@ -5,3 +5,4 @@ export { BatchItemError } from './errors.js';
 export type { BatchEvent } from './events.js';
 export type { BatchSummary } from './summary.js';
 export type { BatchItem, ErrorCategory, ItemFailure, ItemOutcome, ItemStats, Usage } from './outcome.js';
+export type { LiveStats } from './live-stats.js';

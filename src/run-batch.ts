@@ -9,6 +9,7 @@ import { resolveOptions, type BatchOptions } from './options.js';
 import type { BatchItem, ItemOutcome, ItemStats } from './outcome.js';
 import { createPool } from './pool.js';
 import { redact } from './redact.js';
+import { readLive, type LiveStats } from './live-stats.js';
 import { mapConcurrent } from './scheduler.js';
 import { SummaryBuilder, type BatchSummary } from './summary.js';
 import { emptyUsage } from './usage.js';
@@ -21,6 +22,8 @@ export type ItemResult =
 export interface BatchStream extends AsyncGenerator<ItemResult, void, undefined> {
   /** Counts so far; final once the stream has ended. */
   summary(): BatchSummary;
+  /** A cheap live view (in flight, ramp, open cooldown, tokens) for progress displays. */
+  live(): LiveStats;
 }
 
 function noStats(): ItemStats {
@@ -87,7 +90,7 @@ export function streamBatch(options: BatchOptions): BatchStream {
     }
   }
 
-  return Object.assign(run(), { summary: () => summary.build() });
+  return Object.assign(run(), { summary: () => summary.build(), live: () => readLive(block, summary.counts()) });
 }
 
 /** Runs the whole batch and resolves with every result (in completion order) and the summary. */

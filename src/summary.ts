@@ -56,6 +56,11 @@ export class SummaryBuilder {
     }
   }
 
+  /** Running counts, cheap enough to read many times a second. */
+  counts(): { done: number; succeeded: number; tokens: Usage } {
+    return { done: this.#total, succeeded: this.#succeeded, tokens: this.#tokens };
+  }
+
   build(): BatchSummary {
     const latencies = this.#latencies.slice(0, this.#total).sort();
     const { i32 } = this.#block;
