@@ -112,7 +112,7 @@ export function reportRateLimit(
  * cooldown is over, or ours has not been published yet and its opener will max over ours); a word
  * of a newer generation means ours has ended, and is left alone. Returns whether the end moved.
  */
-function extendCooldown(block: ControlBlock, gen: number, relMs: number): boolean {
+export function extendCooldown(block: ControlBlock, gen: number, relMs: number): boolean {
   const { i64 } = block;
   for (;;) {
     const word = Atomics.load(i64, I64.COOLDOWN);

@@ -6,7 +6,7 @@
 import type { RateLimitHint, ResolvedFaultRates, ResolvedStorm, ScriptAction } from './options.js';
 
 /** What a scripted key does once its steps are played out. */
-const SCRIPT_DONE: ScriptAction = { kind: 'success', delayMs: undefined };
+const SCRIPT_DONE: ScriptAction = { kind: 'success', delayMs: undefined, output: undefined };
 
 /**
  * Plays per-key scripts. Invariant: `#played.get(key)` is the number of requests with that key seen so

@@ -68,7 +68,16 @@ export interface ScriptStepSpec {
   hint?: RateLimitHint | undefined;
   /** `'reset'`: destroy the connection without answering. `'hang'`: never answer. */
   kind?: 'reset' | 'hang' | undefined;
+  /**
+   * For a 200 step of a JSON-mode request: answer text that is not JSON (`'invalid_json'`) or JSON that
+   * violates the requested schema (`'schema_violation'`). Lets a test script re-asks exactly.
+   * @default a correct answer
+   */
+  output?: ScriptedOutput | undefined;
 }
+
+/** A deliberately broken answer a script step can ask for. */
+export type ScriptedOutput = 'invalid_json' | 'schema_violation';
 
 /** A script step: a bare HTTP status (200, 429, 500, 503, 400, 401, 402, 404 …) or a full step. */
 export type ScriptStep = number | ScriptStepSpec;
@@ -153,7 +162,7 @@ export interface SimOptions {
 
 /** A script step after validation: what to do, with defaults applied. */
 export type ScriptAction =
-  | { readonly kind: 'success'; readonly delayMs: number | undefined }
+  | { readonly kind: 'success'; readonly delayMs: number | undefined; readonly output: ScriptedOutput | undefined }
   | {
       readonly kind: 'error';
       readonly status: number;
@@ -302,7 +311,7 @@ function resolveStep(name: string, step: unknown): ScriptAction {
   if (typeof step === 'number') {
     const status = checkNumber(name, step, { min: 100, max: 599, integer: true });
     return status === 200
-      ? { kind: 'success', delayMs: undefined }
+      ? { kind: 'success', delayMs: undefined, output: undefined }
       : { kind: 'error', status, code: undefined, delayMs: undefined, hint: undefined };
   }
   if (!isRecord(step)) fail(name, 'an HTTP status or an object { status, code, delayMs, hint, kind }', step);
@@ -312,11 +321,16 @@ function resolveStep(name: string, step: unknown): ScriptAction {
   if (kind === 'hang') return { kind: 'hang' };
   if (kind !== undefined) fail(`${name}.kind`, '"reset", "hang" or undefined', kind);
   const code = step['code'] === undefined ? undefined : checkString(`${name}.code`, step['code']);
+  const output = step['output'];
+  if (output !== undefined && output !== 'invalid_json' && output !== 'schema_violation') {
+    fail(`${name}.output`, '"invalid_json", "schema_violation" or undefined', output);
+  }
   const hint = step['hint'] === undefined ? undefined : checkHint(`${name}.hint`, step['hint']);
   const status =
     optionalNumber(`${name}.status`, step['status'], { min: 100, max: 599, integer: true }) ??
     (code === 'insufficient_quota' || hint !== undefined ? 429 : 200);
-  return status === 200 ? { kind: 'success', delayMs } : { kind: 'error', status, code, delayMs, hint };
+  if (output !== undefined && status !== 200) fail(`${name}.status`, '200 (or unset) when `output` is given', status);
+  return status === 200 ? { kind: 'success', delayMs, output } : { kind: 'error', status, code, delayMs, hint };
 }
 
 function resolveRates(value: unknown): ResolvedFaultRates {

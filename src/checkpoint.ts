@@ -1,0 +1,234 @@
+// Resume: the results file is the checkpoint. Reading it back tells which custom_ids already
+// succeeded (their last line has `"error": null`); everything else runs again and appends.
+//
+// A `kill -9` (or a power cut) can leave the file ending in a torn line: no trailing newline, or
+// bytes that are not JSON (a filesystem may even show a zero-filled tail after a crash). Such a
+// tail is copied to a side file first and only then cut off, so no byte is ever lost and the file
+// again ends on a whole line. Unreadable lines in the middle (followed by whole lines) cannot come
+// from a crash of ours; they are reported and ignored — the item they named, if any, runs again.
+//
+// Next to the results sits `<out>.meta.json`, the run fingerprint: which endpoint, model, task
+// and input file produced them. Resuming with a different fingerprint is refused unless forced.
+
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile, rename, stat, truncate, writeFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+
+const NEWLINE = 0x0a;
+
+export interface TornTail {
+  /** Bytes moved out of the results file. */
+  bytes: number;
+  /** Where they were moved. */
+  sidePath: string;
+}
+
+export interface Checkpoint {
+  /** custom_ids whose last line succeeded: skipped on resume. */
+  succeeded: Set<string>;
+  /** custom_ids whose last line failed (not counting invalid-input lines): they run again. */
+  failed: number;
+  /** Whole, readable lines. */
+  lines: number;
+  /** 1-based numbers of unreadable lines that whole lines follow; ignored. */
+  corrupt: number[];
+  /** The torn tail that was set aside, or null when the file ended on a whole line. */
+  torn: TornTail | null;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A results line's verdict: `ok`, `failed`, `ignored` (an invalid-input line), or null if unreadable. */
+function readLine(bytes: Buffer): { id: string | null; verdict: 'ok' | 'failed' | 'ignored' } | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!isRecord(value) || !('error' in value)) return null;
+  const id = value['custom_id'];
+  if (typeof id !== 'string' && id !== null) return null;
+  const error = value['error'];
+  if (error === null) return { id, verdict: 'ok' };
+  // Invalid-input lines never decide an item's fate: a repeated custom_id's line must not
+  // overrule the success of the line that owns the id. Invalid lines are re-checked on resume.
+  if (isRecord(error) && error['code'] === 'invalid_input') return { id, verdict: 'ignored' };
+  return { id, verdict: 'failed' };
+}
+
+function sideFileName(path: string, now: Date): string {
+  return `${path}.torn-${now.toISOString().replaceAll(':', '').replace(/\.\d+Z$/, 'Z')}`;
+}
+
+/**
+ * Reads the results file at `path` (streaming; memory grows only with the succeeded set) and
+ * repairs a torn tail. A missing file reads as an empty checkpoint.
+ */
+export async function readCheckpoint(path: string, now: Date = new Date()): Promise<Checkpoint> {
+  const checkpoint: Checkpoint = { succeeded: new Set(), failed: 0, lines: 0, corrupt: [], torn: null };
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return checkpoint;
+    throw error;
+  }
+  const failedIds = new Set<string>();
+  let offset = 0; // file offset of `partial`'s first byte
+  let partial: Buffer = Buffer.alloc(0);
+  let lineNo = 0;
+  let wholeEnd = 0; // offset just past the last readable line
+  let unreadable: number[] = []; // unreadable lines since the last readable one
+
+  const take = (bytes: Buffer, end: number): void => {
+    lineNo += 1;
+    const line = readLine(bytes);
+    if (line === null) {
+      unreadable.push(lineNo);
+      return;
+    }
+    checkpoint.lines += 1;
+    checkpoint.corrupt.push(...unreadable);
+    unreadable = [];
+    wholeEnd = end;
+    if (line.id === null || line.verdict === 'ignored') return;
+    if (line.verdict === 'ok') {
+      checkpoint.succeeded.add(line.id);
+      failedIds.delete(line.id);
+    } else {
+      checkpoint.succeeded.delete(line.id);
+      failedIds.add(line.id);
+    }
+  };
+
+  // Read only up to the size seen at the start, in case something still appends.
+  for await (const chunk of createReadStream(path, { end: Math.max(0, size - 1), highWaterMark: 1 << 20 })) {
+    const bytes = partial.length === 0 ? (chunk as Buffer) : Buffer.concat([partial, chunk as Buffer]);
+    let start = 0;
+    for (let nl = bytes.indexOf(NEWLINE); nl !== -1; nl = bytes.indexOf(NEWLINE, start)) {
+      take(bytes.subarray(start, nl), offset + nl + 1);
+      start = nl + 1;
+    }
+    partial = Buffer.from(bytes.subarray(start));
+    offset += start;
+  }
+  checkpoint.failed = failedIds.size;
+
+  if (wholeEnd < size) {
+    // Everything after the last readable line: a line without its newline and/or unreadable lines.
+    const sidePath = sideFileName(path, now);
+    await pipeline(createReadStream(path, { start: wholeEnd, end: size - 1 }), createWriteStream(sidePath, { flags: 'wx' }));
+    // Only once the bytes are safe in the side file is the results file cut back.
+    await truncate(path, wholeEnd);
+    checkpoint.torn = { bytes: size - wholeEnd, sidePath };
+  }
+  return checkpoint;
+}
+
+// ---- run fingerprint ----------------------------------------------------------------------------
+
+/** What identifies a run, so that a resume continues the same one. Holds no secret. */
+export interface RunFingerprint {
+  /** The endpoint without credentials or query, or "builtin-simulator" for the embedded default. */
+  base_url: string;
+  model: string | null;
+  /** SHA-256 of the task module file, when there is one. */
+  task_sha256: string | null;
+  /** The input file: its path as resolved (informational), size and SHA-256 of its contents. */
+  input: { path: string; size: number; sha256: string };
+}
+
+export interface RunMeta {
+  /** Version of this file's format. */
+  format: 1;
+  fingerprint: RunFingerprint;
+  /** When this fingerprint was (last) written, ISO 8601. */
+  written_at: string;
+}
+
+export const BUILTIN_SIMULATOR = 'builtin-simulator';
+
+/** `<out>.meta.json`. */
+export function metaPathFor(outPath: string): string {
+  return `${outPath}.meta.json`;
+}
+
+/** The endpoint as recorded: no user, password, query or fragment (keys hide in all of them). */
+export function endpointIdentity(baseURL: string): string {
+  try {
+    const url = new URL(baseURL);
+    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+/** SHA-256 of a file's contents, streamed. */
+export async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * How `now` differs from `then`, one phrase per difference; empty when they match. The input
+ * file is compared by size and content, not by path: a file moved elsewhere is the same input.
+ */
+export function fingerprintDifferences(then: RunFingerprint, now: RunFingerprint): string[] {
+  const differences: string[] = [];
+  const show = (value: string | null): string => (value === null ? 'none' : JSON.stringify(value));
+  if (then.base_url !== now.base_url) differences.push(`endpoint ${show(then.base_url)} then, ${show(now.base_url)} now`);
+  if (then.model !== now.model) differences.push(`model ${show(then.model)} then, ${show(now.model)} now`);
+  if (then.task_sha256 !== now.task_sha256) differences.push('the task file changed');
+  if (then.input.size !== now.input.size || then.input.sha256 !== now.input.sha256) {
+    differences.push(`the input file changed (${then.input.path}, ${then.input.size} bytes then; ${now.input.path}, ${now.input.size} bytes now)`);
+  }
+  return differences;
+}
+
+export type MetaRead = { kind: 'found'; meta: RunMeta } | { kind: 'missing' } | { kind: 'unreadable'; reason: string };
+
+function isFingerprint(value: unknown): value is RunFingerprint {
+  if (!isRecord(value) || !isRecord(value['input'])) return false;
+  const input = value['input'];
+  return (
+    typeof value['base_url'] === 'string' &&
+    (typeof value['model'] === 'string' || value['model'] === null) &&
+    (typeof value['task_sha256'] === 'string' || value['task_sha256'] === null) &&
+    typeof input['path'] === 'string' &&
+    typeof input['size'] === 'number' &&
+    typeof input['sha256'] === 'string'
+  );
+}
+
+export async function readMeta(path: string): Promise<MetaRead> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+    return { kind: 'unreadable', reason: error instanceof Error ? error.message : String(error) };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: 'unreadable', reason: 'not JSON' };
+  }
+  if (!isRecord(value) || value['format'] !== 1 || !isFingerprint(value['fingerprint'])) {
+    return { kind: 'unreadable', reason: 'not a batch-llm run fingerprint' };
+  }
+  return { kind: 'found', meta: { format: 1, fingerprint: value['fingerprint'], written_at: String(value['written_at']) } };
+}
+
+/** Writes the fingerprint atomically (a temporary file renamed over the old one). */
+export async function writeMeta(path: string, fingerprint: RunFingerprint, now: Date = new Date()): Promise<void> {
+  const meta: RunMeta = { format: 1, fingerprint, written_at: now.toISOString() };
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(meta, null, 2)}\n`);
+  await rename(temporary, path);
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// The batch-llm command: wires the commands to commander and maps outcomes to exit codes.
+// Each command lives in its own file (run-command.ts, sim-command.ts).
+
+import { Command, CommanderError } from 'commander';
+import { EXIT } from './exit-codes.js';
+import { declareRunCommand, EXIT_CODES_HELP } from './run-options.js';
+import { runCommand } from './run-command.js';
+import { declareSimCommand, simCommand } from './sim-command.js';
+import { UsageError } from './usage-error.js';
+import { packageVersion } from './version.js';
+
+async function main(argv: readonly string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command('batch-llm')
+    .description('Run very large batches of LLM requests against any OpenAI-compatible endpoint.')
+    .version(packageVersion())
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride();
+  declareRunCommand(program, async (settings) => {
+    exitCode = await runCommand(settings, { env: process.env, stderr: process.stderr });
+  }).exitOverride();
+  declareSimCommand(program, async (options) => {
+    exitCode = await simCommand(options, { stdout: process.stdout, stderr: process.stderr });
+  }).exitOverride();
+
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exit code 0; every parse error is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`batch-llm: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+/** Secrets that must not appear even in an unexpected error's text. */
+function secrets(argv: readonly string[]): string[] {
+  const found = [process.env['OPENAI_API_KEY'] ?? ''];
+  argv.forEach((arg, i) => {
+    if (arg === '--api-key') found.push(argv[i + 1] ?? '');
+    else if (arg.startsWith('--api-key=')) found.push(arg.slice('--api-key='.length));
+  });
+  return found.filter((secret) => secret.length >= 8);
+}
+
+function finish(code: number): void {
+  process.exitCode = code;
+  // Everything is closed by now and the process should end by itself; should some handle linger
+  // (a socket of a misbehaving server), this unref'd timer ends it without keeping it alive.
+  setTimeout(() => process.exit(code), 2_000).unref();
+}
+
+main(process.argv).then(finish, (error: unknown) => {
+  let text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  for (const secret of secrets(process.argv)) text = text.split(secret).join('[redacted]');
+  process.stderr.write(`batch-llm: unexpected error (a bug; please report it): ${text}\n`);
+  finish(EXIT.internal);
+});

@@ -1,0 +1,21 @@
+/** The built-in OpenAI-compatible simulator: public API. */
+export { startSimulator, type Simulator } from './server.js';
+export type { SimCause, SimOutcome, SimRequestRecord, SimStats } from './request-record.js';
+export {
+  resolveSimOptions,
+  SIM_DEFAULTS,
+  type FaultOptions,
+  type FaultRates,
+  type HoldStormSpec,
+  type RateLimitHint,
+  type RateLimitHintHeader,
+  type ResolvedSimOptions,
+  type ScriptedOutput,
+  type ScriptStep,
+  type ScriptStepSpec,
+  type SimOptions,
+  type StormSpec,
+  type WindowStormSpec,
+} from './options.js';
+export { formatOpenAIDuration } from './rate-limit-headers.js';
+export { instanceFromSchema, violateSchema } from './json-from-schema.js';
