@@ -12,51 +12,56 @@ export interface BatchOptions {
    * Base URL of the OpenAI-compatible endpoint, including `/v1`.
    * @default process.env.OPENAI_BASE_URL (required if that is not set)
    */
-  baseURL?: string;
+  baseURL?: string | undefined;
   /**
    * API key sent as a Bearer token. Never written to results, events, summaries or errors.
    * @default process.env.OPENAI_API_KEY, else a placeholder (local servers need none)
    */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** Model for items whose body names none. @default undefined (the body must name one) */
-  model?: string;
+  model?: string | undefined;
   /** Items in progress at once (in flight, waiting at the gate, or backing off). Minimum: 1. @default 64 */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Worker threads. Minimum: 1. @default os.availableParallelism() */
-  threads?: number;
+  threads?: number | undefined;
   /** Attempts per item, not counting rate-limit retries. Minimum: 1. @default 5 */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
   /** 429 retries per item; they have their own budget and never use up `maxAttempts`. Minimum: 0. @default 20 */
-  maxRateLimitRetries?: number;
+  maxRateLimitRetries?: number | undefined;
   /** Time limit of one HTTP attempt, in milliseconds. Minimum: 1. @default 60000 */
-  attemptTimeoutMs?: number;
+  attemptTimeoutMs?: number | undefined;
   /** First backoff ceiling after a transient failure, in ms (full jitter, doubling). @default 500 */
-  backoffBaseMs?: number;
+  backoffBaseMs?: number | undefined;
   /** Cap of the backoff ceiling, in ms. @default 30000 */
-  backoffMaxMs?: number;
+  backoffMaxMs?: number | undefined;
   /**
    * Pause of a cooldown when the 429 carried no hint, in ms; doubles with each cooldown in a row
    * without a success in between. Server hints (Retry-After …) are honoured at any length.
    * @default 1000
    */
-  cooldownBaseMs?: number;
+  cooldownBaseMs?: number | undefined;
   /** Cap of the escalating no-hint pause, in ms. @default 60000 */
-  cooldownMaxMs?: number;
+  cooldownMaxMs?: number | undefined;
   /**
    * In-flight attempts allowed right after a cooldown ends; each success adds one, up to
    * `concurrency`. Minimum: 1. @default ceil(concurrency / 8)
    */
-  rampStart?: number;
+  rampStart?: number | undefined;
   /** After a cooldown, each waiting attempt starts after a random delay in [0, this) ms. @default 50 */
-  rampJitterMs?: number;
+  rampJitterMs?: number | undefined;
   /** Extra HTTP headers for every request. @default {} */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Observer of run events (cooldowns opening and ending). Called on the main thread. */
-  onEvent?: (event: BatchEvent) => void;
+  onEvent?: ((event: BatchEvent) => void) | undefined;
 }
 
-export type ResolvedOptions = Required<Omit<BatchOptions, 'model' | 'onEvent'>> &
-  Pick<BatchOptions, 'model' | 'onEvent'>;
+type Defaulted = Exclude<keyof BatchOptions, 'model' | 'onEvent'>;
+
+/** Options with every default filled in; only `model` and `onEvent` may stay unset. */
+export type ResolvedOptions = { [K in Defaulted]-?: Exclude<BatchOptions[K], undefined> } & {
+  model?: string;
+  onEvent?: (event: BatchEvent) => void;
+};
 
 export class OptionsError extends Error {
   override name = 'OptionsError';
