@@ -79,10 +79,11 @@ export class CooldownKeeper {
       // End it. LIMIT first, then GEN: a worker that sees the open generation also sees the
       // lowered limit, so only `rampStart` attempts go out at once.
       const limit = Math.min(this.#options.rampStart, Atomics.load(i32, I32.CEILING));
+      const at = performance.timeOrigin + performance.now(); // taken before the gate opens
       Atomics.store(i32, I32.LIMIT, limit);
       Atomics.store(i32, I32.GEN, gen + 1);
       Atomics.notify(i32, I32.GEN);
-      this.#options.onEvent?.({ type: 'cooldown-ended', gen, at: Date.now(), limit });
+      this.#options.onEvent?.({ type: 'cooldown-ended', gen, at, limit });
     }
   }
 }

@@ -1,0 +1,69 @@
+// How fast every waiting thread resumes when the main thread ends a cooldown.
+// Real worker threads, each with many async waiters at the gate; the real CooldownKeeper ends
+// each cooldown from its timer. Prints one JSON object.
+//
+//   npx tsx benchmarks/cooldown-wakeup.ts [--threads 2,4,8] [--waiters 64] [--rounds 50]
+import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { createControlBlock, I32 } from '../src/control-block.js';
+import { reportRateLimit } from '../src/cooldown.js';
+import { CooldownKeeper } from '../src/cooldown-keeper.js';
+import { summarize } from './lib/stats.js';
+
+const { values } = parseArgs({
+  options: {
+    threads: { type: 'string', default: '2,4,8' },
+    waiters: { type: 'string', default: '64' },
+    rounds: { type: 'string', default: '50' },
+  },
+});
+const threadCounts = values.threads.split(',').map(Number);
+const waiters = Number(values.waiters);
+const rounds = Number(values.rounds);
+const now = () => performance.timeOrigin + performance.now();
+const entry = new URL('../threads/ts-entry.mjs', import.meta.url);
+const waiterModule = new URL('./lib/wake-waiters.ts', import.meta.url).href;
+
+async function measure(threads: number) {
+  const block = createControlBlock(threads * waiters);
+  const results = new SharedArrayBuffer(8 * threads * waiters);
+  const resumedAt = new Float64Array(results);
+  const workers = Array.from(
+    { length: threads },
+    (_, t) => new Worker(entry, { workerData: { entry: waiterModule, control: block.buffer, results, offset: t * waiters, waiters } }),
+  );
+  await Promise.all(workers.map((w) => once(w, 'message')));
+
+  let endedAt = 0;
+  const keeper = new CooldownKeeper(block, {
+    rampStart: 1,
+    onEvent: (event) => {
+      if (event.type === 'cooldown-ended') endedAt = event.at;
+    },
+  });
+  const delays: number[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    const gen = Atomics.load(block.i32, I32.GEN);
+    reportRateLimit(block, gen, 20, { baseMs: 20, maxMs: 20 }, Date.now());
+    const resumed = workers.map((w) => once(w, 'message'));
+    for (const w of workers) w.postMessage('wait');
+    await Promise.all(resumed);
+    // Measured from the moment the keeper ended the cooldown (taken just before it opened the gate).
+    for (const at of resumedAt) delays.push(at - endedAt);
+  }
+  await keeper.stop();
+  await Promise.all(workers.map((w) => w.terminate()));
+  return { threads, waiters_per_thread: waiters, rounds, wake_ms: summarize(delays) };
+}
+
+const scenarios = [];
+for (const threads of threadCounts) scenarios.push(await measure(threads));
+console.log(
+  JSON.stringify(
+    { benchmark: 'cooldown-wakeup', node: process.version, cores: availableParallelism(), target: 'p99 <= 1 ms', scenarios },
+    null,
+    2,
+  ),
+);
