@@ -77,10 +77,12 @@ describe('the shared cooldown', () => {
   it(`survives cascading waves: the burst returns right after each cooldown, three times (${REPEAT}×)`, async () => {
     for (let round = 0; round < REPEAT; round += 1) {
       const hint = { header: 'retry-after-ms' as const, ms: 60 };
+      // After each cooldown the ramp lets exactly `rampStart` (4) attempts out, and the simulator
+      // answers all of them 429 at once again: a new burst right after each cooldown's end.
       sim = await startSimulator({
         latencyMs: 5,
         faults: {
-          storms: [{ holdUntilInFlight: 8, hint }, { windowMs: 40, hint }, { windowMs: 40, hint }],
+          storms: [{ holdUntilInFlight: 8, hint }, { holdUntilInFlight: 4, hint }, { holdUntilInFlight: 4, hint }],
         },
       });
       const items = chatItems(20);
@@ -90,6 +92,7 @@ describe('the shared cooldown', () => {
         baseURL: sim.url,
         concurrency: 8,
         threads: 2,
+        rampStart: 4,
         rampJitterMs: 5,
         onEvent: (e) => events.push(e),
       });
@@ -97,6 +100,7 @@ describe('the shared cooldown', () => {
       expectEachSucceededOnce(items, results);
       const spans = cooldownSpans(events);
       expect(spans.map((s) => s.gen)).toEqual([1, 3, 5]);
+      expect(summary.rate_limited).toBe(8 + 4 + 4);
       expect(summary.cooldowns).toBe(3);
       expect(sim.requests).toHaveLength(items.length + summary.rate_limited);
       expect(sim.requests.filter((r) => r.status === 429)).toHaveLength(summary.rate_limited);
