@@ -3,6 +3,7 @@
 
 import OpenAI from 'openai';
 import { classifyError, type ClassifiedFailure } from './classify.js';
+import { createHttpFetch } from './http-fetch.js';
 import { redact } from './redact.js';
 
 export interface ClientSettings {
@@ -10,6 +11,8 @@ export interface ClientSettings {
   apiKey: string;
   attemptTimeoutMs: number;
   headers: Record<string, string>;
+  /** Most connections this thread keeps open to the endpoint. */
+  maxSockets: number;
 }
 
 export type CallResult =
@@ -23,6 +26,7 @@ export function createClient(settings: ClientSettings): OpenAI {
     maxRetries: 0,
     timeout: settings.attemptTimeoutMs,
     defaultHeaders: settings.headers,
+    fetch: createHttpFetch(settings.maxSockets),
   });
 }
 

@@ -46,6 +46,8 @@ export function streamBatch(options: BatchOptions): BatchStream {
       baseURL: resolved.baseURL,
       apiKey: resolved.apiKey,
       headers: resolved.headers,
+      // Each thread holds at most its share of the items, each with at most one request open.
+      maxSockets: Math.ceil(resolved.concurrency / resolved.threads),
       model: resolved.model ?? null,
       attemptTimeoutMs: resolved.attemptTimeoutMs,
       maxAttempts: resolved.maxAttempts,

@@ -7,6 +7,8 @@ import { startSimulator, type Simulator } from '../src/sim/index.js';
 import { CLOCK_SLACK_MS, chatItem, chatItems, expectEachSucceededOnce, successesByKey } from './helpers/batch.js';
 
 const REPEAT = 20;
+/** Repeated scenarios start a pool per round; give them room on a loaded 2-core machine. */
+const SLOW_MS = 180_000;
 let sim: Simulator | undefined;
 afterEach(async () => {
   await sim?.close();
@@ -72,7 +74,7 @@ describe('the shared cooldown', () => {
       expect([...successesByKey(requests).values()].every((n) => n === 1)).toBe(true);
       await sim.close();
     }
-  });
+  }, SLOW_MS);
 
   it(`survives cascading waves: the burst returns right after each cooldown, three times (${REPEAT}×)`, async () => {
     for (let round = 0; round < REPEAT; round += 1) {
@@ -107,7 +109,7 @@ describe('the shared cooldown', () => {
       expect([...successesByKey(sim.requests).values()].every((n) => n === 1)).toBe(true);
       await sim.close();
     }
-  });
+  }, SLOW_MS);
 
   it('treats a 429 for a request sent before a cooldown that has since ended as stale', async () => {
     for (let round = 0; round < REPEAT / 4; round += 1) {
@@ -127,7 +129,7 @@ describe('the shared cooldown', () => {
       expect(summary.cooldowns).toBe(1);
       await sim.close();
     }
-  });
+  }, SLOW_MS);
 
   it('lets a longer Retry-After extend the open cooldown, and never lets a shorter one shorten it', async () => {
     const rl = (delayMs: number, ms: number) => ({ status: 429, delayMs, hint: { header: 'retry-after-ms' as const, ms } });
@@ -149,5 +151,5 @@ describe('the shared cooldown', () => {
       }
       await sim.close();
     }
-  });
+  }, SLOW_MS);
 });

@@ -4,6 +4,8 @@ import { runBatch } from '../src/run-batch.js';
 import { startSimulator, type Simulator } from '../src/sim/index.js';
 import { chatItem } from './helpers/batch.js';
 
+/** Repeated scenarios start a pool per round; give them room on a loaded 2-core machine. */
+const SLOW_MS = 180_000;
 let sim: Simulator | undefined;
 afterEach(async () => {
   await sim?.close();
@@ -62,7 +64,7 @@ describe('retries and budgets', () => {
       expect(summary.requests).toBe(sim.requests.length);
       await sim.close();
     }
-  });
+  }, SLOW_MS);
 
   it('fails an item as transient once maxAttempts is used up, counting every attempt', async () => {
     sim = await startSimulator({ faults: { scripts: { doomed: [500, 503, 500] } } });
