@@ -94,7 +94,8 @@ export function parseChatRequest(body: string): ParsedChatRequest {
     parsed = JSON.parse(body);
   } catch {
     return invalid(
-      'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly. The OpenAI API expects a JSON payload.)',
+      'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP ' +
+        'library correctly. The OpenAI API expects a JSON payload.)',
     );
   }
   if (!isRecord(parsed)) return invalid('The request body must be a JSON object.');

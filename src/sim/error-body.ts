@@ -34,9 +34,17 @@ function shapeFor(status: number): ErrorShape {
     case 402:
       return QUOTA;
     case 403:
-      return { message: 'You are not allowed to make this request. (batch-llm simulator)', type: 'invalid_request_error', code: null };
+      return {
+        message: 'You are not allowed to make this request. (batch-llm simulator)',
+        type: 'invalid_request_error',
+        code: null,
+      };
     case 404:
-      return { message: 'The model does not exist. (batch-llm simulator)', type: 'invalid_request_error', code: 'model_not_found' };
+      return {
+        message: 'The model does not exist. (batch-llm simulator)',
+        type: 'invalid_request_error',
+        code: 'model_not_found',
+      };
     case 429:
       return {
         message: 'Rate limit reached for requests (batch-llm simulator). Please try again later.',
@@ -44,7 +52,11 @@ function shapeFor(status: number): ErrorShape {
         code: 'rate_limit_exceeded',
       };
     case 503:
-      return { message: 'The server is overloaded, please try again later. (batch-llm simulator)', type: 'server_error', code: null };
+      return {
+        message: 'The server is overloaded, please try again later. (batch-llm simulator)',
+        type: 'server_error',
+        code: null,
+      };
     default:
       return status >= 500
         ? {
@@ -52,7 +64,11 @@ function shapeFor(status: number): ErrorShape {
             type: 'server_error',
             code: 'server_error',
           }
-        : { message: `Request failed with status ${status} (batch-llm simulator).`, type: 'invalid_request_error', code: null };
+        : {
+            message: `Request failed with status ${status} (batch-llm simulator).`,
+            type: 'invalid_request_error',
+            code: null,
+          };
   }
 }
 

@@ -1,6 +1,7 @@
 /** The built-in OpenAI-compatible simulator: public API. */
 export { startSimulator, type Simulator } from './server.js';
 export type { SimCause, SimOutcome, SimRequestRecord, SimStats } from './request-record.js';
+export type { ContentKind } from './reply-content.js';
 export {
   resolveSimOptions,
   SIM_DEFAULTS,

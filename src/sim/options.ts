@@ -120,7 +120,10 @@ export interface SimOptions {
   host?: string | undefined;
   /** TCP port; 0 picks a free one. Integer 0–65535. @default 0 */
   port?: number | undefined;
-  /** Time from receiving a request to answering it, in milliseconds. Minimum: 0. @default 0 */
+  /**
+   * Time from receiving a request to answering it, in milliseconds: successes, 429s and injected errors
+   * alike (400/401/404 go out at once). Minimum: 0. @default 0
+   */
   latencyMs?: number | undefined;
   /** Extra latency drawn uniformly from [0, latencyJitterMs), in milliseconds. Minimum: 0. @default 0 */
   latencyJitterMs?: number | undefined;

@@ -1,4 +1,5 @@
 /** What the simulator remembers about each request, for tests, benchmarks and the CLI's summary. */
+import type { ContentKind } from './reply-content.js';
 
 /** How a request was (or will be) answered. A 429 for an exhausted quota counts as `'error'`. */
 export type SimOutcome = 'ok' | 'rate_limit' | 'error' | 'reset' | 'hang';
@@ -36,6 +37,17 @@ export interface SimRequestRecord {
   /** HTTP status sent; `null` until then, and for reset, hang and client aborts. */
   status: number | null;
   outcome: SimOutcome;
+  /**
+   * Delay the simulator planned before answering (or resetting), in ms: latency plus jitter, or a script
+   * step's `delayMs`. Counted from arrival, or for a held request from its storm's release; `null` while
+   * held and for hangs. Lets a test check the seeded jitter without trusting timers.
+   */
+  delayMs: number | null;
+  /**
+   * Shape of a 200 answer's content — `'text'`, `'json'`, or broken on purpose: `'invalid_json'`,
+   * `'schema_violation'` — so a test can count the re-asks it should cause; `null` for other answers.
+   */
+  content: ContentKind | null;
   /** Requests being processed when this one arrived, this one included. */
   inFlightAtArrival: number;
   /** Content of the last `user` message (string, or text parts concatenated); `''` if none. */

@@ -112,8 +112,20 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
   }
 
   function later(p: Pending, delayMs: number, action: () => void): void {
-    if (delayMs <= 0) action();
-    else p.timer = setTimeout(action, delayMs);
+    p.record.delayMs = delayMs;
+    if (delayMs <= 0) {
+      action();
+      return;
+    }
+    // Timers count from the event loop's cached clock, which lags on a busy loop, so they can fire a
+    // few ms early. Re-arm for the rest: an answer never comes before its planned delay.
+    const due = performance.now() + delayMs;
+    const fire = (): void => {
+      const left = due - performance.now();
+      if (left > 0) p.timer = setTimeout(fire, left);
+      else action();
+    };
+    p.timer = setTimeout(fire, delayMs);
   }
 
   function answer(p: Pending, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -131,6 +143,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     sendJson(p.res, status, body, { 'x-request-id': requestId(record.seq), ...limitInfo, ...headers });
   }
 
+  /** Answers an error after `delayMs`; a pause hint is written at sending time, so a date in it is exact. */
   function answerError(
     p: Pending,
     outcome: SimOutcome,
@@ -138,15 +151,15 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     status: number,
     body: ErrorBody,
     delayMs: number,
-    headers: Record<string, string> = {},
+    hint: RateLimitHint | undefined,
   ): void {
     p.record.outcome = outcome;
     p.record.cause = cause;
-    later(p, delayMs, () => answer(p, status, body, headers));
+    later(p, delayMs, () => answer(p, status, body, hint === undefined ? {} : hintHeaders(hint, epochNow())));
   }
 
   function answerRateLimit(p: Pending, cause: SimCause, hint: RateLimitHint, delayMs: number): void {
-    answerError(p, 'rate_limit', cause, 429, errorBody(429), delayMs, hintHeaders(hint, epochNow()));
+    answerError(p, 'rate_limit', cause, 429, errorBody(429), delayMs, hint);
   }
 
   function reset(p: Pending): void {
@@ -154,7 +167,8 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     stats.resets++;
     const socket = p.res.socket;
     // An RST, not a polite FIN: what a crashed proxy or a dropped connection looks like to a client.
-    if (socket !== null) socket.resetAndDestroy();
+    if (socket === null) p.res.destroy();
+    else socket.resetAndDestroy();
   }
 
   function hang(p: Pending): void {
@@ -175,6 +189,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
         invalidJson,
         violateSchema: violate,
       });
+      p.record.content = reply.kind;
       const body = buildCompletion({
         seq: p.record.seq,
         model: request.model ?? config.model,
@@ -210,7 +225,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
           action.status,
           errorBody(action.status, { code: action.code }),
           action.delayMs ?? latencyMs,
-          hint === undefined ? {} : hintHeaders(hint, epochNow()),
+          hint,
         );
         return;
       }
@@ -254,7 +269,8 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
       const perMinute = admission.limit === 'requests' ? config.rpm : config.tpm;
       const message = admission.tooLarge
         ? `Request too large for tokens per min (TPM) (batch-llm simulator): Limit ${config.tpm}, Requested ${cost}.`
-        : `Rate limit reached for ${admission.limit} per min (batch-llm simulator): Limit ${perMinute}. Please try again in ${admission.retryAfterMs}ms.`;
+        : `Rate limit reached for ${admission.limit} per min (batch-llm simulator): Limit ${perMinute}. ` +
+          `Please try again in ${admission.retryAfterMs}ms.`;
       answerError(
         p,
         'rate_limit',
@@ -262,17 +278,17 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
         429,
         errorBody(429, { message, type: admission.limit }),
         p.latencyMs,
-        { 'retry-after-ms': String(admission.retryAfterMs) },
+        { header: 'retry-after-ms', ms: admission.retryAfterMs },
       );
       return;
     }
 
     switch (rollFault(config.rates, draws.fault)) {
       case 'error500':
-        answerError(p, 'error', 'random', 500, errorBody(500), p.latencyMs);
+        answerError(p, 'error', 'random', 500, errorBody(500), p.latencyMs, undefined);
         return;
       case 'error503':
-        answerError(p, 'error', 'random', 503, errorBody(503), p.latencyMs);
+        answerError(p, 'error', 'random', 503, errorBody(503), p.latencyMs, undefined);
         return;
       case 'reset':
         p.record.outcome = 'reset';
@@ -308,6 +324,8 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
       answeredAt: null,
       status: null,
       outcome: 'error',
+      delayMs: null,
+      content: null,
       inFlightAtArrival: stats.inFlight,
       key: '',
       cause: 'invalid_request',

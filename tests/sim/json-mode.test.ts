@@ -117,6 +117,8 @@ describe('broken JSON on purpose', () => {
     }
     expect(outcomes).toContain(true);
     expect(outcomes).toContain(false);
+    // The record says which answers were broken on purpose.
+    expect(s.requests.map((r) => r.content === 'json')).toEqual(outcomes);
   });
 
   it('scripts can ask for a broken answer on a given attempt', async () => {
@@ -128,5 +130,6 @@ describe('broken JSON on purpose', () => {
     expect(() => JSON.parse(first) as unknown).toThrow(SyntaxError);
     expect(schema.safeParse(JSON.parse(second)).success).toBe(false);
     expect(schema.safeParse(JSON.parse(third)).success).toBe(true);
+    expect(s.requests.map((r) => r.content)).toEqual(['invalid_json', 'schema_violation', 'json']);
   });
 });

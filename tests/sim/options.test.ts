@@ -34,7 +34,9 @@ describe('simulator options', () => {
     expect(() => resolveSimOptions({ latencyMs: -1 })).toThrow(
       'Expected `latencyMs` to be a finite number >= 0, got `-1` (number)',
     );
-    expect(() => resolveSimOptions({ invalidJsonRate: 2 })).toThrow('Expected `invalidJsonRate` to be a finite number >= 0 and <= 1, got `2` (number)');
+    expect(() => resolveSimOptions({ invalidJsonRate: 2 })).toThrow(
+      'Expected `invalidJsonRate` to be a finite number >= 0 and <= 1, got `2` (number)',
+    );
     expect(() => resolveSimOptions({ faults: { storms: [{ holdUntilInFlight: 0 }] } })).toThrow(
       'Expected `faults.storms[0].holdUntilInFlight` to be an integer >= 1, got `0` (number)',
     );
