@@ -6,3 +6,5 @@ export type { BatchEvent } from './events.js';
 export type { BatchSummary } from './summary.js';
 export type { BatchItem, ErrorCategory, ItemFailure, ItemOutcome, ItemStats, Usage } from './outcome.js';
 export type { LiveStats } from './live-stats.js';
+export { defineTask, type Task, type TaskContext, type TaskSpec, type TaskValue } from './task.js';
+export { TaskLoadError } from './task-loader.js';

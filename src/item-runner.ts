@@ -1,22 +1,30 @@
 // The attempt loop, run in a worker thread for one item at a time (many items per thread at
-// once): gate -> call -> classify -> succeed, retry after a backoff, or join the cooldown.
-// The item stays here across all its retries; it is never re-queued.
+// once): gate -> call -> classify -> succeed, retry after a backoff, or join the cooldown; with a
+// task, also build the request, validate the answer (re-asking when it is invalid) and
+// post-process it. The item stays here across all its retries; it is never re-queued.
 
+import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { checkAnswer, feedbackMessages, responseFormat } from './answer.js';
 import { isRetryable } from './classify.js';
 import { attachControlBlock, I32, type ControlBlock } from './control-block.js';
 import { reportRateLimit } from './cooldown.js';
 import { enterGate } from './gate.js';
 import { callEndpoint, createClient, endpointPath, type ClientSettings } from './openai-call.js';
-import type { BatchItem, ItemOutcome, ItemStats } from './outcome.js';
+import type { BatchItem, ErrorCategory, ItemOutcome, ItemStats } from './outcome.js';
 import { recordSuccess, releasePermit } from './permits.js';
+import { redact } from './redact.js';
 import { backoffMs } from './retry.js';
+import type { Task } from './task.js';
+import { loadTask } from './task-loader.js';
 import { addUsage, emptyUsage, usageFromBody } from './usage.js';
 
 /** What a worker thread receives in `workerData`: plain data only. */
 export interface WorkerSettings extends ClientSettings {
   control: SharedArrayBuffer;
   model: string | null;
+  /** Absolute path of the task module, or null for the built-in pass-through task. */
+  taskFile: string | null;
   maxAttempts: number;
   maxRateLimitRetries: number;
   backoffBaseMs: number;
@@ -28,63 +36,119 @@ export interface WorkerSettings extends ClientSettings {
 
 export type ItemRunner = (item: BatchItem) => Promise<ItemOutcome>;
 
-export function createItemRunner(settings: WorkerSettings): ItemRunner {
+/** Thrown inside the loop to end an item with a failure; never leaves this module. */
+class ItemFailed extends Error {
+  constructor(
+    readonly category: ErrorCategory,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function createItemRunner(settings: WorkerSettings): Promise<ItemRunner> {
   const block: ControlBlock = attachControlBlock(settings.control);
   const client = createClient(settings);
   const pause = { baseMs: settings.cooldownBaseMs, maxMs: settings.cooldownMaxMs };
+  const task: Task | null = settings.taskFile === null ? null : await loadTask(settings.taskFile);
+  const taskName = task?.name ?? (settings.taskFile === null ? 'pass-through' : basename(settings.taskFile));
+  const format = task?.schema ? responseFormat(task.schema, task.schemaName ?? 'answer') : null;
+  const maxInvalid = task?.maxInvalidOutputRetries ?? 2;
+
+  /** Runs one stage of the user's task code; an exception fails the item, naming the task. */
+  async function userCode<T>(stage: string, run: () => T | Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ItemFailed('task_error', `task ${taskName}: ${stage} threw: ${message}`);
+    }
+  }
+
+  async function requestBody(item: BatchItem): Promise<Record<string, unknown>> {
+    const context = { customId: item.custom_id };
+    const build = task?.buildRequest;
+    const body = build ? await userCode('buildRequest', () => build(item.record ?? item.body ?? {}, context)) : item.body;
+    if (typeof body !== 'object' || body === null) {
+      throw new ItemFailed(build ? 'task_error' : 'invalid_input', build ? `task ${taskName}: buildRequest returned no object` : 'the item has no request body');
+    }
+    const withModel = settings.model !== null && body['model'] === undefined ? { ...body, model: settings.model } : body;
+    return format ? { ...withModel, response_format: format } : withModel;
+  }
 
   return async function runItem(item: BatchItem): Promise<ItemOutcome> {
     const started = performance.now();
-    const stats: ItemStats = { attempts: 0, rateLimited: 0, latencyMs: 0, usage: emptyUsage() };
-    const body = settings.model !== null && item.body['model'] === undefined ? { ...item.body, model: settings.model } : item.body;
-    const path = endpointPath(item.url);
-    const done = <T extends ItemOutcome>(outcome: T): T => {
+    const stats: ItemStats = { attempts: 0, rateLimited: 0, invalidOutputs: 0, latencyMs: 0, usage: emptyUsage() };
+    let last: { requestId: string | null; body: unknown } = { requestId: null, body: null };
+    const finish = (outcome: ItemOutcome): ItemOutcome => {
       stats.latencyMs = performance.now() - started;
       return outcome;
     };
+    const fail = (category: ErrorCategory, message: string, code: string | null = null, status: number | null = null) =>
+      finish({ ok: false, custom_id: item.custom_id, error: { category, code, status, message: redact(message, settings.apiKey) }, ...last, stats });
 
-    for (;;) {
-      const gen = await enterGate(block, settings.rampJitterMs);
-      Atomics.add(block.i32, I32.REQUESTS, 1);
-      stats.attempts += 1;
-      let result;
-      try {
-        result = await callEndpoint(client, path, body, settings.apiKey);
-      } finally {
-        releasePermit(block);
-      }
+    try {
+      let body = await requestBody(item);
+      const path = endpointPath(item.url);
+      for (;;) {
+        const gen = await enterGate(block, settings.rampJitterMs);
+        Atomics.add(block.i32, I32.REQUESTS, 1);
+        stats.attempts += 1;
+        let result;
+        try {
+          result = await callEndpoint(client, path, body, settings.apiKey);
+        } finally {
+          releasePermit(block);
+        }
 
-      if (result.ok) {
+        if (!result.ok) {
+          const { failure } = result;
+          last = { requestId: failure.requestId, body: failure.body };
+          const usage = usageFromBody(failure.body);
+          if (usage) addUsage(stats.usage, usage);
+          if (failure.category === 'rate_limit') {
+            stats.rateLimited += 1;
+            // Report even when this item is out of budget: everybody else should still pause.
+            reportRateLimit(block, gen, failure.hintMs, pause, Date.now());
+            if (stats.rateLimited > settings.maxRateLimitRetries) return fail('rate_limit', failure.message, failure.code, failure.status);
+            continue;
+          }
+          const counted = stats.attempts - stats.rateLimited - stats.invalidOutputs;
+          if (!isRetryable(failure.category) || counted >= settings.maxAttempts) {
+            return fail(failure.category, failure.message, failure.code, failure.status);
+          }
+          await sleep(backoffMs(counted, settings.backoffBaseMs, settings.backoffMaxMs));
+          continue;
+        }
+
+        last = { requestId: result.requestId, body: result.body };
         const usage = usageFromBody(result.body);
         if (usage) addUsage(stats.usage, usage);
         recordSuccess(block);
-        return done({ ok: true, custom_id: item.custom_id, status: result.status, requestId: result.requestId, body: result.body, stats });
+        const success = { ok: true as const, custom_id: item.custom_id, status: result.status, ...last, stats };
+        if (task === null) return finish(success);
+
+        let value: unknown = result.body;
+        if (task.schema) {
+          const answer = checkAnswer(result.body, task.schema);
+          if (!answer.ok) {
+            stats.invalidOutputs += 1;
+            if (stats.invalidOutputs > maxInvalid) return fail('invalid_output', answer.problem);
+            if (task.feedbackOnInvalid ?? true) {
+              const messages = Array.isArray(body['messages']) ? (body['messages'] as unknown[]) : [];
+              body = { ...body, messages: [...messages, ...feedbackMessages(answer.raw, answer.problem)] };
+            }
+            continue;
+          }
+          value = answer.value;
+        }
+        const post = task.postProcess;
+        if (post) value = await userCode('postProcess', () => post(value, { customId: item.custom_id }));
+        return finish({ ...success, value });
       }
-
-      const { failure } = result;
-      const usage = usageFromBody(failure.body);
-      if (usage) addUsage(stats.usage, usage);
-      const fail = () =>
-        done({
-          ok: false as const,
-          custom_id: item.custom_id,
-          error: { category: failure.category, code: failure.code, status: failure.status, message: failure.message },
-          requestId: failure.requestId,
-          body: failure.body,
-          stats,
-        });
-
-      if (failure.category === 'rate_limit') {
-        stats.rateLimited += 1;
-        // Report even when this item is out of budget: everybody else should still pause.
-        reportRateLimit(block, gen, failure.hintMs, pause, Date.now());
-        if (stats.rateLimited > settings.maxRateLimitRetries) return fail();
-        continue;
-      }
-
-      const counted = stats.attempts - stats.rateLimited;
-      if (!isRetryable(failure.category) || counted >= settings.maxAttempts) return fail();
-      await sleep(backoffMs(counted, settings.backoffBaseMs, settings.backoffMaxMs));
+    } catch (error) {
+      if (error instanceof ItemFailed) return fail(error.category, error.message);
+      throw error;
     }
   };
 }

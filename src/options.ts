@@ -2,6 +2,7 @@
 // Defaults are merged field by field with `??`, so an explicit `undefined` never erases a default.
 
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import type { BatchEvent } from './events.js';
 import type { BatchItem } from './outcome.js';
 
@@ -18,6 +19,11 @@ export interface BatchOptions {
    * @default process.env.OPENAI_API_KEY, else a placeholder (local servers need none)
    */
   apiKey?: string | undefined;
+  /**
+   * Path of a task module (TypeScript or JavaScript) whose default export is made by defineTask().
+   * @default none: the built-in pass-through task sends each item's body as given
+   */
+  task?: string | undefined;
   /** Model for items whose body names none. @default undefined (the body must name one) */
   model?: string | undefined;
   /** Items in progress at once (in flight, waiting at the gate, or backing off). Minimum: 1. @default 64 */
@@ -55,10 +61,11 @@ export interface BatchOptions {
   onEvent?: ((event: BatchEvent) => void) | undefined;
 }
 
-type Defaulted = Exclude<keyof BatchOptions, 'model' | 'onEvent'>;
+type Defaulted = Exclude<keyof BatchOptions, 'model' | 'onEvent' | 'task'>;
 
-/** Options with every default filled in; only `model` and `onEvent` may stay unset. */
+/** Options with every default filled in; only `task`, `model` and `onEvent` may stay unset. */
 export type ResolvedOptions = { [K in Defaulted]-?: Exclude<BatchOptions[K], undefined> } & {
+  task?: string;
   model?: string;
   onEvent?: (event: BatchEvent) => void;
 };
@@ -110,6 +117,12 @@ export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = p
     rampJitterMs: ms('rampJitterMs', options.rampJitterMs, 50),
     headers: options.headers ?? {},
   };
+  if (options.task !== undefined) {
+    if (typeof options.task !== 'string' || options.task === '') {
+      throw new OptionsError(`Expected \`task\` to be the path of a task module, got \`${String(options.task)}\` (${typeof options.task})`);
+    }
+    resolved.task = resolve(options.task);
+  }
   if (options.model !== undefined) resolved.model = options.model;
   if (options.onEvent !== undefined) resolved.onEvent = options.onEvent;
   return resolved;

@@ -3,12 +3,14 @@
 // of these discriminated objects (modelled on zod's safeParse result) and the main thread turns it
 // into typed errors (errors.ts) for library users.
 
-/** One request, in the OpenAI Batch request shape. */
+/** One request, in the OpenAI Batch request shape, or a record for a task that builds requests. */
 export interface BatchItem {
   /** The item's identity; unique within a run. */
   custom_id: string;
-  /** The request body (for chat completions: model, messages, …). Sent as given. */
-  body: Record<string, unknown>;
+  /** The request body (for chat completions: model, messages, …). Sent as given, or after the task's schema is added. */
+  body?: Record<string, unknown> | undefined;
+  /** The input record, for a task with `buildRequest` (which makes the body from it). */
+  record?: Record<string, unknown> | undefined;
   /** Endpoint path. @default "/v1/chat/completions" */
   url?: string;
 }
@@ -23,6 +25,8 @@ export type ErrorCategory =
   | 'invalid_output'
   | 'bad_request'
   | 'invalid_input'
+  /** The task module's own code threw (building, parsing or post-processing). */
+  | 'task_error'
   | 'aborted';
 
 export interface Usage {
@@ -38,6 +42,8 @@ export interface ItemStats {
   attempts: number;
   /** How many of those were answered with a rate limit (they have their own budget). */
   rateLimited: number;
+  /** How many answers failed the task's validation and were re-asked (their own budget). */
+  invalidOutputs: number;
   /** From the item's first gate entry to its outcome, in ms. */
   latencyMs: number;
   /** Tokens over all attempts, failed ones included, when the response carried usage. */
@@ -60,6 +66,8 @@ export type ItemOutcome =
       status: number;
       requestId: string | null;
       body: unknown;
+      /** The task's result: postProcess's return value, else the validated answer; absent without a task. */
+      value?: unknown;
       stats: ItemStats;
     }
   | {

@@ -6,6 +6,7 @@ import { CooldownKeeper } from './cooldown-keeper.js';
 import { BatchItemError } from './errors.js';
 import type { WorkerSettings } from './item-runner.js';
 import { resolveOptions, type BatchOptions } from './options.js';
+import { loadTask } from './task-loader.js';
 import type { BatchItem, ItemOutcome, ItemStats } from './outcome.js';
 import { createPool } from './pool.js';
 import { redact } from './redact.js';
@@ -14,12 +15,15 @@ import { mapConcurrent } from './scheduler.js';
 import { SummaryBuilder, type BatchSummary } from './summary.js';
 import { emptyUsage } from './usage.js';
 
-/** One item's result, as library users see it. */
-export type ItemResult =
-  | Extract<ItemOutcome, { ok: true }>
+/**
+ * One item's result, as library users see it. `Value` types a task's result: for a task file,
+ * `ItemResult<TaskValue<typeof task>>` (see task.ts).
+ */
+export type ItemResult<Value = unknown> =
+  | (Omit<Extract<ItemOutcome, { ok: true }>, 'value'> & { value?: Value })
   | (Omit<Extract<ItemOutcome, { ok: false }>, 'error'> & { error: BatchItemError });
 
-export interface BatchStream extends AsyncGenerator<ItemResult, void, undefined> {
+export interface BatchStream<Value = unknown> extends AsyncGenerator<ItemResult<Value>, void, undefined> {
   /** Counts so far; final once the stream has ended. */
   summary(): BatchSummary;
   /** A cheap live view (in flight, ramp, open cooldown, tokens) for progress displays. */
@@ -27,20 +31,23 @@ export interface BatchStream extends AsyncGenerator<ItemResult, void, undefined>
 }
 
 function noStats(): ItemStats {
-  return { attempts: 0, rateLimited: 0, latencyMs: 0, usage: emptyUsage() };
+  return { attempts: 0, rateLimited: 0, invalidOutputs: 0, latencyMs: 0, usage: emptyUsage() };
 }
 
-function toResult(outcome: ItemOutcome): ItemResult {
-  return outcome.ok ? outcome : { ...outcome, error: new BatchItemError(outcome.error) };
+function toResult<Value>(outcome: ItemOutcome): ItemResult<Value> {
+  // The worker produced `value` with the task the caller named; its type is the caller's claim.
+  return outcome.ok ? (outcome as ItemResult<Value>) : { ...outcome, error: new BatchItemError(outcome.error) };
 }
 
 /** Results in completion order. At most `concurrency` items are held in memory at any time. */
-export function streamBatch(options: BatchOptions): BatchStream {
+export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream<Value> {
   const resolved = resolveOptions(options);
   const block = createControlBlock(resolved.concurrency);
   const summary = new SummaryBuilder(block);
 
-  async function* run(): AsyncGenerator<ItemResult, void, undefined> {
+  async function* run(): AsyncGenerator<ItemResult<Value>, void, undefined> {
+    // Load the task here first: a broken task file fails the run at once, not every item.
+    if (resolved.task !== undefined) await loadTask(resolved.task);
     const settings: WorkerSettings = {
       control: block.buffer,
       baseURL: resolved.baseURL,
@@ -49,6 +56,7 @@ export function streamBatch(options: BatchOptions): BatchStream {
       // Each thread holds at most its share of the items, each with at most one request open.
       maxSockets: Math.ceil(resolved.concurrency / resolved.threads),
       model: resolved.model ?? null,
+      taskFile: resolved.task ?? null,
       attemptTimeoutMs: resolved.attemptTimeoutMs,
       maxAttempts: resolved.maxAttempts,
       maxRateLimitRetries: resolved.maxRateLimitRetries,
@@ -84,7 +92,7 @@ export function streamBatch(options: BatchOptions): BatchStream {
     try {
       for await (const outcome of mapConcurrent(resolved.items, resolved.concurrency, dispatch)) {
         summary.add(outcome);
-        yield toResult(outcome);
+        yield toResult<Value>(outcome);
       }
     } finally {
       await keeper.stop();
@@ -96,9 +104,9 @@ export function streamBatch(options: BatchOptions): BatchStream {
 }
 
 /** Runs the whole batch and resolves with every result (in completion order) and the summary. */
-export async function runBatch(options: BatchOptions): Promise<{ summary: BatchSummary; results: ItemResult[] }> {
-  const stream = streamBatch(options);
-  const results: ItemResult[] = [];
+export async function runBatch<Value = unknown>(options: BatchOptions): Promise<{ summary: BatchSummary; results: ItemResult<Value>[] }> {
+  const stream = streamBatch<Value>(options);
+  const results: ItemResult<Value>[] = [];
   for await (const result of stream) results.push(result);
   return { summary: stream.summary(), results };
 }

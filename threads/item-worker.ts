@@ -1,4 +1,5 @@
-// Worker thread entry: wires workerData to the attempt loop in src/item-runner.ts.
+// Worker thread entry: wires workerData to the attempt loop in src/item-runner.ts. Piscina awaits
+// a promised default export, so the task module is loaded once, before the first item.
 import { workerData } from 'node:worker_threads';
 import { createItemRunner, type WorkerSettings } from '../src/item-runner.js';
 

@@ -1,0 +1,42 @@
+// Reading a task's answer out of a chat completion: the message text, parsed as JSON, validated
+// against the task's zod schema. Pure functions; the re-ask policy is in item-runner.ts.
+
+import { z } from 'zod';
+
+export type AnswerCheck = { ok: true; value: unknown } | { ok: false; raw: string | null; problem: string };
+
+/** The assistant message's text of a chat completion body, or null when there is none. */
+export function messageContent(body: unknown): string | null {
+  const choices = (body as { choices?: unknown } | null)?.choices;
+  const first = Array.isArray(choices) ? (choices[0] as { message?: { content?: unknown } } | undefined) : undefined;
+  const content = first?.message?.content;
+  return typeof content === 'string' ? content : null;
+}
+
+/** Parses and validates the answer in a chat completion body. */
+export function checkAnswer(body: unknown, schema: z.ZodType): AnswerCheck {
+  const raw = messageContent(body);
+  if (raw === null) return { ok: false, raw, problem: 'the response has no message content' };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    return { ok: false, raw, problem: `the answer is not JSON (${error instanceof Error ? error.message : String(error)})` };
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, raw, problem: `the answer does not match the schema:\n${z.prettifyError(parsed.error)}` };
+}
+
+/** The JSON Schema sent as `response_format` (zod's export, without the `$schema` marker). */
+export function responseFormat(schema: z.ZodType, name: string): Record<string, unknown> {
+  const { $schema: _marker, ...jsonSchema } = z.toJSONSchema(schema) as Record<string, unknown>;
+  return { type: 'json_schema', json_schema: { name, strict: true, schema: jsonSchema } };
+}
+
+/** The messages of a re-ask that tells the model what was wrong with its last answer. */
+export function feedbackMessages(raw: string | null, problem: string): Array<Record<string, unknown>> {
+  return [
+    { role: 'assistant', content: raw ?? '' },
+    { role: 'user', content: `Your answer was invalid: ${problem}\nAnswer again with only JSON that matches the schema.` },
+  ];
+}
