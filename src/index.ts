@@ -8,3 +8,9 @@ export type { BatchItem, ErrorCategory, ItemFailure, ItemOutcome, ItemStats, Usa
 export type { LiveStats } from './live-stats.js';
 export { defineTask, type Task, type TaskContext, type TaskSpec, type TaskValue } from './task.js';
 export { TaskLoadError } from './task-loader.js';
+// Files in, files out: the pieces the CLI is built from, for programs that drive runs themselves.
+export { readInput, parseLine, scanInput, SUPPORTED_URLS, type InputRecord, type InputScan } from './input.js';
+export { resultLine, invalidInputLine, serializeLine, ResultFile, type ResultLine, type ResultFacts } from './output.js';
+export { readCheckpoint, type Checkpoint, type RunFingerprint } from './checkpoint.js';
+export { parseDuration, DurationError } from './duration.js';
+export { costOf, type PriceTable } from './cost.js';

@@ -19,9 +19,11 @@ export interface LiveStats {
   /** Time left in the open cooldown in ms, or null when none is open. */
   coolingDownMs: number | null;
   tokens: Usage;
+  /** Cost so far, from the `prices` option; null without one. */
+  cost: number | null;
 }
 
-export function readLive(block: ControlBlock, counts: { done: number; succeeded: number; tokens: Usage }): LiveStats {
+export function readLive(block: ControlBlock, counts: { done: number; succeeded: number; tokens: Usage; cost: number | null }): LiveStats {
   const { i32, i64 } = block;
   const gen = Atomics.load(i32, I32.GEN);
   let coolingDownMs: number | null = null;
@@ -41,5 +43,6 @@ export function readLive(block: ControlBlock, counts: { done: number; succeeded:
     ceiling: Atomics.load(i32, I32.CEILING),
     coolingDownMs,
     tokens: { ...counts.tokens },
+    cost: counts.cost,
   };
 }

@@ -3,6 +3,7 @@
 
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import type { PriceTable } from './cost.js';
 import type { BatchEvent } from './events.js';
 import type { BatchItem } from './outcome.js';
 
@@ -55,17 +56,20 @@ export interface BatchOptions {
   rampStart?: number | undefined;
   /** After a cooldown, each waiting attempt starts after a random delay in [0, this) ms. @default 50 */
   rampJitterMs?: number | undefined;
+  /** Prices per million tokens, for cost in summaries and progress. @default none (no cost shown) */
+  prices?: PriceTable | undefined;
   /** Extra HTTP headers for every request. @default {} */
   headers?: Record<string, string> | undefined;
   /** Observer of run events (cooldowns opening and ending). Called on the main thread. */
   onEvent?: ((event: BatchEvent) => void) | undefined;
 }
 
-type Defaulted = Exclude<keyof BatchOptions, 'model' | 'onEvent' | 'task'>;
+type Defaulted = Exclude<keyof BatchOptions, 'model' | 'onEvent' | 'task' | 'prices'>;
 
-/** Options with every default filled in; only `task`, `model` and `onEvent` may stay unset. */
+/** Options with every default filled in; the others may stay unset. */
 export type ResolvedOptions = { [K in Defaulted]-?: Exclude<BatchOptions[K], undefined> } & {
   task?: string;
+  prices?: PriceTable;
   model?: string;
   onEvent?: (event: BatchEvent) => void;
 };
@@ -82,12 +86,20 @@ function integer(name: string, value: number | undefined, fallback: number, min:
   return v;
 }
 
-function ms(name: string, value: number | undefined, fallback: number, min = 0): number {
+function finite(name: string, value: number | undefined, fallback: number, min: number, what: string): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-    throw new OptionsError(`Expected \`${name}\` to be a finite number of milliseconds >= ${min}, got \`${String(v)}\` (${typeof v})`);
+    throw new OptionsError(`Expected \`${name}\` to be ${what} >= ${min}, got \`${String(v)}\` (${typeof v})`);
   }
   return v;
+}
+
+function ms(name: string, value: number | undefined, fallback: number, min = 0): number {
+  return finite(name, value, fallback, min, 'a finite number of milliseconds');
+}
+
+function price(name: string, value: number | undefined): number {
+  return finite(name, value, Number.NaN, 0, 'a finite price per million tokens');
 }
 
 /** Validate and fill in the defaults. Throws OptionsError naming the option, what was expected and what came. */
@@ -122,6 +134,13 @@ export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = p
       throw new OptionsError(`Expected \`task\` to be the path of a task module, got \`${String(options.task)}\` (${typeof options.task})`);
     }
     resolved.task = resolve(options.task);
+  }
+  if (options.prices !== undefined) {
+    const { inputPerMillion, outputPerMillion, cachedInputPerMillion } = options.prices;
+    price('prices.inputPerMillion', inputPerMillion);
+    price('prices.outputPerMillion', outputPerMillion);
+    if (cachedInputPerMillion !== undefined) price('prices.cachedInputPerMillion', cachedInputPerMillion);
+    resolved.prices = options.prices;
   }
   if (options.model !== undefined) resolved.model = options.model;
   if (options.onEvent !== undefined) resolved.onEvent = options.onEvent;

@@ -43,7 +43,7 @@ function toResult<Value>(outcome: ItemOutcome): ItemResult<Value> {
 export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream<Value> {
   const resolved = resolveOptions(options);
   const block = createControlBlock(resolved.concurrency);
-  const summary = new SummaryBuilder(block);
+  const summary = new SummaryBuilder(block, resolved.prices);
 
   async function* run(): AsyncGenerator<ItemResult<Value>, void, undefined> {
     // Load the task here first: a broken task file fails the run at once, not every item.

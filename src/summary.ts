@@ -2,6 +2,7 @@
 // tokens, latency percentiles, wall time. Built incrementally on the main thread.
 
 import { I32, type ControlBlock } from './control-block.js';
+import { costOf, type PriceTable } from './cost.js';
 import type { ErrorCategory, ItemOutcome, Usage } from './outcome.js';
 import { addUsage, emptyUsage } from './usage.js';
 
@@ -16,6 +17,8 @@ export interface BatchSummary {
   rate_limited: number;
   cooldowns: number;
   tokens: Usage;
+  /** Cost of all tokens, from the `prices` option; null without one. */
+  cost: number | null;
   /** Item latency (first gate entry to outcome) percentiles, in ms; null before any item. */
   latency_ms: { p50: number; p95: number; p99: number } | null;
   wall_ms: number;
@@ -35,8 +38,11 @@ export class SummaryBuilder {
   readonly #tokens = emptyUsage();
   #latencies = new Float64Array(1024);
 
-  constructor(block: ControlBlock) {
+  readonly #prices: PriceTable | undefined;
+
+  constructor(block: ControlBlock, prices?: PriceTable) {
     this.#block = block;
+    this.#prices = prices;
   }
 
   add(outcome: ItemOutcome): void {
@@ -57,8 +63,9 @@ export class SummaryBuilder {
   }
 
   /** Running counts, cheap enough to read many times a second. */
-  counts(): { done: number; succeeded: number; tokens: Usage } {
-    return { done: this.#total, succeeded: this.#succeeded, tokens: this.#tokens };
+  counts(): { done: number; succeeded: number; tokens: Usage; cost: number | null } {
+    const cost = this.#prices ? costOf(this.#tokens, this.#prices) : null;
+    return { done: this.#total, succeeded: this.#succeeded, tokens: this.#tokens, cost };
   }
 
   build(): BatchSummary {
@@ -73,6 +80,7 @@ export class SummaryBuilder {
       rate_limited: Atomics.load(i32, I32.RATE_LIMITED),
       cooldowns: Atomics.load(i32, I32.COOLDOWNS),
       tokens: { ...this.#tokens },
+      cost: this.#prices ? costOf(this.#tokens, this.#prices) : null,
       latency_ms:
         this.#total === 0
           ? null

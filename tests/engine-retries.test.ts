@@ -108,10 +108,18 @@ describe('retries and budgets', () => {
   it('sums tokens per item and for the batch, and never writes the key into results', async () => {
     sim = await startSimulator({ completionTokens: 7, faults: { scripts: { twice: [500] } } });
     const apiKey = 'sk-test-secret-0123456789';
-    const { results, summary } = await runBatch({ items: [chatItem('twice'), chatItem('once')], baseURL: sim.url, apiKey, threads: 1, backoffBaseMs: 1 });
+    const { results, summary } = await runBatch({
+      items: [chatItem('twice'), chatItem('once')],
+      baseURL: sim.url,
+      apiKey,
+      threads: 1,
+      backoffBaseMs: 1,
+      prices: { inputPerMillion: 0, outputPerMillion: 1_000_000 },
+    });
     const once = results.find((r) => r.custom_id === 'once');
     expect(once?.stats.usage.completion).toBe(7);
     expect(summary.tokens.completion).toBe(14);
+    expect(summary.cost).toBe(14); // one currency unit per completion token, at this price
     expect(JSON.stringify({ results, summary })).not.toContain(apiKey);
   });
 });
