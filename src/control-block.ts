@@ -4,7 +4,8 @@
 // BigInt64 slots because they do not fit in 32 bits.
 //
 // The protocol that uses these slots is in cooldown.ts (gate, 429 reporting), permits.ts (in-flight
-// limit and ramp) and cooldown-keeper.ts (the main thread, the only one that ends a cooldown).
+// limit and ramp), cooldown-keeper.ts (the main thread, the only one that ends a cooldown),
+// stop.ts (stopping a run) and thread-slots.ts (permits held by each thread, for crash recovery).
 
 /** Int32 slot indices. */
 export const I32 = {
@@ -26,9 +27,14 @@ export const I32 = {
   REQUESTS: 5,
   RATE_LIMITED: 6,
   COOLDOWNS: 7,
+  /**
+   * 0 = running, 1 = draining (attempts on the wire finish, nothing new starts), 2 = cancelling
+   * (attempts on the wire are aborted too). Only ever increases; written only by the main thread.
+   */
+  STOP: 8,
 } as const;
 
-const I32_SLOTS = 8;
+const I32_SLOTS = 9;
 
 /** BigInt64 slot indices (their own index space, in the same buffer after the Int32 slots). */
 export const I64 = {
@@ -51,7 +57,14 @@ export interface ControlBlock {
   readonly buffer: SharedArrayBuffer;
   readonly i32: Int32Array;
   readonly i64: BigInt64Array;
+  /**
+   * Per-thread slots, two Int32 words each: [owner threadId (0 = free), permits it holds]. A thread
+   * that dies cannot release its permits; the main thread gives them back from here.
+   */
+  readonly threadSlots: Int32Array;
 }
+
+const THREAD_OFFSET = I64_OFFSET + I64_SLOTS * 8;
 
 /** Views over an existing control-block buffer (what a worker thread does with its workerData). */
 export function attachControlBlock(buffer: SharedArrayBuffer): ControlBlock {
@@ -59,12 +72,16 @@ export function attachControlBlock(buffer: SharedArrayBuffer): ControlBlock {
     buffer,
     i32: new Int32Array(buffer, 0, I32_SLOTS),
     i64: new BigInt64Array(buffer, I64_OFFSET, I64_SLOTS),
+    threadSlots: new Int32Array(buffer, THREAD_OFFSET),
   };
 }
 
-/** A new control block: generation 0 (open), `concurrency` permits, nothing in flight. */
-export function createControlBlock(concurrency: number): ControlBlock {
-  const block = attachControlBlock(new SharedArrayBuffer(I64_OFFSET + I64_SLOTS * 8));
+/**
+ * A new control block: generation 0 (open), `concurrency` permits, nothing in flight, and room
+ * for `threadSlots` threads (live ones and their replacements at once).
+ */
+export function createControlBlock(concurrency: number, threadSlots = 64): ControlBlock {
+  const block = attachControlBlock(new SharedArrayBuffer(THREAD_OFFSET + threadSlots * 2 * 4));
   Atomics.store(block.i32, I32.LIMIT, concurrency);
   Atomics.store(block.i32, I32.CEILING, concurrency);
   Atomics.store(block.i64, I64.EPOCH, BigInt(Date.now()));

@@ -16,6 +16,7 @@
 
 import { waitForChange } from './atomic-wait.js';
 import { I32, I64, type ControlBlock } from './control-block.js';
+import { interruptible } from './interrupt.js';
 
 const GEN_SHIFT = 33n;
 const REL_MASK = (1n << GEN_SHIFT) - 1n;
@@ -48,14 +49,28 @@ export interface GatePassage {
   readonly waitedForCooldown: boolean;
 }
 
-/** Resolves with the current generation once it is even (open). */
-export async function waitUntilOpen(block: ControlBlock): Promise<GatePassage> {
+/** When cooldown `gen` is due to end (epoch ms), or null while its end is not yet published. */
+export function cooldownEnd(block: ControlBlock, gen: number): number | null {
+  const word = unpackCooldown(Atomics.load(block.i64, I64.COOLDOWN));
+  return word.gen === gen ? epochOf(block) + word.relMs : null;
+}
+
+/**
+ * Resolves with the current generation once it is even (open). With a deadline, a cooldown that
+ * is due to end after it fails the wait at once (`expired`) instead of sleeping past it; the
+ * interrupt cuts the wait short when the deadline comes or the run stops.
+ */
+export async function waitUntilOpen(
+  block: ControlBlock,
+  clock?: { deadline: number; interrupt: Promise<never>; expired(): Error },
+): Promise<GatePassage> {
   let waitedForCooldown = false;
   for (;;) {
     const gen = Atomics.load(block.i32, I32.GEN);
     if ((gen & 1) === 0) return { gen, waitedForCooldown };
+    if (clock !== undefined && (cooldownEnd(block, gen) ?? 0) >= clock.deadline) throw clock.expired();
     waitedForCooldown = true;
-    await waitForChange(block.i32, I32.GEN, gen);
+    await interruptible(waitForChange(block.i32, I32.GEN, gen), clock?.interrupt);
   }
 }
 

@@ -4,21 +4,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { I32, type ControlBlock } from './control-block.js';
 import { waitUntilOpen } from './cooldown.js';
+import { interruptible, type ItemClock } from './interrupt.js';
 import { releasePermit, takePermit } from './permits.js';
 
 /**
  * Resolves with the open generation the attempt is sent in, holding one permit (the caller must
  * release it when the attempt ends).
  */
-export async function enterGate(block: ControlBlock, rampJitterMs: number, random: () => number = Math.random): Promise<number> {
+export async function enterGate(block: ControlBlock, slot: number, rampJitterMs: number, clock?: ItemClock, random: () => number = Math.random): Promise<number> {
   for (;;) {
-    const { gen, waitedForCooldown } = await waitUntilOpen(block);
+    const { gen, waitedForCooldown } = await waitUntilOpen(block, clock);
     // Spread the first releases after a cooldown a little, on top of the ramp's low limit.
-    if (waitedForCooldown && rampJitterMs > 0) await sleep(random() * rampJitterMs);
-    await takePermit(block);
+    if (waitedForCooldown && rampJitterMs > 0) await interruptible(sleep(random() * rampJitterMs), clock?.interrupt);
+    await takePermit(block, slot, clock?.interrupt);
     // Check the generation again *after* taking the permit: a cooldown may have opened while we
     // waited for it, and no attempt may go out in a closed epoch.
     if (Atomics.load(block.i32, I32.GEN) === gen) return gen;
-    releasePermit(block);
+    releasePermit(block, slot);
   }
 }

@@ -14,3 +14,5 @@ export { resultLine, invalidInputLine, serializeLine, ResultFile, type ResultLin
 export { readCheckpoint, type Checkpoint, type RunFingerprint } from './checkpoint.js';
 export { parseDuration, DurationError } from './duration.js';
 export { costOf, type PriceTable } from './cost.js';
+export type { AbortMode } from './stop.js';
+export type { StopState } from './run-control.js';

@@ -2,25 +2,30 @@
 // once): gate -> call -> classify -> succeed, retry after a backoff, or join the cooldown; with a
 // task, also build the request, validate the answer (re-asking when it is invalid) and
 // post-process it. The item stays here across all its retries; it is never re-queued.
+// Every wait is bounded by the item's clock (interrupt.ts): its deadline, the run's, a stop.
 
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { threadId } from 'node:worker_threads';
 import { checkAnswer, feedbackMessages, responseFormat } from './answer.js';
 import { isRetryable } from './classify.js';
 import { attachControlBlock, I32, type ControlBlock } from './control-block.js';
 import { reportRateLimit } from './cooldown.js';
 import { enterGate } from './gate.js';
+import { interruptible, ItemFailed, startItemClock, type ClockSettings } from './interrupt.js';
 import { callEndpoint, createClient, endpointPath, type ClientSettings } from './openai-call.js';
 import type { BatchItem, ErrorCategory, ItemOutcome, ItemStats } from './outcome.js';
 import { recordSuccess, releasePermit } from './permits.js';
 import { redact } from './redact.js';
 import { backoffMs } from './retry.js';
+import { isStopping, watchStop } from './stop.js';
 import type { Task } from './task.js';
 import { loadTask } from './task-loader.js';
+import { claimThreadSlot } from './thread-slots.js';
 import { addUsage, emptyUsage, usageFromBody } from './usage.js';
 
 /** What a worker thread receives in `workerData`: plain data only. */
-export interface WorkerSettings extends ClientSettings {
+export interface WorkerSettings extends ClientSettings, ClockSettings {
   control: SharedArrayBuffer;
   model: string | null;
   /** Absolute path of the task module, or null for the built-in pass-through task. */
@@ -36,18 +41,10 @@ export interface WorkerSettings extends ClientSettings {
 
 export type ItemRunner = (item: BatchItem) => Promise<ItemOutcome>;
 
-/** Thrown inside the loop to end an item with a failure; never leaves this module. */
-class ItemFailed extends Error {
-  constructor(
-    readonly category: ErrorCategory,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export async function createItemRunner(settings: WorkerSettings): Promise<ItemRunner> {
   const block: ControlBlock = attachControlBlock(settings.control);
+  const slot = claimThreadSlot(block, threadId);
+  const stop = watchStop(block);
   const client = createClient(settings);
   const pause = { baseMs: settings.cooldownBaseMs, maxMs: settings.cooldownMaxMs };
   const task: Task | null = settings.taskFile === null ? null : await loadTask(settings.taskFile);
@@ -78,27 +75,36 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
 
   return async function runItem(item: BatchItem): Promise<ItemOutcome> {
     const started = performance.now();
+    const clock = startItemClock(settings, stop.stopped);
     const stats: ItemStats = { attempts: 0, rateLimited: 0, invalidOutputs: 0, latencyMs: 0, usage: emptyUsage() };
     let last: { requestId: string | null; body: unknown } = { requestId: null, body: null };
     const finish = (outcome: ItemOutcome): ItemOutcome => {
+      clock.dispose();
       stats.latencyMs = performance.now() - started;
       return outcome;
     };
     const fail = (category: ErrorCategory, message: string, code: string | null = null, status: number | null = null) =>
       finish({ ok: false, custom_id: item.custom_id, error: { category, code, status, message: redact(message, settings.apiKey) }, ...last, stats });
+    /** Before another attempt: is there still time, and is the run still going? */
+    const mayRetry = (delayMs = 0) => {
+      if (isStopping(block)) throw new ItemFailed('aborted', 'the run was stopped');
+      if (Date.now() + delayMs >= clock.deadline) throw clock.expired();
+    };
 
     try {
       let body = await requestBody(item);
       const path = endpointPath(item.url);
       for (;;) {
-        const gen = await enterGate(block, settings.rampJitterMs);
+        mayRetry();
+        const gen = await enterGate(block, slot, settings.rampJitterMs, clock);
         Atomics.add(block.i32, I32.REQUESTS, 1);
         stats.attempts += 1;
         let result;
         try {
-          result = await callEndpoint(client, path, body, settings.apiKey);
+          const timeoutMs = Math.max(1, Math.min(settings.attemptTimeoutMs, clock.deadline - Date.now()));
+          result = await callEndpoint(client, path, body, settings.apiKey, timeoutMs, stop.cancel);
         } finally {
-          releasePermit(block);
+          releasePermit(block, slot);
         }
 
         if (!result.ok) {
@@ -117,7 +123,9 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
           if (!isRetryable(failure.category) || counted >= settings.maxAttempts) {
             return fail(failure.category, failure.message, failure.code, failure.status);
           }
-          await sleep(backoffMs(counted, settings.backoffBaseMs, settings.backoffMaxMs));
+          const delay = backoffMs(counted, settings.backoffBaseMs, settings.backoffMaxMs);
+          mayRetry(delay);
+          await interruptible(sleep(delay), clock.interrupt);
           continue;
         }
 
@@ -148,6 +156,7 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
       }
     } catch (error) {
       if (error instanceof ItemFailed) return fail(error.category, error.message);
+      clock.dispose();
       throw error;
     }
   };

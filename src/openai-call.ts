@@ -36,15 +36,17 @@ export function endpointPath(url: string | undefined): string {
   return path.startsWith('/v1/') ? path.slice(3) : path;
 }
 
-/** Sends one request; never throws. */
+/** Sends one request; never throws. `timeoutMs` and `signal` bound this one attempt. */
 export async function callEndpoint(
   client: OpenAI,
   path: string,
   body: Record<string, unknown>,
   apiKey: string,
+  timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<CallResult> {
   try {
-    const { data, response, request_id } = await client.post<unknown>(path, { body }).withResponse();
+    const { data, response, request_id } = await client.post<unknown>(path, { body, timeout: timeoutMs, signal }).withResponse();
     return { ok: true, status: response.status, requestId: request_id ?? null, body: data };
   } catch (error) {
     const failure = classifyError(error, Date.now());

@@ -5,7 +5,8 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { PriceTable } from './cost.js';
 import type { BatchEvent } from './events.js';
-import type { BatchItem } from './outcome.js';
+import type { BatchItem, ErrorCategory } from './outcome.js';
+import type { AbortMode } from './stop.js';
 
 export interface BatchOptions {
   /** The requests to run, in the OpenAI Batch request shape. Read lazily: never held whole. */
@@ -56,6 +57,34 @@ export interface BatchOptions {
   rampStart?: number | undefined;
   /** After a cooldown, each waiting attempt starts after a random delay in [0, this) ms. @default 50 */
   rampJitterMs?: number | undefined;
+  /**
+   * Everything one item may take — waits at the gate, cooldowns, attempts, backoffs — in ms.
+   * When it runs out the item fails as `timeout`; a cooldown or backoff that would outlast it
+   * fails the item at once. Minimum: 1. @default none
+   */
+  itemDeadlineMs?: number | undefined;
+  /**
+   * The whole run's time budget in ms, from the start. When it runs out nothing new starts,
+   * attempts still on the wire are cut off, and every unfinished item gets an `aborted` result.
+   * Minimum: 1. @default none
+   */
+  deadlineMs?: number | undefined;
+  /** Failure categories that stop the whole run (e.g. a revoked key, an empty quota). @default ["auth", "quota"] */
+  failFast?: readonly ErrorCategory[] | undefined;
+  /**
+   * How a stopped run ends: `drain` lets attempts on the wire finish (nothing new starts);
+   * `cancel` aborts them too. Either way every unfinished item gets an `aborted` result.
+   * @default "drain"
+   */
+  abortMode?: AbortMode | undefined;
+  /** Stops the run (in `abortMode`) when aborted. */
+  signal?: AbortSignal | undefined;
+  /** Stop starting items once the next would take the run's total tokens past this. @default none */
+  maxTokens?: number | undefined;
+  /** Stop starting items once the next would take the run's cost past this; needs `prices`. @default none */
+  maxCost?: number | undefined;
+  /** Heap limit of each worker thread in MB; a thread that exceeds it is replaced. @default Node's default */
+  threadMemoryMb?: number | undefined;
   /** Prices per million tokens, for cost in summaries and progress. @default none (no cost shown) */
   prices?: PriceTable | undefined;
   /** Extra HTTP headers for every request. @default {} */
@@ -64,15 +93,17 @@ export interface BatchOptions {
   onEvent?: ((event: BatchEvent) => void) | undefined;
 }
 
-type Defaulted = Exclude<keyof BatchOptions, 'model' | 'onEvent' | 'task' | 'prices'>;
+type Optional = 'model' | 'onEvent' | 'task' | 'prices' | 'itemDeadlineMs' | 'deadlineMs' | 'signal' | 'maxTokens' | 'maxCost' | 'threadMemoryMb';
+type Defaulted = Exclude<keyof BatchOptions, Optional>;
 
 /** Options with every default filled in; the others may stay unset. */
 export type ResolvedOptions = { [K in Defaulted]-?: Exclude<BatchOptions[K], undefined> } & {
-  task?: string;
-  prices?: PriceTable;
-  model?: string;
-  onEvent?: (event: BatchEvent) => void;
+  [K in Optional]?: Exclude<BatchOptions[K], undefined>;
 };
+
+const CATEGORIES: readonly ErrorCategory[] = [
+  'rate_limit', 'quota', 'auth', 'transient', 'timeout', 'invalid_output', 'bad_request', 'invalid_input', 'task_error', 'worker_crash', 'aborted',
+];
 
 export class OptionsError extends Error {
   override name = 'OptionsError';
@@ -128,7 +159,26 @@ export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = p
     rampStart: Math.min(concurrency, integer('rampStart', options.rampStart, Math.ceil(concurrency / 8), 1)),
     rampJitterMs: ms('rampJitterMs', options.rampJitterMs, 50),
     headers: options.headers ?? {},
+    failFast: options.failFast ?? ['auth', 'quota'],
+    abortMode: options.abortMode ?? 'drain',
   };
+  for (const category of resolved.failFast) {
+    if (!CATEGORIES.includes(category)) {
+      throw new OptionsError(`Expected \`failFast\` to hold error categories (${CATEGORIES.join(', ')}), got \`${String(category)}\``);
+    }
+  }
+  if (resolved.abortMode !== 'drain' && resolved.abortMode !== 'cancel') {
+    throw new OptionsError(`Expected \`abortMode\` to be "drain" or "cancel", got \`${String(resolved.abortMode)}\``);
+  }
+  if (options.itemDeadlineMs !== undefined) resolved.itemDeadlineMs = ms('itemDeadlineMs', options.itemDeadlineMs, 0, 1);
+  if (options.deadlineMs !== undefined) resolved.deadlineMs = ms('deadlineMs', options.deadlineMs, 0, 1);
+  if (options.maxTokens !== undefined) resolved.maxTokens = integer('maxTokens', options.maxTokens, 0, 1);
+  if (options.maxCost !== undefined) {
+    if (options.prices === undefined) throw new OptionsError('Expected `prices` with `maxCost`: a cost cap needs a price table');
+    resolved.maxCost = finite('maxCost', options.maxCost, 0, 0, 'a finite amount');
+  }
+  if (options.threadMemoryMb !== undefined) resolved.threadMemoryMb = integer('threadMemoryMb', options.threadMemoryMb, 0, 16);
+  if (options.signal !== undefined) resolved.signal = options.signal;
   if (options.task !== undefined) {
     if (typeof options.task !== 'string' || options.task === '') {
       throw new OptionsError(`Expected \`task\` to be the path of a task module, got \`${String(options.task)}\` (${typeof options.task})`);

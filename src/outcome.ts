@@ -27,6 +27,8 @@ export type ErrorCategory =
   | 'invalid_input'
   /** The task module's own code threw (building, parsing or post-processing). */
   | 'task_error'
+  /** The worker thread running the item died (crash, out of memory) more often than maxAttempts. */
+  | 'worker_crash'
   | 'aborted';
 
 export interface Usage {

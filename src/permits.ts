@@ -2,26 +2,36 @@
 // an attempt may start only while IN_FLIGHT < LIMIT. After a cooldown the keeper lowers LIMIT to
 // the ramp's start; every success raises it by one up to CEILING (so the limit doubles per round
 // trip, like TCP slow start). No thundering herd: a cooldown's end releases only LIMIT attempts.
+//
+// Each permit is also counted in the taking thread's slot (thread-slots.ts), so the permits of a
+// thread that dies can be given back.
 
 import { waitForChange } from './atomic-wait.js';
 import { I32, type ControlBlock } from './control-block.js';
+import { interruptible } from './interrupt.js';
+import { addThreadPermits } from './thread-slots.js';
 
 /** Take one in-flight permit, waiting (without blocking the thread) until one is free. */
-export async function takePermit(block: ControlBlock): Promise<void> {
+export async function takePermit(block: ControlBlock, slot: number, interrupt?: Promise<never>): Promise<void> {
   const { i32 } = block;
   for (;;) {
     const inFlight = Atomics.load(i32, I32.IN_FLIGHT);
     if (inFlight < Atomics.load(i32, I32.LIMIT)) {
+      // Count it in our slot first: should the thread die between the two steps, the main thread
+      // would give back one permit too many (briefly one over the limit) rather than lose one.
+      addThreadPermits(block, slot, 1);
       if (Atomics.compareExchange(i32, I32.IN_FLIGHT, inFlight, inFlight + 1) === inFlight) return;
+      addThreadPermits(block, slot, -1);
       continue; // another attempt took it first; look again
     }
     // Woken by a release (IN_FLIGHT changes) or by a raise of LIMIT (which notifies IN_FLIGHT).
-    await waitForChange(i32, I32.IN_FLIGHT, inFlight);
+    await interruptible(waitForChange(i32, I32.IN_FLIGHT, inFlight), interrupt);
   }
 }
 
-export function releasePermit(block: ControlBlock): void {
+export function releasePermit(block: ControlBlock, slot: number): void {
   Atomics.sub(block.i32, I32.IN_FLIGHT, 1);
+  addThreadPermits(block, slot, -1);
   Atomics.notify(block.i32, I32.IN_FLIGHT, 1);
 }
 

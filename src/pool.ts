@@ -12,7 +12,7 @@ const workerFile = new URL(`../threads/item-worker.${fromSource ? 'ts' : 'js'}`,
 
 export type ItemPool = Piscina<BatchItem, ItemOutcome>;
 
-export function createPool(settings: WorkerSettings, threads: number, concurrency: number): ItemPool {
+export function createPool(settings: WorkerSettings, threads: number, concurrency: number, memoryMb?: number): ItemPool {
   const hasTsx = process.execArgv.some((arg) => arg.includes('tsx'));
   return new Piscina<BatchItem, ItemOutcome>({
     filename: workerFile.href,
@@ -27,6 +27,8 @@ export function createPool(settings: WorkerSettings, threads: number, concurrenc
     // waiters — until the next task arrives. Our workers must keep running between tasks.
     atomics: 'disabled',
     workerData: settings,
+    // A thread over its heap limit dies with ERR_WORKER_OUT_OF_MEMORY; Piscina starts another.
+    ...(memoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: memoryMb } }),
     ...(fromSource && !hasTsx ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
   });
 }

@@ -5,14 +5,17 @@ import { createControlBlock } from './control-block.js';
 import { CooldownKeeper } from './cooldown-keeper.js';
 import { BatchItemError } from './errors.js';
 import type { WorkerSettings } from './item-runner.js';
-import { resolveOptions, type BatchOptions } from './options.js';
-import { loadTask } from './task-loader.js';
-import type { BatchItem, ItemOutcome, ItemStats } from './outcome.js';
-import { createPool } from './pool.js';
-import { redact } from './redact.js';
 import { readLive, type LiveStats } from './live-stats.js';
+import { resolveOptions, type BatchOptions } from './options.js';
+import type { BatchItem, ErrorCategory, ItemOutcome, ItemStats } from './outcome.js';
+import { createPool, type ItemPool } from './pool.js';
+import { redact } from './redact.js';
+import { RunControl } from './run-control.js';
 import { mapConcurrent } from './scheduler.js';
+import type { AbortMode } from './stop.js';
 import { SummaryBuilder, type BatchSummary } from './summary.js';
+import { loadTask } from './task-loader.js';
+import { reclaimDeadThreads } from './thread-slots.js';
 import { emptyUsage } from './usage.js';
 
 /**
@@ -28,10 +31,22 @@ export interface BatchStream<Value = unknown> extends AsyncGenerator<ItemResult<
   summary(): BatchSummary;
   /** A cheap live view (in flight, ramp, open cooldown, tokens) for progress displays. */
   live(): LiveStats;
+  /**
+   * Stops the run: nothing new starts and every unfinished item gets an `aborted` result; in
+   * `cancel` mode attempts on the wire are aborted too. Calling again with `cancel` upgrades a drain.
+   */
+  stop(mode: AbortMode, reason?: string): void;
 }
 
-function noStats(): ItemStats {
-  return { attempts: 0, rateLimited: 0, invalidOutputs: 0, latencyMs: 0, usage: emptyUsage() };
+function failure(item: BatchItem, category: ErrorCategory, message: string, stats: Partial<ItemStats> = {}): ItemOutcome {
+  return {
+    ok: false,
+    custom_id: item.custom_id,
+    error: { category, code: null, status: null, message },
+    requestId: null,
+    body: null,
+    stats: { attempts: 0, rateLimited: 0, invalidOutputs: 0, latencyMs: 0, usage: emptyUsage(), ...stats },
+  };
 }
 
 function toResult<Value>(outcome: ItemOutcome): ItemResult<Value> {
@@ -39,11 +54,26 @@ function toResult<Value>(outcome: ItemOutcome): ItemResult<Value> {
   return outcome.ok ? (outcome as ItemResult<Value>) : { ...outcome, error: new BatchItemError(outcome.error) };
 }
 
+function liveThreadIds(pool: ItemPool): Set<number> {
+  return new Set(pool.threads.map((thread) => thread.threadId));
+}
+
 /** Results in completion order. At most `concurrency` items are held in memory at any time. */
 export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream<Value> {
   const resolved = resolveOptions(options);
-  const block = createControlBlock(resolved.concurrency);
+  const startedAt = Date.now();
+  // Room for every thread and, should some die, their replacements.
+  const block = createControlBlock(resolved.concurrency, resolved.threads * 2 + 8);
   const summary = new SummaryBuilder(block, resolved.prices);
+  const control = new RunControl(block, {
+    failFast: new Set(resolved.failFast),
+    abortMode: resolved.abortMode,
+    deadlineAt: resolved.deadlineMs === undefined ? null : startedAt + resolved.deadlineMs,
+    signal: resolved.signal,
+    maxTokens: resolved.maxTokens ?? null,
+    maxCost: resolved.maxCost ?? null,
+    prices: resolved.prices,
+  });
 
   async function* run(): AsyncGenerator<ItemResult<Value>, void, undefined> {
     // Load the task here first: a broken task file fails the run at once, not every item.
@@ -58,6 +88,8 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       model: resolved.model ?? null,
       taskFile: resolved.task ?? null,
       attemptTimeoutMs: resolved.attemptTimeoutMs,
+      itemDeadlineMs: resolved.itemDeadlineMs ?? null,
+      runDeadline: resolved.deadlineMs === undefined ? null : startedAt + resolved.deadlineMs,
       maxAttempts: resolved.maxAttempts,
       maxRateLimitRetries: resolved.maxRateLimitRetries,
       backoffBaseMs: resolved.backoffBaseMs,
@@ -66,41 +98,62 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       cooldownMaxMs: resolved.cooldownMaxMs,
       rampJitterMs: resolved.rampJitterMs,
     };
-    const pool = createPool(settings, resolved.threads, resolved.concurrency);
+    const pool = createPool(settings, resolved.threads, resolved.concurrency, resolved.threadMemoryMb);
     const keeper = new CooldownKeeper(block, {
       rampStart: resolved.rampStart,
       ...(resolved.onEvent ? { onEvent: resolved.onEvent } : {}),
     });
+    let running = 0;
+
     // No AbortSignal is ever passed to pool.run: Piscina runs an abortable task alone on its
     // thread, which would cap each thread at one item in flight.
-    const dispatch = (item: BatchItem): Promise<ItemOutcome> =>
-      pool.run(item).catch(
-        (error: unknown): ItemOutcome => ({
-          ok: false,
-          custom_id: item.custom_id,
-          error: {
-            category: 'transient',
-            code: 'worker_failed',
-            status: null,
-            message: redact(`worker thread failed: ${error instanceof Error ? error.message : String(error)}`, resolved.apiKey),
-          },
-          requestId: null,
-          body: null,
-          stats: noStats(),
-        }),
-      );
+    async function dispatch(item: BatchItem): Promise<ItemOutcome> {
+      if (!control.mayAdmit(summary.counts(), running)) {
+        return failure(item, 'aborted', `not started: ${control.stopped?.reason ?? 'the run was stopped'}`);
+      }
+      running += 1;
+      try {
+        for (let crashes = 1; ; crashes += 1) {
+          try {
+            return await pool.run(item);
+          } catch (error) {
+            // The item's thread died (its own code or another item's took it down). Give the dead
+            // thread's permits back, then run the item again on a live thread, counting an attempt.
+            reclaimDeadThreads(block, liveThreadIds(pool));
+            if (crashes >= resolved.maxAttempts || control.stopped !== null) {
+              const why = error instanceof Error ? error.message : String(error);
+              return failure(item, 'worker_crash', redact(`its worker thread died ${crashes} time(s): ${why}`, resolved.apiKey), { attempts: crashes });
+            }
+          }
+        }
+      } finally {
+        running -= 1;
+      }
+    }
+
     try {
       for await (const outcome of mapConcurrent(resolved.items, resolved.concurrency, dispatch)) {
+        const stopped = control.stopped;
+        if (!outcome.ok && outcome.error.message === 'the run was stopped' && stopped !== null) {
+          outcome.error.message = `the run was stopped: ${stopped.reason}`;
+        }
         summary.add(outcome);
+        control.observe(outcome);
         yield toResult<Value>(outcome);
       }
     } finally {
+      summary.setStopped(control.stopped);
+      control.dispose();
       await keeper.stop();
       await pool.destroy();
     }
   }
 
-  return Object.assign(run(), { summary: () => summary.build(), live: () => readLive(block, summary.counts()) });
+  return Object.assign(run(), {
+    summary: () => summary.build(),
+    live: () => readLive(block, summary.counts()),
+    stop: (mode: AbortMode, reason = 'stopped by the caller') => control.stop(mode, reason),
+  });
 }
 
 /** Runs the whole batch and resolves with every result (in completion order) and the summary. */

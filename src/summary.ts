@@ -3,6 +3,7 @@
 
 import { I32, type ControlBlock } from './control-block.js';
 import { costOf, type PriceTable } from './cost.js';
+import type { StopState } from './run-control.js';
 import type { ErrorCategory, ItemOutcome, Usage } from './outcome.js';
 import { addUsage, emptyUsage } from './usage.js';
 
@@ -22,6 +23,8 @@ export interface BatchSummary {
   /** Item latency (first gate entry to outcome) percentiles, in ms; null before any item. */
   latency_ms: { p50: number; p95: number; p99: number } | null;
   wall_ms: number;
+  /** Why and how the run stopped early; null when it ran to the end of its input. */
+  stopped: StopState | null;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -39,6 +42,7 @@ export class SummaryBuilder {
   #latencies = new Float64Array(1024);
 
   readonly #prices: PriceTable | undefined;
+  #stopped: StopState | null = null;
 
   constructor(block: ControlBlock, prices?: PriceTable) {
     this.#block = block;
@@ -60,6 +64,10 @@ export class SummaryBuilder {
       const category = outcome.error.category;
       this.#byCategory[category] = (this.#byCategory[category] ?? 0) + 1;
     }
+  }
+
+  setStopped(stopped: StopState | null): void {
+    this.#stopped = stopped;
   }
 
   /** Running counts, cheap enough to read many times a second. */
@@ -86,6 +94,7 @@ export class SummaryBuilder {
           ? null
           : { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
       wall_ms: performance.now() - this.#started,
+      stopped: this.#stopped,
     };
   }
 }

@@ -21,7 +21,12 @@ describe('options', () => {
       rampStart: 8,
       rampJitterMs: 50,
       headers: {},
+      failFast: ['auth', 'quota'],
+      abortMode: 'drain',
     });
+    for (const unset of ['task', 'itemDeadlineMs', 'deadlineMs', 'maxTokens', 'maxCost', 'prices', 'threadMemoryMb', 'signal']) {
+      expect(resolved).not.toHaveProperty(unset);
+    }
   });
 
   it('keeps a default when an option is explicitly undefined', () => {
@@ -40,5 +45,7 @@ describe('options', () => {
     );
     expect(() => resolveOptions({ items, baseURL: 'http://x/v1', attemptTimeoutMs: Number.NaN }, {})).toThrow(/attemptTimeoutMs.*got `NaN`/);
     expect(() => resolveOptions({ items }, {})).toThrow(/baseURL.*OPENAI_BASE_URL.*got `undefined`/);
+    expect(() => resolveOptions({ items, baseURL: 'http://x/v1', maxCost: 5 }, {})).toThrow('Expected `prices` with `maxCost`');
+    expect(() => resolveOptions({ items, baseURL: 'http://x/v1', abortMode: 'later' as 'drain' }, {})).toThrow('Expected `abortMode` to be "drain" or "cancel", got `later`');
   });
 });
