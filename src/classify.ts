@@ -3,7 +3,7 @@
 
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ErrorCategory, ItemFailure } from './outcome.js';
-import { rateLimitHintMs } from './rate-limit-hint.js';
+import { rateLimitHintMs, type HeaderSource } from './rate-limit-hint.js';
 
 /** Provider error codes that turn a 429 into an empty quota rather than a rate limit. */
 const QUOTA_CODES = new Set(['insufficient_quota', 'billing_hard_limit_reached', 'quota_exceeded']);
@@ -27,12 +27,14 @@ export interface ClassifiedFailure extends ItemFailure {
   requestId: string | null;
   /** The error response body, when there was one. */
   body: unknown;
+  /** The error response's headers, when there was a response. */
+  headers: HeaderSource | null;
 }
 
 /** Classifies anything the openai client threw for one attempt. */
 export function classifyError(error: unknown, nowMs: number): ClassifiedFailure {
   const message = error instanceof Error ? error.message : String(error);
-  const base = { code: null, status: null, message, hintMs: null, requestId: null, body: null };
+  const base = { code: null, status: null, message, hintMs: null, requestId: null, body: null, headers: null };
   // Order matters: the timeout and abort classes are subclasses of APIError with no status.
   if (error instanceof APIConnectionTimeoutError) return { ...base, category: 'timeout' };
   if (error instanceof APIUserAbortError) return { ...base, category: 'aborted' };
@@ -48,6 +50,7 @@ export function classifyError(error: unknown, nowMs: number): ClassifiedFailure 
       hintMs: category === 'rate_limit' ? rateLimitHintMs(error.headers, nowMs) : null,
       requestId: error.requestID ?? null,
       body: error.error ?? null,
+      headers: error.headers ?? null,
     };
   }
   // Anything else (a socket error surfacing oddly, a bug in a fetch shim): worth a bounded retry.

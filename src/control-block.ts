@@ -32,9 +32,13 @@ export const I32 = {
    * (attempts on the wire are aborted too). Only ever increases; written only by the main thread.
    */
   STOP: 8,
+  /** `concurrency`: the most CEILING may climb back to after cooldowns lowered it. */
+  MAX_CEILING: 9,
+  /** Successes since CEILING last grew (additive increase: +1 per CEILING successes). */
+  SUCCESSES: 10,
 } as const;
 
-const I32_SLOTS = 9;
+const I32_SLOTS = 11;
 
 /** BigInt64 slot indices (their own index space, in the same buffer after the Int32 slots). */
 export const I64 = {
@@ -47,9 +51,18 @@ export const I64 = {
   COOLDOWN: 0,
   /** Epoch ms when the block was made; COOLDOWN stores times relative to it. Written once. */
   EPOCH: 1,
+  /**
+   * The proactive rate budgets (rate-budget.ts), one pair per bucket, as in the generic cell rate
+   * algorithm: the "theoretical arrival time" (ns after EPOCH) at which the bucket's next unit is
+   * free, and the interval per unit in ns (0 = no limit). Only tightened by what servers say.
+   */
+  REQUESTS_TAT: 2,
+  REQUESTS_INTERVAL: 3,
+  TOKENS_TAT: 4,
+  TOKENS_INTERVAL: 5,
 } as const;
 
-const I64_SLOTS = 2;
+const I64_SLOTS = 6;
 // BigInt64Array needs an 8-byte aligned offset.
 const I64_OFFSET = Math.ceil((I32_SLOTS * 4) / 8) * 8;
 
@@ -84,6 +97,7 @@ export function createControlBlock(concurrency: number, threadSlots = 64): Contr
   const block = attachControlBlock(new SharedArrayBuffer(THREAD_OFFSET + threadSlots * 2 * 4));
   Atomics.store(block.i32, I32.LIMIT, concurrency);
   Atomics.store(block.i32, I32.CEILING, concurrency);
+  Atomics.store(block.i32, I32.MAX_CEILING, concurrency);
   Atomics.store(block.i64, I64.EPOCH, BigInt(Date.now()));
   return block;
 }

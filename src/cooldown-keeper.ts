@@ -78,6 +78,12 @@ export class CooldownKeeper {
       }
       // End it. LIMIT first, then GEN: a worker that sees the open generation also sees the
       // lowered limit, so only `rampStart` attempts go out at once.
+      // Cooldowns in a row (no success in between) mean the ceiling itself is too high: halve it
+      // (multiplicative decrease; successes raise it again, see permits.ts).
+      if (Atomics.load(i32, I32.STREAK) >= 2) {
+        Atomics.store(i32, I32.CEILING, Math.max(1, Math.floor(Atomics.load(i32, I32.CEILING) / 2)));
+        Atomics.store(i32, I32.SUCCESSES, 0);
+      }
       const limit = Math.min(this.#options.rampStart, Atomics.load(i32, I32.CEILING));
       const at = performance.timeOrigin + performance.now(); // taken before the gate opens
       Atomics.store(i32, I32.LIMIT, limit);

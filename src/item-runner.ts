@@ -16,6 +16,8 @@ import { interruptible, ItemFailed, startItemClock, type ClockSettings } from '.
 import { callEndpoint, createClient, endpointPath, type ClientSettings } from './openai-call.js';
 import type { BatchItem, ErrorCategory, ItemOutcome, ItemStats } from './outcome.js';
 import { recordSuccess, releasePermit } from './permits.js';
+import { Pacer } from './pacer.js';
+import { RateBudget } from './rate-budget.js';
 import { redact } from './redact.js';
 import { backoffMs } from './retry.js';
 import { isStopping, watchStop } from './stop.js';
@@ -37,6 +39,11 @@ export interface WorkerSettings extends ClientSettings, ClockSettings {
   cooldownBaseMs: number;
   cooldownMaxMs: number;
   rampJitterMs: number;
+  /** Share of a rate limit to use (rate-budget.ts). */
+  rateHeadroom: number;
+  /** Answer tokens reserved for a request without max_tokens. */
+  defaultAnswerTokens: number;
+  learnRateLimits: boolean;
 }
 
 export type ItemRunner = (item: BatchItem) => Promise<ItemOutcome>;
@@ -47,6 +54,7 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
   const stop = watchStop(block);
   const client = createClient(settings);
   const pause = { baseMs: settings.cooldownBaseMs, maxMs: settings.cooldownMaxMs };
+  const pacer = new Pacer(new RateBudget(block, settings.rateHeadroom), settings.defaultAnswerTokens, settings.learnRateLimits);
   const task: Task | null = settings.taskFile === null ? null : await loadTask(settings.taskFile);
   const taskName = task?.name ?? (settings.taskFile === null ? 'pass-through' : basename(settings.taskFile));
   const format = task?.schema ? responseFormat(task.schema, task.schemaName ?? 'answer') : null;
@@ -97,12 +105,19 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
       for (;;) {
         mayRetry();
         const gen = await enterGate(block, slot, settings.rampJitterMs, clock);
-        Atomics.add(block.i32, I32.REQUESTS, 1);
-        stats.attempts += 1;
         let result;
         try {
+          const reservation = await pacer.reserve(body, clock);
+          // A cooldown may have opened while we waited for the rate budget: go back to the gate.
+          if (Atomics.load(block.i32, I32.GEN) !== gen) {
+            pacer.cancel(reservation);
+            continue;
+          }
+          Atomics.add(block.i32, I32.REQUESTS, 1);
+          stats.attempts += 1;
           const timeoutMs = Math.max(1, Math.min(settings.attemptTimeoutMs, clock.deadline - Date.now()));
           result = await callEndpoint(client, path, body, settings.apiKey, timeoutMs, stop.cancel);
+          pacer.settle(reservation, usageFromBody(result.ok ? result.body : result.failure.body), result.ok ? result.headers : result.failure.headers);
         } finally {
           releasePermit(block, slot);
         }

@@ -16,7 +16,7 @@ export interface ClientSettings {
 }
 
 export type CallResult =
-  | { ok: true; status: number; requestId: string | null; body: unknown }
+  | { ok: true; status: number; requestId: string | null; body: unknown; headers: Headers }
   | { ok: false; failure: ClassifiedFailure };
 
 export function createClient(settings: ClientSettings): OpenAI {
@@ -47,7 +47,7 @@ export async function callEndpoint(
 ): Promise<CallResult> {
   try {
     const { data, response, request_id } = await client.post<unknown>(path, { body, timeout: timeoutMs, signal }).withResponse();
-    return { ok: true, status: response.status, requestId: request_id ?? null, body: data };
+    return { ok: true, status: response.status, requestId: request_id ?? null, body: data, headers: response.headers };
   } catch (error) {
     const failure = classifyError(error, Date.now());
     failure.message = redact(failure.message, apiKey);

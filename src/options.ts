@@ -87,13 +87,32 @@ export interface BatchOptions {
   threadMemoryMb?: number | undefined;
   /** Prices per million tokens, for cost in summaries and progress. @default none (no cost shown) */
   prices?: PriceTable | undefined;
+  /**
+   * Requests per minute to stay under, paced by a shared budget so 429s stay rare.
+   * Minimum: > 0. @default none (no request budget unless learned from the server's headers)
+   */
+  rpm?: number | undefined;
+  /**
+   * Tokens per minute to stay under. Each attempt reserves its prompt (counted with a tokenizer)
+   * plus max_tokens, and settles with the actual usage afterwards. Minimum: > 0. @default none
+   */
+  tpm?: number | undefined;
+  /** Share of a rate limit (configured or learned) to aim for, leaving room for bursts. Range (0, 1]. @default 0.98 */
+  rateHeadroom?: number | undefined;
+  /** Answer tokens reserved against `tpm` for a request without max_tokens / max_completion_tokens. @default 256 */
+  defaultAnswerTokens?: number | undefined;
+  /**
+   * Read x-ratelimit-limit/remaining/reset-* headers and tighten the budgets to what the server
+   * says (a limit it reports turns on that budget even without rpm / tpm). @default true
+   */
+  learnRateLimits?: boolean | undefined;
   /** Extra HTTP headers for every request. @default {} */
   headers?: Record<string, string> | undefined;
   /** Observer of run events (cooldowns opening and ending). Called on the main thread. */
   onEvent?: ((event: BatchEvent) => void) | undefined;
 }
 
-type Optional = 'model' | 'onEvent' | 'task' | 'prices' | 'itemDeadlineMs' | 'deadlineMs' | 'signal' | 'maxTokens' | 'maxCost' | 'threadMemoryMb';
+type Optional = 'model' | 'onEvent' | 'task' | 'prices' | 'itemDeadlineMs' | 'deadlineMs' | 'signal' | 'maxTokens' | 'maxCost' | 'threadMemoryMb' | 'rpm' | 'tpm';
 type Defaulted = Exclude<keyof BatchOptions, Optional>;
 
 /** Options with every default filled in; the others may stay unset. */
@@ -159,6 +178,9 @@ export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = p
     rampStart: Math.min(concurrency, integer('rampStart', options.rampStart, Math.ceil(concurrency / 8), 1)),
     rampJitterMs: ms('rampJitterMs', options.rampJitterMs, 50),
     headers: options.headers ?? {},
+    rateHeadroom: finite('rateHeadroom', options.rateHeadroom, 0.98, Number.MIN_VALUE, 'a share in (0, 1]'),
+    defaultAnswerTokens: integer('defaultAnswerTokens', options.defaultAnswerTokens, 256, 0),
+    learnRateLimits: options.learnRateLimits ?? true,
     failFast: options.failFast ?? ['auth', 'quota'],
     abortMode: options.abortMode ?? 'drain',
   };
@@ -170,6 +192,9 @@ export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = p
   if (resolved.abortMode !== 'drain' && resolved.abortMode !== 'cancel') {
     throw new OptionsError(`Expected \`abortMode\` to be "drain" or "cancel", got \`${String(resolved.abortMode)}\``);
   }
+  if (resolved.rateHeadroom > 1) throw new OptionsError(`Expected \`rateHeadroom\` to be a share in (0, 1], got \`${resolved.rateHeadroom}\` (number)`);
+  if (options.rpm !== undefined) resolved.rpm = finite('rpm', options.rpm, 0, Number.MIN_VALUE, 'a finite number of requests per minute');
+  if (options.tpm !== undefined) resolved.tpm = finite('tpm', options.tpm, 0, Number.MIN_VALUE, 'a finite number of tokens per minute');
   if (options.itemDeadlineMs !== undefined) resolved.itemDeadlineMs = ms('itemDeadlineMs', options.itemDeadlineMs, 0, 1);
   if (options.deadlineMs !== undefined) resolved.deadlineMs = ms('deadlineMs', options.deadlineMs, 0, 1);
   if (options.maxTokens !== undefined) resolved.maxTokens = integer('maxTokens', options.maxTokens, 0, 1);

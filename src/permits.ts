@@ -35,14 +35,25 @@ export function releasePermit(block: ControlBlock, slot: number): void {
   Atomics.notify(block.i32, I32.IN_FLIGHT, 1);
 }
 
-/** A success: the streak of cooldowns is broken and the ramp grows by one. */
+/**
+ * A success: the streak of cooldowns is broken and the ramp grows by one. Once the ramp is at its
+ * ceiling and the ceiling is below `concurrency` (cooldowns in a row lowered it), every CEILING
+ * successes raise the ceiling by one: additive increase, after the keeper's multiplicative decrease.
+ */
 export function recordSuccess(block: ControlBlock): void {
   const { i32 } = block;
   // Load first: most successes find the streak already 0, and a store would bounce the cache line.
   if (Atomics.load(i32, I32.STREAK) !== 0) Atomics.store(i32, I32.STREAK, 0);
   for (;;) {
     const limit = Atomics.load(i32, I32.LIMIT);
-    if (limit >= Atomics.load(i32, I32.CEILING)) return;
+    const ceiling = Atomics.load(i32, I32.CEILING);
+    if (limit >= ceiling) {
+      if (ceiling < Atomics.load(i32, I32.MAX_CEILING) && Atomics.add(i32, I32.SUCCESSES, 1) + 1 >= ceiling) {
+        Atomics.store(i32, I32.SUCCESSES, 0);
+        Atomics.compareExchange(i32, I32.CEILING, ceiling, ceiling + 1);
+      }
+      return;
+    }
     if (Atomics.compareExchange(i32, I32.LIMIT, limit, limit + 1) === limit) {
       Atomics.notify(i32, I32.IN_FLIGHT, 1);
       return;

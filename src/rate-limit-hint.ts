@@ -5,7 +5,8 @@
 /** A header lookup that works for fetch `Headers` and for plain records. */
 export type HeaderSource = { get(name: string): string | null } | Record<string, string | undefined>;
 
-function header(headers: HeaderSource, name: string): string | null {
+/** One header's value, whatever the shape of `headers`. */
+export function readHeader(headers: HeaderSource, name: string): string | null {
   if (typeof headers.get === 'function') return (headers as { get(name: string): string | null }).get(name);
   const value = (headers as Record<string, string | undefined>)[name];
   return typeof value === 'string' ? value : null;
@@ -35,13 +36,13 @@ function nonNegative(ms: number): number | null {
 export function rateLimitHintMs(headers: HeaderSource | undefined, nowMs: number): number | null {
   if (headers === undefined) return null;
 
-  const retryAfterMs = header(headers, 'retry-after-ms');
+  const retryAfterMs = readHeader(headers, 'retry-after-ms');
   if (retryAfterMs !== null && retryAfterMs.trim() !== '') {
     const ms = nonNegative(Number(retryAfterMs));
     if (ms !== null) return ms;
   }
 
-  const retryAfter = header(headers, 'retry-after')?.trim();
+  const retryAfter = readHeader(headers, 'retry-after')?.trim();
   if (retryAfter) {
     if (/^\d+(\.\d+)?$/.test(retryAfter)) return Number(retryAfter) * 1_000;
     const date = Date.parse(retryAfter);
@@ -49,7 +50,7 @@ export function rateLimitHintMs(headers: HeaderSource | undefined, nowMs: number
   }
 
   const resets = ['x-ratelimit-reset-requests', 'x-ratelimit-reset-tokens']
-    .map((name) => header(headers, name))
+    .map((name) => readHeader(headers, name))
     .map((value) => (value === null ? null : parseResetDuration(value)))
     .filter((ms): ms is number => ms !== null);
   return resets.length > 0 ? Math.max(...resets) : null;

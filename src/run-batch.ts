@@ -9,6 +9,7 @@ import { readLive, type LiveStats } from './live-stats.js';
 import { resolveOptions, type BatchOptions } from './options.js';
 import type { BatchItem, ErrorCategory, ItemOutcome, ItemStats } from './outcome.js';
 import { createPool, type ItemPool } from './pool.js';
+import { RateBudget } from './rate-budget.js';
 import { redact } from './redact.js';
 import { RunControl } from './run-control.js';
 import { mapConcurrent } from './scheduler.js';
@@ -65,6 +66,9 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
   // Room for every thread and, should some die, their replacements.
   const block = createControlBlock(resolved.concurrency, resolved.threads * 2 + 8);
   const summary = new SummaryBuilder(block, resolved.prices);
+  const budget = new RateBudget(block, resolved.rateHeadroom);
+  budget.configure('requests', resolved.rpm);
+  budget.configure('tokens', resolved.tpm);
   const control = new RunControl(block, {
     failFast: new Set(resolved.failFast),
     abortMode: resolved.abortMode,
@@ -97,6 +101,9 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       cooldownBaseMs: resolved.cooldownBaseMs,
       cooldownMaxMs: resolved.cooldownMaxMs,
       rampJitterMs: resolved.rampJitterMs,
+      rateHeadroom: resolved.rateHeadroom,
+      defaultAnswerTokens: resolved.defaultAnswerTokens,
+      learnRateLimits: resolved.learnRateLimits,
     };
     const pool = createPool(settings, resolved.threads, resolved.concurrency, resolved.threadMemoryMb);
     const keeper = new CooldownKeeper(block, {

@@ -1,0 +1,116 @@
+// Proactive rate limits: two budgets in the control block — requests and tokens — so attempts go
+// out at the endpoint's limit instead of bouncing off it with 429s. Each is a generic cell rate
+// algorithm (GCRA) bucket in two 64-bit words: TAT, the time at which the bucket's next unit is
+// free, and the interval per unit. Reserving n units is one compare-and-swap moving TAT forward
+// by n intervals (~0.1 µs, no message to any other thread); the caller sends when its slot
+// begins. In any window of length W at most rate·W units plus one request go out.
+//
+// Token reservations are estimates (prompt tokens counted with a real tokenizer, plus the answer's
+// max_tokens); after the response the difference to the actual usage is given back (or charged).
+// Servers that send x-ratelimit-* headers tighten the budgets further: their limit can only lower
+// the rate, and "remaining R of the window, reset in X" pushes TAT so that R units last until then.
+
+import { I64, type ControlBlock } from './control-block.js';
+import { parseResetDuration, readHeader as read, type HeaderSource } from './rate-limit-hint.js';
+
+export type Bucket = 'requests' | 'tokens';
+
+const SLOTS: Record<Bucket, { tat: number; interval: number }> = {
+  requests: { tat: I64.REQUESTS_TAT, interval: I64.REQUESTS_INTERVAL },
+  tokens: { tat: I64.TOKENS_TAT, interval: I64.TOKENS_INTERVAL },
+};
+
+const NS_PER_MINUTE = 60_000_000_000;
+
+/** The interval per unit (ns) that keeps `perMinute × headroom` units a minute. */
+export function intervalFor(perMinute: number, headroom: number): bigint {
+  return BigInt(Math.ceil(NS_PER_MINUTE / (perMinute * headroom)));
+}
+
+export class RateBudget {
+  readonly #i64: BigInt64Array;
+  readonly #epochMs: number;
+  readonly #headroom: number;
+
+  constructor(block: ControlBlock, headroom: number) {
+    this.#i64 = block.i64;
+    this.#epochMs = Number(Atomics.load(block.i64, I64.EPOCH));
+    this.#headroom = headroom;
+  }
+
+  #ns(epochMs: number): bigint {
+    return BigInt(Math.round((epochMs - this.#epochMs) * 1e6));
+  }
+
+  #ms(ns: bigint): number {
+    return this.#epochMs + Number(ns) / 1e6;
+  }
+
+  /** Main thread, at the start: the configured limits (per minute), or undefined for none. */
+  configure(bucket: Bucket, perMinute: number | undefined): void {
+    Atomics.store(this.#i64, SLOTS[bucket].interval, perMinute === undefined ? 0n : intervalFor(perMinute, this.#headroom));
+  }
+
+  limited(bucket: Bucket): boolean {
+    return Atomics.load(this.#i64, SLOTS[bucket].interval) !== 0n;
+  }
+
+  /**
+   * Reserves `units` (>= 0) of the bucket; returns the epoch ms at which they may be used: now
+   * when the budget is there, later when it is not.
+   */
+  reserve(bucket: Bucket, units: number, nowMs: number): number {
+    const { tat: tatSlot, interval: intervalSlot } = SLOTS[bucket];
+    const interval = Atomics.load(this.#i64, intervalSlot);
+    if (interval === 0n) return nowMs;
+    const now = this.#ns(nowMs);
+    const cost = BigInt(Math.ceil(units)) * interval;
+    for (;;) {
+      const tat = Atomics.load(this.#i64, tatSlot);
+      const start = tat > now ? tat : now;
+      if (Atomics.compareExchange(this.#i64, tatSlot, tat, start + cost) === tat) return this.#ms(start);
+    }
+  }
+
+  /** Gives back `units` (or, negative, charges more), e.g. an estimate minus the actual usage. */
+  refund(bucket: Bucket, units: number): void {
+    const { tat, interval: intervalSlot } = SLOTS[bucket];
+    const interval = Atomics.load(this.#i64, intervalSlot);
+    if (interval === 0n || units === 0) return;
+    // A plain atomic subtraction: TAT below now just means the budget is full (reserve takes
+    // max(TAT, now)), so a refund can never bank credit beyond a full bucket.
+    Atomics.sub(this.#i64, tat, BigInt(Math.round(units)) * interval);
+  }
+
+  /**
+   * What the server says about its limits (OpenAI's x-ratelimit-* headers): a lower per-minute
+   * limit slows the bucket down for good; "remaining R, reset in X" keeps the next R units from
+   * coming sooner than they would at the pace that makes them last until the reset.
+   */
+  learn(headers: HeaderSource, nowMs: number): void {
+    for (const bucket of ['requests', 'tokens'] as const) {
+      const limit = Number(read(headers, `x-ratelimit-limit-${bucket}`));
+      if (Number.isFinite(limit) && limit > 0) this.#slowTo(bucket, intervalFor(limit, this.#headroom));
+      const remaining = Number(read(headers, `x-ratelimit-remaining-${bucket}`));
+      const resetText = read(headers, `x-ratelimit-reset-${bucket}`);
+      const resetMs = resetText === null ? null : parseResetDuration(resetText);
+      if (!Number.isFinite(remaining) || resetMs === null) continue;
+      const interval = Atomics.load(this.#i64, SLOTS[bucket].interval);
+      if (interval === 0n) continue;
+      const earliest = this.#ns(nowMs + resetMs) - BigInt(Math.max(0, Math.floor(remaining))) * interval;
+      this.#atLeast(SLOTS[bucket].tat, earliest);
+    }
+  }
+
+  #slowTo(bucket: Bucket, interval: bigint): void {
+    this.#atLeast(SLOTS[bucket].interval, interval);
+  }
+
+  #atLeast(slot: number, value: bigint): void {
+    for (;;) {
+      const current = Atomics.load(this.#i64, slot);
+      if (current >= value) return;
+      if (Atomics.compareExchange(this.#i64, slot, current, value) === current) return;
+    }
+  }
+}
