@@ -171,8 +171,10 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
       }
     } catch (error) {
       if (error instanceof ItemFailed) return fail(error.category, error.message);
-      clock.dispose();
-      throw error;
+      // A bug of ours, not a dead thread: fail this item plainly rather than reject the task,
+      // which the main thread would take for a crash.
+      const message = error instanceof Error ? error.message : String(error);
+      return fail('transient', `batch-llm internal error: ${message}`, 'internal_error');
     }
   };
 }

@@ -3,16 +3,13 @@
 // tokenizers differ by a few percent, which the reconciliation after each response absorbs),
 // plus the most the answer may take.
 
-import type { Usage } from './outcome.js';
-
-type CountTokens = (chat: Iterable<{ role: 'system' | 'user' | 'assistant'; content: string }>) => number;
-let countTokens: CountTokens | undefined;
+let countTokens: ((text: string) => number) | undefined;
 
 /** Loads the tokenizer (~130 ms, once per thread, only when a token budget is in force). */
 export async function loadTokenizer(): Promise<void> {
   if (countTokens !== undefined) return;
   const module = await import('gpt-tokenizer/encoding/o200k_base');
-  countTokens = module.countTokens as CountTokens;
+  countTokens = (text) => module.countTokens(text);
 }
 
 function text(content: unknown): string {
@@ -21,16 +18,16 @@ function text(content: unknown): string {
   return content.map((part) => (typeof part === 'object' && part !== null && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : '')).join('');
 }
 
+/** Tokens a chat message costs beyond its text, and a reply's priming (OpenAI's documented counting). */
+const PER_MESSAGE = 3;
+const PER_REPLY = 3;
+
 /** Prompt tokens of a chat request body, plus its max_completion_tokens / max_tokens or `defaultAnswerTokens`. */
 export function estimateTokens(body: Record<string, unknown>, defaultAnswerTokens: number): number {
-  if (countTokens === undefined) throw new Error('loadTokenizer() must be awaited before estimateTokens()');
-  const messages = Array.isArray(body['messages']) ? (body['messages'] as Array<{ role?: unknown; content?: unknown }>) : [];
-  const chat = messages.map((m) => ({ role: (m.role === 'system' || m.role === 'assistant' ? m.role : 'user') as 'system' | 'user' | 'assistant', content: text(m.content) }));
+  const count = countTokens;
+  if (count === undefined) throw new Error('loadTokenizer() must be awaited before estimateTokens()');
+  const messages = Array.isArray(body['messages']) ? (body['messages'] as Array<{ content?: unknown }>) : [];
+  const prompt = messages.reduce((sum, message) => sum + PER_MESSAGE + count(text(message.content)), PER_REPLY);
   const answer = body['max_completion_tokens'] ?? body['max_tokens'];
-  return countTokens(chat) + (typeof answer === 'number' && answer >= 0 ? answer : defaultAnswerTokens);
-}
-
-/** The tokens a finished attempt actually took, or null when the response carried no usage. */
-export function actualTokens(usage: Usage | null): number | null {
-  return usage === null ? null : usage.total;
+  return prompt + (typeof answer === 'number' && answer >= 0 ? answer : defaultAnswerTokens);
 }
