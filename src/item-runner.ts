@@ -116,7 +116,10 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
           Atomics.add(block.i32, I32.REQUESTS, 1);
           stats.attempts += 1;
           const timeoutMs = Math.max(1, Math.min(settings.attemptTimeoutMs, clock.deadline - Date.now()));
-          result = await callEndpoint(client, path, body, settings.apiKey, timeoutMs, stop.cancel);
+          const call = task?.call;
+          result = call
+            ? { ok: true as const, status: 200, requestId: null, headers: null, body: await userCode('call', () => call(body, { customId: item.custom_id })) }
+            : await callEndpoint(client, path, body, settings.apiKey, timeoutMs, stop.cancel);
           pacer.settle(reservation, usageFromBody(result.ok ? result.body : result.failure.body), result.ok ? result.headers : result.failure.headers);
         } finally {
           releasePermit(block, slot);

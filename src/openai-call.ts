@@ -16,7 +16,7 @@ export interface ClientSettings {
 }
 
 export type CallResult =
-  | { ok: true; status: number; requestId: string | null; body: unknown; headers: Headers }
+  | { ok: true; status: number; requestId: string | null; body: unknown; headers: Headers | null }
   | { ok: false; failure: ClassifiedFailure };
 
 export function createClient(settings: ClientSettings): OpenAI {

@@ -36,6 +36,12 @@ export interface TaskSpec<Schema extends z.ZodType, Result> {
    * model can correct itself (else the same request is sent again). @default true
    */
   feedbackOnInvalid?: boolean | undefined;
+  /**
+   * Replaces the HTTP call: gets the request body, returns the response body (e.g. a chat
+   * completion). For endpoints that are not OpenAI-compatible HTTP, and for measuring batch-llm's
+   * own overhead. What it throws fails the item as `task_error`. @default the HTTP call
+   */
+  call?: ((body: Record<string, unknown>, context: TaskContext) => unknown) | undefined;
   /** Work on the valid answer, in the worker thread (CPU-heavy work belongs here). Its result is the item's `value`. */
   postProcess?: ((value: z.output<Schema>, context: TaskContext) => Result | Promise<Result>) | undefined;
 }

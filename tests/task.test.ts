@@ -100,4 +100,14 @@ describe('task modules', () => {
     await expect(runBatch({ items, baseURL: sim.url, task: task('missing') })).rejects.toThrow(/task missing\.ts could not be loaded/);
     expect(sim.requests).toHaveLength(0);
   });
+
+  it('can replace the HTTP call with its own, and fails the item when that throws', async () => {
+    const items = [{ custom_id: 'a', body: { messages: [{ role: 'user', content: 'hi' }] } }, { custom_id: 'refused', body: {} }];
+    const { results, summary } = await runBatch({ items, baseURL: 'http://127.0.0.1:9/v1', task: task('in-process'), threads: 1 });
+    const a = results.find((r) => r.custom_id === 'a');
+    expect(a?.ok && a.body).toMatchObject({ choices: [{ message: { content: 'echo [{"role":"user","content":"hi"}]' } }] });
+    const refused = results.find((r) => r.custom_id === 'refused');
+    expect(refused?.ok === false && refused.error).toMatchObject({ category: 'task_error', message: 'task in-process.ts: call threw: no backend for this one' });
+    expect(summary.tokens.total).toBe(6);
+  });
 });
