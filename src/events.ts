@@ -1,4 +1,8 @@
-// Run events for observers (progress, logs, tests). Emitted on the main thread.
+// Run events for observers (progress, logs, tests). Delivered on the main thread: cooldown events
+// come from the main thread's keeper, item events from the worker threads (event-channel.ts).
+
+import type { RateLimitReport } from './cooldown.js';
+import type { ErrorCategory } from './outcome.js';
 
 export type BatchEvent =
   | {
@@ -17,4 +21,22 @@ export type BatchEvent =
       at: number;
       /** The in-flight limit the ramp starts from. */
       limit: number;
+    }
+  | {
+      type: 'attempt-failed';
+      custom_id: string;
+      /** Requests sent for the item so far, this one included. */
+      attempt: number;
+      category: ErrorCategory;
+      status: number | null;
+      /** Whether the item goes on (a retry, a cooldown, a re-ask) or ends with this failure. */
+      retry: boolean;
+    }
+  | {
+      type: 'rate-limited';
+      custom_id: string;
+      /** What this 429 did to the shared cooldown (opened it, joined or extended it, or nothing: stale). */
+      report: RateLimitReport;
+      /** The server's pause hint in ms, null when it gave none. */
+      hintMs: number | null;
     };

@@ -11,6 +11,7 @@ import { checkAnswer, feedbackMessages, responseFormat } from './answer.js';
 import { isRetryable } from './classify.js';
 import { attachControlBlock, I32, type ControlBlock } from './control-block.js';
 import { reportRateLimit } from './cooldown.js';
+import { openEventChannel } from './event-channel.js';
 import { enterGate } from './gate.js';
 import { interruptible, ItemFailed, startItemClock, type ClockSettings } from './interrupt.js';
 import { callEndpoint, createClient, endpointPath, type ClientSettings } from './openai-call.js';
@@ -44,6 +45,8 @@ export interface WorkerSettings extends ClientSettings, ClockSettings {
   /** Answer tokens reserved for a request without max_tokens. */
   defaultAnswerTokens: number;
   learnRateLimits: boolean;
+  /** Whether an observer wants item events (sent over a Comlink channel, event-channel.ts). */
+  events: boolean;
 }
 
 export type ItemRunner = (item: BatchItem) => Promise<ItemOutcome>;
@@ -54,6 +57,7 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
   const stop = watchStop(block);
   const client = createClient(settings);
   const pause = { baseMs: settings.cooldownBaseMs, maxMs: settings.cooldownMaxMs };
+  const emit = settings.events ? openEventChannel() : undefined;
   const pacer = new Pacer(new RateBudget(block, settings.rateHeadroom), settings.defaultAnswerTokens, settings.learnRateLimits);
   const task: Task | null = settings.taskFile === null ? null : await loadTask(settings.taskFile);
   const taskName = task?.name ?? (settings.taskFile === null ? 'pass-through' : basename(settings.taskFile));
@@ -133,14 +137,15 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
           if (failure.category === 'rate_limit') {
             stats.rateLimited += 1;
             // Report even when this item is out of budget: everybody else should still pause.
-            reportRateLimit(block, gen, failure.hintMs, pause, Date.now());
+            const report = reportRateLimit(block, gen, failure.hintMs, pause, Date.now());
+            emit?.({ type: 'rate-limited', custom_id: item.custom_id, report, hintMs: failure.hintMs });
             if (stats.rateLimited > settings.maxRateLimitRetries) return fail('rate_limit', failure.message, failure.code, failure.status);
             continue;
           }
           const counted = stats.attempts - stats.rateLimited - stats.invalidOutputs;
-          if (!isRetryable(failure.category) || counted >= settings.maxAttempts) {
-            return fail(failure.category, failure.message, failure.code, failure.status);
-          }
+          const retry = isRetryable(failure.category) && counted < settings.maxAttempts;
+          emit?.({ type: 'attempt-failed', custom_id: item.custom_id, attempt: stats.attempts, category: failure.category, status: failure.status, retry });
+          if (!retry) return fail(failure.category, failure.message, failure.code, failure.status);
           const delay = backoffMs(counted, settings.backoffBaseMs, settings.backoffMaxMs);
           mayRetry(delay);
           await interruptible(sleep(delay), clock.interrupt);
@@ -159,7 +164,9 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
           const answer = checkAnswer(result.body, task.schema);
           if (!answer.ok) {
             stats.invalidOutputs += 1;
-            if (stats.invalidOutputs > maxInvalid) return fail('invalid_output', answer.problem);
+            const retry = stats.invalidOutputs <= maxInvalid;
+            emit?.({ type: 'attempt-failed', custom_id: item.custom_id, attempt: stats.attempts, category: 'invalid_output', status: result.status, retry });
+            if (!retry) return fail('invalid_output', answer.problem);
             if (task.feedbackOnInvalid ?? true) {
               const messages = Array.isArray(body['messages']) ? (body['messages'] as unknown[]) : [];
               body = { ...body, messages: [...messages, ...feedbackMessages(answer.raw, answer.problem)] };

@@ -108,7 +108,11 @@ export interface BatchOptions {
   learnRateLimits?: boolean | undefined;
   /** Extra HTTP headers for every request. @default {} */
   headers?: Record<string, string> | undefined;
-  /** Observer of run events (cooldowns opening and ending). Called on the main thread. */
+  /**
+   * Observer of run events — cooldowns opening and ending, failed attempts, rate limits — called
+   * on the main thread. Item events travel from the worker threads over a channel that is only
+   * opened when an observer is given.
+   */
   onEvent?: ((event: BatchEvent) => void) | undefined;
 }
 

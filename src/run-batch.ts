@@ -4,6 +4,7 @@
 import { createControlBlock } from './control-block.js';
 import { CooldownKeeper } from './cooldown-keeper.js';
 import { BatchItemError } from './errors.js';
+import { serveEventChannels } from './event-channel.js';
 import type { WorkerSettings } from './item-runner.js';
 import { readLive, type LiveStats } from './live-stats.js';
 import { resolveOptions, type BatchOptions } from './options.js';
@@ -104,8 +105,10 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       rateHeadroom: resolved.rateHeadroom,
       defaultAnswerTokens: resolved.defaultAnswerTokens,
       learnRateLimits: resolved.learnRateLimits,
+      events: resolved.onEvent !== undefined,
     };
     const pool = createPool(settings, resolved.threads, resolved.concurrency, resolved.threadMemoryMb);
+    const closeEvents = resolved.onEvent ? serveEventChannels(pool, resolved.onEvent) : () => {};
     const keeper = new CooldownKeeper(block, {
       rampStart: resolved.rampStart,
       ...(resolved.onEvent ? { onEvent: resolved.onEvent } : {}),
@@ -153,6 +156,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       control.dispose();
       await keeper.stop();
       await pool.destroy();
+      closeEvents();
     }
   }
 

@@ -10,10 +10,12 @@ function untilOf(block: ControlBlock): number {
   return epochOf(block) + unpackCooldown(Atomics.load(block.i64, I64.COOLDOWN)).relMs;
 }
 
-function nextEvent(events: BatchEvent[], type: BatchEvent['type']): Promise<BatchEvent> {
+type CooldownEvent = Extract<BatchEvent, { type: 'cooldown-opened' | 'cooldown-ended' }>;
+
+function nextEvent(events: BatchEvent[], type: CooldownEvent['type']): Promise<CooldownEvent> {
   return new Promise((resolve) => {
     const timer = setInterval(() => {
-      const event = events.find((e) => e.type === type);
+      const event = events.find((e): e is CooldownEvent => e.type === type);
       if (event) {
         clearInterval(timer);
         resolve(event);

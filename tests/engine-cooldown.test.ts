@@ -23,7 +23,7 @@ function cooldownSpans(events: readonly BatchEvent[]): Array<{ gen: number; open
     if (event.type === 'cooldown-opened') {
       expect(open, 'a cooldown opened while another was open').toBeUndefined();
       open = event;
-    } else {
+    } else if (event.type === 'cooldown-ended') {
       expect(open?.gen).toBe(event.gen);
       spans.push({ gen: event.gen, opened: (open as { at: number }).at, ended: event.at });
       open = undefined;
@@ -72,6 +72,11 @@ describe('the shared cooldown', () => {
       expect(summary.requests).toBe(items.length + inFlight);
       expect(summary.rate_limited).toBe(inFlight);
       expect([...successesByKey(requests).values()].every((n) => n === 1)).toBe(true);
+      // The workers' own account, over the event channel: one 429 opened it, the rest joined.
+      const reports = events.flatMap((e) => (e.type === 'rate-limited' ? [e.report] : []));
+      expect(reports).toHaveLength(inFlight);
+      expect(reports.filter((r) => r === 'opened')).toHaveLength(1);
+      expect(reports.filter((r) => r === 'joined' || r === 'extended')).toHaveLength(inFlight - 1);
       await sim.close();
     }
   }, SLOW_MS);
