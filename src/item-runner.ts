@@ -110,8 +110,9 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
         mayRetry();
         const gen = await enterGate(block, slot, settings.rampJitterMs, clock);
         let result;
+        let reservation;
         try {
-          const reservation = await pacer.reserve(body, clock);
+          reservation = await pacer.reserve(body, clock);
           // A cooldown may have opened while we waited for the rate budget: go back to the gate.
           if (Atomics.load(block.i32, I32.GEN) !== gen) {
             pacer.cancel(reservation);
@@ -124,16 +125,17 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
           result = call
             ? { ok: true as const, status: 200, requestId: null, headers: null, body: await userCode('call', () => call(body, { customId: item.custom_id })) }
             : await callEndpoint(client, path, body, settings.apiKey, timeoutMs, stop.cancel);
-          pacer.settle(reservation, usageFromBody(result.ok ? result.body : result.failure.body), result.ok ? result.headers : result.failure.headers);
         } finally {
           releasePermit(block, slot);
         }
+        // Tokens count for every attempt that reported usage, failed ones included.
+        const usage = usageFromBody(result.ok ? result.body : result.failure.body);
+        if (usage) addUsage(stats.usage, usage);
+        pacer.settle(reservation, usage, result.ok ? result.headers : result.failure.headers);
 
         if (!result.ok) {
           const { failure } = result;
           last = { requestId: failure.requestId, body: failure.body };
-          const usage = usageFromBody(failure.body);
-          if (usage) addUsage(stats.usage, usage);
           if (failure.category === 'rate_limit') {
             stats.rateLimited += 1;
             // Report even when this item is out of budget: everybody else should still pause.
@@ -153,8 +155,6 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
         }
 
         last = { requestId: result.requestId, body: result.body };
-        const usage = usageFromBody(result.body);
-        if (usage) addUsage(stats.usage, usage);
         recordSuccess(block);
         const success = { ok: true as const, custom_id: item.custom_id, status: result.status, ...last, stats };
         if (task === null) return finish(success);
