@@ -5,15 +5,14 @@ import { Piscina } from 'piscina';
 import type { WorkerSettings } from './item-runner.js';
 import type { BatchItem, ItemOutcome } from './outcome.js';
 
-// Running from TypeScript source (tests, tsx) the worker is a .ts file and needs the tsx loader;
-// from the built dist/ it is plain JS.
+// From the built dist/ the worker entry is plain JS; from TypeScript source (tests, tsx) a small
+// JS entry registers the tsx loader first (see threads/item-worker.source.mjs).
 const fromSource = import.meta.url.endsWith('.ts');
-const workerFile = new URL(`../threads/item-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+const workerFile = new URL(fromSource ? '../threads/item-worker.source.mjs' : '../threads/item-worker.js', import.meta.url);
 
 export type ItemPool = Piscina<BatchItem, ItemOutcome>;
 
 export function createPool(settings: WorkerSettings, threads: number, concurrency: number, memoryMb?: number): ItemPool {
-  const hasTsx = process.execArgv.some((arg) => arg.includes('tsx'));
   return new Piscina<BatchItem, ItemOutcome>({
     filename: workerFile.href,
     minThreads: threads,
@@ -29,6 +28,5 @@ export function createPool(settings: WorkerSettings, threads: number, concurrenc
     workerData: settings,
     // A thread over its heap limit dies with ERR_WORKER_OUT_OF_MEMORY; Piscina starts another.
     ...(memoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: memoryMb } }),
-    ...(fromSource && !hasTsx ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
   });
 }
