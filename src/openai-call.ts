@@ -45,12 +45,21 @@ export async function callEndpoint(
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<CallResult> {
+  // The openai client adds an 'abort' listener to the signal it is given and never removes it:
+  // hand it a fresh signal per attempt, relayed from the long-lived one, and unhook the relay
+  // afterwards, or every attempt leaves a listener (and its closure) on the run's cancel signal.
+  const attempt = new AbortController();
+  const relay = () => attempt.abort(signal.reason);
+  if (signal.aborted) relay();
+  else signal.addEventListener('abort', relay, { once: true });
   try {
-    const { data, response, request_id } = await client.post<unknown>(path, { body, timeout: timeoutMs, signal }).withResponse();
+    const { data, response, request_id } = await client.post<unknown>(path, { body, timeout: timeoutMs, signal: attempt.signal }).withResponse();
     return { ok: true, status: response.status, requestId: request_id ?? null, body: data, headers: response.headers };
   } catch (error) {
     const failure = classifyError(error, Date.now());
     failure.message = redact(failure.message, apiKey);
     return { ok: false, failure };
+  } finally {
+    signal.removeEventListener('abort', relay);
   }
 }
