@@ -86,6 +86,11 @@ export async function readCheckpoint(path: string, now: Date = new Date()): Prom
 
   const take = (bytes: Buffer, end: number): void => {
     lineNo += 1;
+    if (bytes.toString('latin1').trim() === '') {
+      // A blank line decides nothing; it ends the whole part only if nothing unreadable precedes it.
+      if (unreadable.length === 0) wholeEnd = end;
+      return;
+    }
     const line = readLine(bytes);
     if (line === null) {
       unreadable.push(lineNo);

@@ -26,6 +26,7 @@ export type InputRecord =
 /** What one line holds, before duplicates are checked. */
 export type ParsedLine =
   | { ok: true; custom_id: string; body: Record<string, unknown>; url: string }
+  | { ok: true; custom_id: string; record: Record<string, unknown> }
   | { ok: false; custom_id: string | null; reason: string };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -44,13 +45,17 @@ function quote(text: string, max = 80): string {
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }
 
+/** How lines are read: as requests, or as plain records for a task that builds the requests. */
+export type LineMode = 'requests' | 'records';
+
 /**
- * Reads one input line (pure; duplicates are the reader's business). Accepts
+ * Reads one input line (pure; duplicates are the reader's business). In `requests` mode it accepts
  * `{"custom_id","method":"POST","url":"/v1/chat/completions","body":{…}}` (method and url may be
  * left out) and `{"custom_id","prompt":"…","model"?:"…"}`, which becomes a chat body with one user
- * message.
+ * message. In `records` mode (a task with buildRequest) any object with a `custom_id` is a record,
+ * handed whole to the task: its other fields are the user's data, whatever their names.
  */
-export function parseLine(text: string): ParsedLine {
+export function parseLine(text: string, mode: LineMode = 'requests'): ParsedLine {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -65,6 +70,7 @@ export function parseLine(text: string): ParsedLine {
     return { ok: false, custom_id: null, reason: `expected "custom_id" to be a string, got ${kindOf(id)}` };
   }
   if (id === '') return { ok: false, custom_id: null, reason: 'expected "custom_id" to be a non-empty string, got ""' };
+  if (mode === 'records') return { ok: true, custom_id: id, record: value };
   const fail = (reason: string): ParsedLine => ({ ok: false, custom_id: id, reason });
 
   const prompt = value['prompt'];
@@ -102,16 +108,18 @@ export function parseLine(text: string): ParsedLine {
  */
 export class InputLineReader {
   readonly #label: string;
+  readonly #mode: LineMode;
   readonly #firstLine = new Map<string, number>();
 
-  constructor(label: string) {
+  constructor(label: string, mode: LineMode = 'requests') {
     this.#label = label;
+    this.#mode = mode;
   }
 
   /** The record for line `line`, or null for a blank line. */
   read(text: string, line: number): InputRecord | null {
     if (text.trim() === '') return null;
-    const parsed = parseLine(text);
+    const parsed = parseLine(text, this.#mode);
     const id = parsed.custom_id;
     if (id !== null) {
       const first = this.#firstLine.get(id);
@@ -122,6 +130,7 @@ export class InputLineReader {
       this.#firstLine.set(id, line);
     }
     if (!parsed.ok) return this.#invalid(line, id, parsed.reason);
+    if ('record' in parsed) return { kind: 'item', line, item: { custom_id: parsed.custom_id, record: parsed.record } };
     return { kind: 'item', line, item: { custom_id: parsed.custom_id, body: parsed.body, url: parsed.url } };
   }
 
@@ -132,13 +141,16 @@ export class InputLineReader {
 
 /**
  * Streams the records of a JSONL file with bounded memory (readline over a read stream).
- * `label` names the file in messages (default: the path as given). Rejects when the file
- * cannot be read.
+ * `label` names the file in messages (default: the path as given); `mode` says how lines are read
+ * (default: requests). Rejects when the file cannot be read.
  */
-export async function* readInput(path: string, label: string = path): AsyncGenerator<InputRecord, void, undefined> {
+export async function* readInput(
+  path: string,
+  options: { label?: string; mode?: LineMode } = {},
+): AsyncGenerator<InputRecord, void, undefined> {
   const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  const reader = new InputLineReader(label);
+  const reader = new InputLineReader(options.label ?? path, options.mode);
   let line = 0;
   try {
     for await (const raw of lines) {

@@ -17,10 +17,14 @@ export interface ResultFacts {
   attempts: number;
   /** How many of those were answered with a rate limit. */
   rate_limited: number;
+  /** How many answers failed the task's validation and were re-asked. */
+  invalid_outputs: number;
   /** From the item's first gate entry to its outcome, in ms. */
   latency_ms: number;
   /** Tokens over all attempts, failed ones included. */
   usage: Usage;
+  /** The task's result (its validated, post-processed answer); only with a task, on success. */
+  value?: unknown;
 }
 
 /** One line of the results file (OpenAI Batch output format + `batch_llm`). */
@@ -59,10 +63,12 @@ export function resultLine(result: ItemResult, line: number | null): ResultLine 
     line,
     attempts: stats.attempts,
     rate_limited: stats.rateLimited,
+    invalid_outputs: stats.invalidOutputs,
     latency_ms: Math.round(stats.latencyMs),
     usage: { ...stats.usage },
   };
   if (result.ok) {
+    if (result.value !== undefined) facts.value = result.value;
     return {
       id: requestId(),
       custom_id: result.custom_id,
@@ -89,7 +95,7 @@ export function invalidInputLine(record: Extract<InputRecord, { kind: 'invalid' 
     custom_id: record.custom_id,
     response: null,
     error: { code: 'invalid_input', message: record.message },
-    batch_llm: { line: record.line, attempts: 0, rate_limited: 0, latency_ms: 0, usage: emptyUsage() },
+    batch_llm: { line: record.line, attempts: 0, rate_limited: 0, invalid_outputs: 0, latency_ms: 0, usage: emptyUsage() },
   };
 }
 

@@ -64,6 +64,11 @@ function etaText(snapshot: ProgressSnapshot, rate: number): string {
   return rate > 0 ? formatDuration((left / rate) * 1_000) : '?';
 }
 
+/** A cost in the user's currency (prices are per million tokens, so small sums are common). */
+export function formatCost(cost: number): string {
+  return cost >= 100 ? cost.toFixed(0) : cost >= 1 ? cost.toFixed(2) : cost.toFixed(4);
+}
+
 function rateText(rate: number): string {
   return rate >= 100 ? number.format(Math.round(rate)) : rate.toFixed(1);
 }
@@ -79,6 +84,7 @@ export function progressLine(snapshot: ProgressSnapshot, rate: number): string {
     `ETA ${etaText(snapshot, rate)}`,
     `${number.format(snapshot.failed)} failed`,
     `${number.format(live?.tokens.total ?? 0)} tokens`,
+    ...(live?.cost != null ? [`cost ${formatCost(live.cost)}`] : []),
     `${number.format(live?.rateLimited ?? 0)} 429s`,
     phaseOf(live),
   ].join(' | ');
@@ -98,6 +104,7 @@ export function startProgress(options: {
   const write = (text: string): void => void stream.write(text);
   if (mode === 'off') return { log: (message) => write(`${message}\n`), stop: () => {} };
   const meter = new RateMeter();
+  meter.sample(read().written);
 
   if (mode === 'lines') {
     const tick = (): void => {
@@ -115,7 +122,7 @@ export function startProgress(options: {
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: '{bar} {value}/{total} {percentage}% | {rate} items/s | ETA {eta_text} | {failed} failed | {tokens} tokens | {r429} 429s | {phase}',
+      format: '{bar} {value}/{total} {percentage}% | {rate} items/s | ETA {eta_text} | {failed} failed | {tokens} tokens{cost} | {r429} 429s | {phase}',
       barsize: 24,
       hideCursor: true,
       // Our own timer below feeds the values; cli-progress redraws at most this often.
@@ -130,6 +137,7 @@ export function startProgress(options: {
     eta_text: etaText(snapshot, rate),
     failed: number.format(snapshot.failed),
     tokens: number.format(snapshot.live?.tokens.total ?? 0),
+    cost: snapshot.live?.cost != null ? ` | cost ${formatCost(snapshot.live.cost)}` : '',
     r429: number.format(snapshot.live?.rateLimited ?? 0),
     phase: phaseOf(snapshot.live),
   });

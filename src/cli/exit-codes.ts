@@ -7,7 +7,7 @@ export const EXIT = {
   failures: 1,
   /** A usage error, or the input file could not be read. */
   usage: 2,
-  /** Stopped early: interrupted (Ctrl-C, SIGTERM) or fail-fast on an auth or quota error. */
+  /** Stopped early: Ctrl-C / SIGTERM, the run deadline, a spend cap, or a fail-fast category. */
   stopped: 3,
   /** An unexpected internal error (a bug): not part of the contract above. */
   internal: 70,

@@ -1,24 +1,29 @@
-// The end of a CLI run in numbers: the engine's BatchSummary with the input lines that never
-// reached the engine (invalid input) added to the counts, plus what resume skipped and whether the
-// run stopped early. Written as JSON with --summary, and as a few human lines on stderr.
+// The end of a CLI run in numbers: the engine's BatchSummary (which says whether and why the run
+// stopped early) with the input lines that never reached the engine (invalid input) added to the
+// counts, plus what resume skipped. Written as JSON with --summary, and as a few human lines on
+// stderr.
 
 import { formatDuration } from '../duration.js';
+import { formatCost } from '../progress.js';
 import type { ErrorCategory } from '../outcome.js';
 import type { BatchSummary } from '../summary.js';
 
 export interface RunSummary extends BatchSummary {
   /** Items skipped because an earlier run (resumed) already succeeded with them. */
   skipped: number;
-  /** Why the run stopped before the end of the input, or null when it ran to the end. */
-  stopped: string | null;
   /** The results file. */
   output: string;
+}
+
+/** Milliseconds to 0.1 ms: more digits are noise. */
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
 }
 
 /** The engine's summary plus `invalid` input lines, counted as failures of category invalid_input. */
 export function runSummary(
   engine: BatchSummary,
-  extra: { invalid: number; skipped: number; stopped: string | null; output: string },
+  extra: { invalid: number; skipped: number; output: string },
 ): RunSummary {
   const byCategory: Partial<Record<ErrorCategory, number>> = { ...engine.by_category };
   if (extra.invalid > 0) byCategory.invalid_input = (byCategory.invalid_input ?? 0) + extra.invalid;
@@ -27,9 +32,12 @@ export function runSummary(
     total: engine.total + extra.invalid,
     failed: engine.failed + extra.invalid,
     by_category: byCategory,
+    latency_ms:
+      engine.latency_ms === null
+        ? null
+        : { p50: round(engine.latency_ms.p50), p95: round(engine.latency_ms.p95), p99: round(engine.latency_ms.p99) },
     wall_ms: Math.round(engine.wall_ms),
     skipped: extra.skipped,
-    stopped: extra.stopped,
     output: extra.output,
   };
 }
@@ -43,7 +51,7 @@ export function formatRunSummary(summary: RunSummary): string {
     .map(([category, count]) => `${category} ${number.format(count)}`)
     .join(', ');
   const lines = [
-    `${summary.stopped === null ? 'done' : `stopped early (${summary.stopped})`} in ${formatDuration(summary.wall_ms)}: ` +
+    `${summary.stopped === null ? 'done' : `stopped early (${summary.stopped.reason})`} in ${formatDuration(summary.wall_ms)}: ` +
       `${number.format(summary.succeeded)} succeeded, ${number.format(summary.failed)} failed` +
       (categories === '' ? '' : ` (${categories})`) +
       (summary.skipped > 0 ? `, ${number.format(summary.skipped)} skipped (already succeeded)` : ''),
@@ -51,10 +59,12 @@ export function formatRunSummary(summary: RunSummary): string {
     `  tokens ${number.format(summary.tokens.total)} (prompt ${number.format(summary.tokens.prompt)}, completion ${number.format(summary.tokens.completion)}` +
       `, cached ${number.format(summary.tokens.cached)}, reasoning ${number.format(summary.tokens.reasoning)})`,
   ];
+  if (summary.cost !== null) lines.push(`  cost ${formatCost(summary.cost)} (from the --price-* options)`);
   if (summary.latency_ms !== null) {
     const { p50, p95, p99 } = summary.latency_ms;
     lines.push(`  latency p50 ${formatDuration(p50)}, p95 ${formatDuration(p95)}, p99 ${formatDuration(p99)}`);
   }
   lines.push(`  results in ${summary.output}`);
+  if (summary.stopped !== null) lines.push('  unfinished items have "aborted" lines: run the same command with --resume to finish them');
   return lines.map((line, i) => (i === 0 ? `batch-llm: ${line}` : line)).join('\n');
 }

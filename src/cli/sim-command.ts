@@ -7,17 +7,17 @@ import { decimal, duration, probability, wholeNumber } from './parse-values.js';
 import { UsageError } from './usage-error.js';
 
 interface RawSimOptions {
-  host: string;
-  port: string;
-  latency: string;
-  latencyJitter: string;
-  completionTokens: string;
-  seed: string;
-  model: string;
+  host?: string;
+  port?: string;
+  latency?: string;
+  latencyJitter?: string;
+  completionTokens?: string;
+  seed?: string;
+  model?: string;
   apiKey?: string;
   rpm?: string;
   tpm?: string;
-  rateWindow: string;
+  rateWindow?: string;
   errorRate?: string;
   error503Rate?: string;
   resetRate?: string;
@@ -98,17 +98,17 @@ export function declareSimCommand(program: Command, action: (options: SimOptions
   return program
     .command('sim')
     .description('serve the built-in OpenAI-compatible simulator until Ctrl-C, printing its URL')
-    .option('--host <host>', 'interface to bind', SIM_DEFAULTS.host)
-    .option('--port <n>', 'TCP port; 0 picks a free one', String(SIM_DEFAULTS.port))
-    .option('--latency <duration>', 'time to answer each request: 0ms, 50ms, 2s', `${SIM_DEFAULTS.latencyMs}ms`)
-    .option('--latency-jitter <duration>', 'extra random latency, uniform in [0, this)', `${SIM_DEFAULTS.latencyJitterMs}ms`)
-    .option('--completion-tokens <n>', 'completion tokens per answer (capped by max_tokens)', String(SIM_DEFAULTS.completionTokens))
-    .option('--seed <n>', 'seed of every random decision (content, faults, jitter)', String(SIM_DEFAULTS.seed))
-    .option('--model <name>', 'model id listed by GET /v1/models', SIM_DEFAULTS.model)
+    .option('--host <host>', `interface to bind (default: ${SIM_DEFAULTS.host})`)
+    .option('--port <n>', `TCP port; 0 picks a free one (default: ${SIM_DEFAULTS.port})`)
+    .option('--latency <duration>', `time to answer each request: 0ms, 50ms, 2s (default: ${SIM_DEFAULTS.latencyMs}ms)`)
+    .option('--latency-jitter <duration>', `extra random latency, uniform in [0, this) (default: ${SIM_DEFAULTS.latencyJitterMs}ms)`)
+    .option('--completion-tokens <n>', `completion tokens per answer, capped by max_tokens (default: ${SIM_DEFAULTS.completionTokens})`)
+    .option('--seed <n>', `seed of every random decision: content, faults, jitter (default: ${SIM_DEFAULTS.seed})`)
+    .option('--model <name>', `model id listed by GET /v1/models (default: ${SIM_DEFAULTS.model})`)
     .option('--api-key <key>', 'require this Bearer key, else 401 (default: none required)')
     .option('--rpm <n>', 'requests per minute before real 429s with retry-after-ms (default: unlimited)')
     .option('--tpm <n>', 'tokens per minute before 429s (default: unlimited)')
-    .option('--rate-window <duration>', 'sliding window of the RPM/TPM limits', `${SIM_DEFAULTS.rateWindowMs / 1000}s`)
+    .option('--rate-window <duration>', `sliding window of the RPM/TPM limits (default: ${SIM_DEFAULTS.rateWindowMs / 1000}s)`)
     .option('--error-rate <p>', 'probability of a 500 server_error, e.g. 0.05 (default: 0)')
     .option('--error503-rate <p>', 'probability of a 503 overloaded (default: 0)')
     .option('--reset-rate <p>', 'probability of dropping the connection without an answer (default: 0)')

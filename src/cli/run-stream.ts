@@ -1,0 +1,151 @@
+// The streaming part of `batch-llm run`: input reader -> engine -> one flushed line per item, with
+// progress, interrupts and the summary.
+//
+// Stopping is the engine's (fail-fast, --deadline, spend caps, stream.stop()): nothing new starts,
+// and every item it is still given gets an `aborted` result. The reader keeps handing it the rest
+// of the file, so when a stopped run ends every input line has its line in the results — and
+// --resume runs the aborted ones again.
+
+import type { Checkpoint } from '../checkpoint.js';
+import { readInput, type LineMode } from '../input.js';
+import type { BatchOptions } from '../options.js';
+import type { BatchItem } from '../outcome.js';
+import { invalidInputLine, ResultFile, resultLine, serializeLine } from '../output.js';
+import { startProgress, type ProgressMode } from '../progress.js';
+import { streamBatch } from '../run-batch.js';
+import { EXIT } from './exit-codes.js';
+import { completionOrder, InputOrder, type ResultOrder } from './result-order.js';
+import { runSummary, type RunSummary } from './run-summary.js';
+
+export interface StreamPlan {
+  input: string;
+  out: string;
+  /** The engine's options, all but `items`. */
+  engine: Omit<BatchOptions, 'items'>;
+  concurrency: number;
+  checkpoint: Checkpoint | null;
+  lineMode: LineMode;
+  preserveOrder: boolean;
+  fsync: boolean;
+  progress: ProgressMode;
+  progressIntervalMs: number;
+  /** Non-blank input lines, the progress total. */
+  total: number;
+  /** Removes secrets from any text before it is written. */
+  clean: (text: string) => string;
+  stderr: NodeJS.WritableStream;
+}
+
+export interface StreamOutcome {
+  summary: RunSummary;
+  exitCode: number;
+  /** The input file failed mid-run (it was readable at the start), or null. */
+  inputError: unknown;
+}
+
+export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
+  const { clean } = plan;
+  const file = new ResultFile(plan.out, { fsync: plan.fsync });
+  // Lines in the file: an item counts as done only once its line is there.
+  let written = 0;
+  const write = (text: string): void => {
+    file.append(clean(text));
+    written += 1;
+  };
+  // A window of 4 × concurrency keeps every slot busy behind one slow item for a good while and
+  // holds at most that many lines (a few hundred bytes each).
+  const order: ResultOrder = plan.preserveOrder ? new InputOrder(write, Math.max(256, 4 * plan.concurrency)) : completionOrder(write);
+
+  let failed = 0;
+  let invalid = 0;
+  let skipped = 0;
+  // Items handed to the engine and not yet written: their sequence number and input line.
+  const pending = new Map<string, { seq: number; line: number }>();
+  const done = plan.checkpoint?.succeeded ?? new Set<string>();
+  let inputError: unknown = null;
+
+  async function* items(): AsyncGenerator<BatchItem, void, undefined> {
+    let seq = 0;
+    try {
+      for await (const record of readInput(plan.input, { mode: plan.lineMode })) {
+        if (record.kind === 'item' && done.has(record.item.custom_id)) {
+          skipped += 1;
+          continue;
+        }
+        // --preserve-order: wait until this line's turn is within the window (see result-order.ts).
+        const room = order.roomFor(seq);
+        if (room !== null) await room;
+        if (record.kind === 'invalid') {
+          invalid += 1;
+          failed += 1;
+          order.put(seq++, serializeLine(invalidInputLine(record)));
+          continue;
+        }
+        pending.set(record.item.custom_id, { seq: seq++, line: record.line });
+        yield record.item;
+      }
+    } catch (error) {
+      // The file became unreadable mid-run: the items already running finish; exit code 2.
+      inputError = error;
+    }
+  }
+
+  const stream = streamBatch({ ...plan.engine, items: items() });
+  const progress = startProgress({
+    mode: plan.progress,
+    stream: plan.stderr,
+    intervalMs: plan.progressIntervalMs,
+    read: () => ({ done: written + skipped, total: plan.total, written, failed, live: stream.live() }),
+  });
+
+  // First signal drains, the second cancels attempts on the wire, the third leaves at once.
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      stream.stop('drain', `interrupted (${signal})`);
+      progress.log(
+        `batch-llm: ${signal}: draining: nothing new starts, the ${pending.size} attempt(s) in progress finish, ` +
+          'unfinished items get "aborted" lines (again to cancel the attempts in progress)',
+      );
+    } else if (interrupts === 2) {
+      stream.stop('cancel', `interrupted (${signal})`);
+      progress.log(`batch-llm: ${signal} again: cancelling the attempts in progress (once more to quit at once)`);
+    } else {
+      // Every finished line is already in the file (written synchronously): leaving loses nothing.
+      progress.stop();
+      file.close();
+      plan.stderr.write(`batch-llm: ${signal}: quitting at once; run the same command with --resume to finish\n`);
+      process.exit(EXIT.stopped);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let toldStop = false;
+  try {
+    for await (const result of stream) {
+      const entry = pending.get(result.custom_id);
+      pending.delete(result.custom_id);
+      const text = serializeLine(resultLine(result, entry?.line ?? null));
+      if (entry === undefined) write(text);
+      else order.put(entry.seq, text);
+      if (result.ok) continue;
+      failed += 1;
+      if (!toldStop && interrupts === 0 && result.error.category === 'aborted') {
+        // The engine stopped the run (fail-fast, deadline, spend cap): say so once.
+        toldStop = true;
+        progress.log(`batch-llm: stopping: ${clean(result.error.message)}; the rest gets "aborted" lines, --resume finishes them`);
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    progress.stop();
+    file.close();
+  }
+
+  const summary = runSummary(stream.summary(), { invalid, skipped, output: plan.out });
+  const exitCode = summary.stopped !== null ? EXIT.stopped : summary.failed > 0 ? EXIT.failures : EXIT.ok;
+  return { summary, exitCode, inputError };
+}
