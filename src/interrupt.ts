@@ -32,7 +32,7 @@ export interface ClockSettings {
   runDeadline: number | null;
 }
 
-export function startItemClock(settings: ClockSettings, stopped: Promise<void>, now = Date.now()): ItemClock {
+export function startItemClock(settings: ClockSettings, onStop: (listener: () => void) => () => void, now = Date.now()): ItemClock {
   const itemDeadline = settings.itemDeadlineMs === null ? Infinity : now + settings.itemDeadlineMs;
   const runDeadline = settings.runDeadline ?? Infinity;
   const deadline = Math.min(itemDeadline, runDeadline);
@@ -41,13 +41,22 @@ export function startItemClock(settings: ClockSettings, stopped: Promise<void>, 
       ? new ItemFailed('timeout', `item deadline of ${settings.itemDeadlineMs} ms passed`)
       : new ItemFailed('aborted', 'the run deadline passed');
   let timer: NodeJS.Timeout | undefined;
+  let unsubscribe = () => {};
   const interrupt = new Promise<never>((_, reject) => {
     if (deadline !== Infinity) timer = setTimeout(() => reject(expired()), Math.max(0, deadline - now));
-    stopped.then(() => reject(new ItemFailed('aborted', 'the run was stopped')), () => {});
+    unsubscribe = onStop(() => reject(new ItemFailed('aborted', 'the run was stopped')));
   });
   // Nobody may be racing the interrupt when it fires; that is not an unhandled rejection.
   interrupt.catch(() => {});
-  return { deadline, interrupt, expired, dispose: () => clearTimeout(timer) };
+  return {
+    deadline,
+    interrupt,
+    expired,
+    dispose: () => {
+      clearTimeout(timer);
+      unsubscribe();
+    },
+  };
 }
 
 /** `wait`, unless the item's clock runs out (or the run stops) first. */

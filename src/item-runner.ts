@@ -87,7 +87,7 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
 
   return async function runItem(item: BatchItem): Promise<ItemOutcome> {
     const started = performance.now();
-    const clock = startItemClock(settings, stop.stopped);
+    const clock = startItemClock(settings, stop.subscribe);
     const stats: ItemStats = { attempts: 0, rateLimited: 0, invalidOutputs: 0, latencyMs: 0, usage: emptyUsage() };
     let last: { requestId: string | null; body: unknown } = { requestId: null, body: null };
     const finish = (outcome: ItemOutcome): ItemOutcome => {

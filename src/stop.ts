@@ -3,6 +3,7 @@
 // that ends waits (gate, permits, backoffs) in either mode, and one that aborts requests on the
 // wire, in 'cancel' mode only.
 
+import { setMaxListeners } from 'node:events';
 import { waitForChange } from './atomic-wait.js';
 import { I32, type ControlBlock } from './control-block.js';
 
@@ -26,21 +27,31 @@ export function isStopping(block: ControlBlock): boolean {
 }
 
 export interface StopWatch {
-  /** Resolves when the run stops, in either mode. */
-  readonly stopped: Promise<void>;
-  /** Aborted when the run is cancelled: passed to every request. */
+  /** Aborted when the run is cancelled: every request's signal is relayed from it. */
   readonly cancel: AbortSignal;
+  /**
+   * Calls `onStop` when the run stops, in either mode (at once if it already has). Returns the
+   * unsubscribe function: items unsubscribe when they end, so a long run keeps no trace of them.
+   */
+  subscribe(onStop: () => void): () => void;
 }
 
 /** Worker thread: watch STOP for the life of the thread. */
 export function watchStop(block: ControlBlock): StopWatch {
   const cancel = new AbortController();
-  let markStopped: () => void = () => {};
-  const stopped = new Promise<void>((resolve) => (markStopped = resolve));
+  // One relay listener per attempt on the wire (openai-call.ts), each removed when its attempt
+  // ends: many at once is expected, not a leak.
+  setMaxListeners(0, cancel.signal);
+  const subscribers = new Set<() => void>();
+  let stopped = false;
   void (async () => {
     for (;;) {
       const value = Atomics.load(block.i32, I32.STOP);
-      if (value >= 1) markStopped();
+      if (value >= 1 && !stopped) {
+        stopped = true;
+        for (const onStop of subscribers) onStop();
+        subscribers.clear();
+      }
       if (value >= 2) {
         cancel.abort(new Error('the run was cancelled'));
         return;
@@ -48,5 +59,15 @@ export function watchStop(block: ControlBlock): StopWatch {
       await waitForChange(block.i32, I32.STOP, value);
     }
   })();
-  return { stopped, cancel: cancel.signal };
+  return {
+    cancel: cancel.signal,
+    subscribe(onStop) {
+      if (stopped) {
+        onStop();
+        return () => {};
+      }
+      subscribers.add(onStop);
+      return () => subscribers.delete(onStop);
+    },
+  };
 }
