@@ -30,6 +30,7 @@ export interface RunSettings {
   abortMode: AbortMode | undefined;
   maxTokens: number | undefined;
   maxCost: number | undefined;
+  threadMemoryMb: number | undefined;
   rpm: number | undefined;
   tpm: number | undefined;
   learnRateLimits: boolean;
@@ -65,6 +66,7 @@ interface RawRunOptions {
   failFast?: string;
   abortMode?: string;
   maxTokens?: string;
+  threadMemory?: string;
   maxCost?: string;
   priceInput?: string;
   priceOutput?: string;
@@ -140,6 +142,7 @@ export function declareRunCommand(program: Command, action: (settings: RunSettin
     .option('--abort-mode <mode>', 'how a stopped run ends: drain (attempts on the wire finish) or cancel (they are aborted) (default: drain)')
     .option('--max-tokens <n>', 'stop starting items once the next would take the run past this many tokens (default: none)')
     .option('--max-cost <amount>', 'stop starting items once the next would take the run past this cost; needs --price-* (default: none)')
+    .option('--thread-memory <MB>', 'heap limit of each worker thread; a thread that exceeds it is replaced and its items retried (default: Node\'s)')
     .option('--rpm <n>', 'requests per minute to stay under, paced by a shared budget so 429s stay rare (default: none)')
     .option('--tpm <n>', 'tokens per minute to stay under: prompt (tokenizer count) + max_tokens reserved per attempt (default: none)')
     .addOption(new Option('--no-learn-rate-limits', "don't tighten the budgets to the server's x-ratelimit-* headers (default: learn them)"))
@@ -214,6 +217,7 @@ export function parseRunOptions(input: string, raw: RawRunOptions): RunSettings 
     failFast: parseFailFast(raw.failFast),
     abortMode: parseAbortMode(raw.abortMode),
     maxTokens: wholeNumber('--max-tokens', raw.maxTokens),
+    threadMemoryMb: wholeNumber('--thread-memory', raw.threadMemory),
     maxCost: decimal('--max-cost', raw.maxCost),
     rpm: decimal('--rpm', raw.rpm),
     tpm: decimal('--tpm', raw.tpm),
