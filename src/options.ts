@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { PriceTable } from './cost.js';
 import type { BatchEvent } from './events.js';
-import type { BatchItem, ErrorCategory } from './outcome.js';
+import { ERROR_CATEGORIES, type BatchItem, type ErrorCategory } from './outcome.js';
 import type { AbortMode } from './stop.js';
 
 export interface BatchOptions {
@@ -124,10 +124,6 @@ export type ResolvedOptions = { [K in Defaulted]-?: Exclude<BatchOptions[K], und
   [K in Optional]?: Exclude<BatchOptions[K], undefined>;
 };
 
-const CATEGORIES: readonly ErrorCategory[] = [
-  'rate_limit', 'quota', 'auth', 'transient', 'timeout', 'invalid_output', 'bad_request', 'invalid_input', 'task_error', 'worker_crash', 'aborted',
-];
-
 export class OptionsError extends Error {
   override name = 'OptionsError';
 }
@@ -156,6 +152,13 @@ function price(name: string, value: number | undefined): number {
   return finite(name, value, Number.NaN, 0, 'a finite price per million tokens');
 }
 
+function positive(name: string, value: number, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new OptionsError(`Expected \`${name}\` to be ${what} > 0, got \`${String(value)}\` (${typeof value})`);
+  }
+  return value;
+}
+
 /** Validate and fill in the defaults. Throws OptionsError naming the option, what was expected and what came. */
 export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
   const baseURL = options.baseURL ?? env['OPENAI_BASE_URL'];
@@ -182,23 +185,23 @@ export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = p
     rampStart: Math.min(concurrency, integer('rampStart', options.rampStart, Math.ceil(concurrency / 8), 1)),
     rampJitterMs: ms('rampJitterMs', options.rampJitterMs, 50),
     headers: options.headers ?? {},
-    rateHeadroom: finite('rateHeadroom', options.rateHeadroom, 0.98, Number.MIN_VALUE, 'a share in (0, 1]'),
+    rateHeadroom: positive('rateHeadroom', options.rateHeadroom ?? 0.98, 'a share of the limit'),
     defaultAnswerTokens: integer('defaultAnswerTokens', options.defaultAnswerTokens, 256, 0),
     learnRateLimits: options.learnRateLimits ?? true,
     failFast: options.failFast ?? ['auth', 'quota'],
     abortMode: options.abortMode ?? 'drain',
   };
   for (const category of resolved.failFast) {
-    if (!CATEGORIES.includes(category)) {
-      throw new OptionsError(`Expected \`failFast\` to hold error categories (${CATEGORIES.join(', ')}), got \`${String(category)}\``);
+    if (!(ERROR_CATEGORIES as readonly string[]).includes(category)) {
+      throw new OptionsError(`Expected \`failFast\` to hold error categories (${ERROR_CATEGORIES.join(', ')}), got \`${String(category)}\``);
     }
   }
   if (resolved.abortMode !== 'drain' && resolved.abortMode !== 'cancel') {
     throw new OptionsError(`Expected \`abortMode\` to be "drain" or "cancel", got \`${String(resolved.abortMode)}\``);
   }
   if (resolved.rateHeadroom > 1) throw new OptionsError(`Expected \`rateHeadroom\` to be a share in (0, 1], got \`${resolved.rateHeadroom}\` (number)`);
-  if (options.rpm !== undefined) resolved.rpm = finite('rpm', options.rpm, 0, Number.MIN_VALUE, 'a finite number of requests per minute');
-  if (options.tpm !== undefined) resolved.tpm = finite('tpm', options.tpm, 0, Number.MIN_VALUE, 'a finite number of tokens per minute');
+  if (options.rpm !== undefined) resolved.rpm = positive('rpm', options.rpm, 'a finite number of requests per minute');
+  if (options.tpm !== undefined) resolved.tpm = positive('tpm', options.tpm, 'a finite number of tokens per minute');
   if (options.itemDeadlineMs !== undefined) resolved.itemDeadlineMs = ms('itemDeadlineMs', options.itemDeadlineMs, 0, 1);
   if (options.deadlineMs !== undefined) resolved.deadlineMs = ms('deadlineMs', options.deadlineMs, 0, 1);
   if (options.maxTokens !== undefined) resolved.maxTokens = integer('maxTokens', options.maxTokens, 0, 1);

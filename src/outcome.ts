@@ -15,6 +15,21 @@ export interface BatchItem {
   url?: string;
 }
 
+/** Every category, for validating user input (the type below says what each one means). */
+export const ERROR_CATEGORIES = [
+  'rate_limit',
+  'quota',
+  'auth',
+  'transient',
+  'timeout',
+  'invalid_output',
+  'bad_request',
+  'invalid_input',
+  'task_error',
+  'worker_crash',
+  'aborted',
+] as const satisfies readonly ErrorCategory[];
+
 /** Every failure is classified into exactly one category (DESIGN §4). */
 export type ErrorCategory =
   | 'rate_limit'

@@ -23,8 +23,11 @@ describe('options', () => {
       headers: {},
       failFast: ['auth', 'quota'],
       abortMode: 'drain',
+      rateHeadroom: 0.98,
+      defaultAnswerTokens: 256,
+      learnRateLimits: true,
     });
-    for (const unset of ['task', 'itemDeadlineMs', 'deadlineMs', 'maxTokens', 'maxCost', 'prices', 'threadMemoryMb', 'signal']) {
+    for (const unset of ['task', 'model', 'onEvent', 'itemDeadlineMs', 'deadlineMs', 'maxTokens', 'maxCost', 'prices', 'threadMemoryMb', 'signal', 'rpm', 'tpm']) {
       expect(resolved).not.toHaveProperty(unset);
     }
   });
@@ -46,6 +49,9 @@ describe('options', () => {
     expect(() => resolveOptions({ items, baseURL: 'http://x/v1', attemptTimeoutMs: Number.NaN }, {})).toThrow(/attemptTimeoutMs.*got `NaN`/);
     expect(() => resolveOptions({ items }, {})).toThrow(/baseURL.*OPENAI_BASE_URL.*got `undefined`/);
     expect(() => resolveOptions({ items, baseURL: 'http://x/v1', maxCost: 5 }, {})).toThrow('Expected `prices` with `maxCost`');
+    expect(() => resolveOptions({ items, baseURL: 'http://x/v1', rpm: 0 }, {})).toThrow('Expected `rpm` to be a finite number of requests per minute > 0, got `0` (number)');
+    expect(() => resolveOptions({ items, baseURL: 'http://x/v1', rateHeadroom: 1.5 }, {})).toThrow('Expected `rateHeadroom` to be a share in (0, 1], got `1.5` (number)');
+    expect(() => resolveOptions({ items, baseURL: 'http://x/v1', failFast: ['often' as 'auth'] }, {})).toThrow(/Expected `failFast` to hold error categories \(rate_limit, .*\), got `often`/);
     expect(() => resolveOptions({ items, baseURL: 'http://x/v1', abortMode: 'later' as 'drain' }, {})).toThrow('Expected `abortMode` to be "drain" or "cancel", got `later`');
   });
 });
