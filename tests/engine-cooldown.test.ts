@@ -1,19 +1,15 @@
 // The shared cooldown in whole runs: real worker threads, the real openai client, real HTTP to
 // the simulator. Each scenario runs many times in a row to shake out hangs and races.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BatchEvent } from '../src/events.js';
 import { runBatch } from '../src/run-batch.js';
-import { startSimulator, type Simulator } from '../src/sim/index.js';
 import { CLOCK_SLACK_MS, chatItem, chatItems, expectEachSucceededOnce, successesByKey } from './helpers/batch.js';
+import { useSimulator } from './helpers/simulator.js';
 
 const REPEAT = 20;
 /** Repeated scenarios start a pool per round; give them room on a loaded 2-core machine. */
 const SLOW_MS = 180_000;
-let sim: Simulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const start = useSimulator();
 
 /** The cooldowns seen by an observer, as [opened, ended] pairs, checking they never overlap. */
 function cooldownSpans(events: readonly BatchEvent[]): Array<{ gen: number; opened: number; ended: number }> {
@@ -37,7 +33,7 @@ describe('the shared cooldown', () => {
   it(`pauses everybody exactly once when every request in flight hits 429 at once (${REPEAT}×)`, async () => {
     for (let round = 0; round < REPEAT; round += 1) {
       const inFlight = 16;
-      sim = await startSimulator({
+      const sim = await start({
         latencyMs: 10,
         faults: { storms: [{ holdUntilInFlight: inFlight, hint: { header: 'retry-after-ms', ms: 150 } }] },
       });
@@ -77,7 +73,6 @@ describe('the shared cooldown', () => {
       expect(reports).toHaveLength(inFlight);
       expect(reports.filter((r) => r === 'opened')).toHaveLength(1);
       expect(reports.filter((r) => r === 'joined' || r === 'extended')).toHaveLength(inFlight - 1);
-      await sim.close();
     }
   }, SLOW_MS);
 
@@ -86,7 +81,7 @@ describe('the shared cooldown', () => {
       const hint = { header: 'retry-after-ms' as const, ms: 60 };
       // After each cooldown the ramp lets exactly `rampStart` (4) attempts out, and the simulator
       // answers all of them 429 at once again: a new burst right after each cooldown's end.
-      sim = await startSimulator({
+      const sim = await start({
         latencyMs: 5,
         faults: {
           storms: [{ holdUntilInFlight: 8, hint }, { holdUntilInFlight: 4, hint }, { holdUntilInFlight: 4, hint }],
@@ -112,13 +107,12 @@ describe('the shared cooldown', () => {
       expect(sim.requests).toHaveLength(items.length + summary.rate_limited);
       expect(sim.requests.filter((r) => r.status === 429)).toHaveLength(summary.rate_limited);
       expect([...successesByKey(sim.requests).values()].every((n) => n === 1)).toBe(true);
-      await sim.close();
     }
   }, SLOW_MS);
 
   it('treats a 429 for a request sent before a cooldown that has since ended as stale', async () => {
     for (let round = 0; round < REPEAT / 4; round += 1) {
-      sim = await startSimulator({
+      const sim = await start({
         faults: {
           scripts: {
             fast: [{ status: 429, delayMs: 60, hint: { header: 'retry-after-ms', ms: 60 } }],
@@ -132,14 +126,13 @@ describe('the shared cooldown', () => {
       // Both were sent in generation 0; "fast" opened a cooldown that ended before "slow" answered.
       expect(summary.rate_limited).toBe(2);
       expect(summary.cooldowns).toBe(1);
-      await sim.close();
     }
   }, SLOW_MS);
 
   it('lets a longer Retry-After extend the open cooldown, and never lets a shorter one shorten it', async () => {
     const rl = (delayMs: number, ms: number) => ({ status: 429, delayMs, hint: { header: 'retry-after-ms' as const, ms } });
     for (let round = 0; round < REPEAT / 4; round += 1) {
-      sim = await startSimulator({
+      const sim = await start({
         faults: { scripts: { opener: [rl(20, 200)], longer: [rl(60, 400)], shorter: [rl(100, 10)] } },
       });
       const items = [chatItem('opener'), chatItem('longer'), chatItem('shorter')];
@@ -154,7 +147,6 @@ describe('the shared cooldown', () => {
       for (const retry of retries) {
         expect(retry.arrivedAt).toBeGreaterThanOrEqual((longer429?.answeredAt ?? Infinity) + 400 - CLOCK_SLACK_MS);
       }
-      await sim.close();
     }
   }, SLOW_MS);
 });

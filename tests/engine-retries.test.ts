@@ -1,16 +1,12 @@
 // Retries, budgets and categories in whole runs against the simulator.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBatch } from '../src/run-batch.js';
-import { startSimulator, type Simulator } from '../src/sim/index.js';
 import { chatItem } from './helpers/batch.js';
+import { useSimulator } from './helpers/simulator.js';
 
 /** Repeated scenarios start a pool per round; give them room on a loaded 2-core machine. */
 const SLOW_MS = 180_000;
-let sim: Simulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const start = useSimulator();
 
 const quick429 = { status: 429, hint: { header: 'retry-after-ms' as const, ms: 30 } };
 
@@ -29,7 +25,7 @@ describe('retries and budgets', () => {
       // rate-limit retries have their own budget.
       scripts['mixed'] = [quick429, quick429, 500, 200];
       items.push(chatItem('mixed'));
-      sim = await startSimulator({ latencyMs: 2, faults: { scripts } });
+      const sim = await start({ latencyMs: 2, faults: { scripts } });
 
       const { summary, results } = await runBatch({
         items,
@@ -62,19 +58,18 @@ describe('retries and budgets', () => {
       const successes = sim.requests.filter((r) => r.status === 200).map((r) => r.key);
       expect(new Set(successes).size).toBe(successes.length);
       expect(summary.requests).toBe(sim.requests.length);
-      await sim.close();
     }
   }, SLOW_MS);
 
   it('fails an item as transient once maxAttempts is used up, counting every attempt', async () => {
-    sim = await startSimulator({ faults: { scripts: { doomed: [500, 503, 500] } } });
+    const sim = await start({ faults: { scripts: { doomed: [500, 503, 500] } } });
     const { results } = await runBatch({ items: [chatItem('doomed')], baseURL: sim.url, threads: 1, maxAttempts: 3, backoffBaseMs: 1 });
     expect(results[0]).toMatchObject({ ok: false, error: { category: 'transient', status: 500 }, stats: { attempts: 3 } });
     expect(sim.requests).toHaveLength(3);
   });
 
   it('fails an item as rate_limit once its own 429 budget is used up, without touching maxAttempts', async () => {
-    sim = await startSimulator({ faults: { scripts: { hot: [quick429, quick429, quick429] } } });
+    const sim = await start({ faults: { scripts: { hot: [quick429, quick429, quick429] } } });
     const { results, summary } = await runBatch({
       items: [chatItem('hot')],
       baseURL: sim.url,
@@ -88,7 +83,7 @@ describe('retries and budgets', () => {
   });
 
   it('times out an attempt that never answers and retries it', async () => {
-    sim = await startSimulator({ faults: { scripts: { stuck: [{ kind: 'hang' }] } } });
+    const sim = await start({ faults: { scripts: { stuck: [{ kind: 'hang' }] } } });
     const { results } = await runBatch({
       items: [chatItem('stuck')],
       baseURL: sim.url,
@@ -100,13 +95,13 @@ describe('retries and budgets', () => {
   });
 
   it('retries a reset connection as transient', async () => {
-    sim = await startSimulator({ faults: { scripts: { flaky: [{ kind: 'reset' }] } } });
+    const sim = await start({ faults: { scripts: { flaky: [{ kind: 'reset' }] } } });
     const { results } = await runBatch({ items: [chatItem('flaky')], baseURL: sim.url, threads: 1, backoffBaseMs: 1 });
     expect(results[0]).toMatchObject({ ok: true, stats: { attempts: 2 } });
   });
 
   it('sums tokens per item and for the batch, and never writes the key into results', async () => {
-    sim = await startSimulator({ completionTokens: 7, faults: { scripts: { twice: [500] } } });
+    const sim = await start({ completionTokens: 7, faults: { scripts: { twice: [500] } } });
     const apiKey = 'sk-test-secret-0123456789';
     const { results, summary } = await runBatch({
       items: [chatItem('twice'), chatItem('once')],

@@ -1,16 +1,13 @@
 // Deadlines, fail-fast, stopping, crashing threads and spend caps: every input item still ends
 // as exactly one result.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BatchItem } from '../src/outcome.js';
 import { runBatch, streamBatch, type ItemResult } from '../src/run-batch.js';
-import { startSimulator, type ScriptStep, type Simulator } from '../src/sim/index.js';
+import type { ScriptStep } from '../src/sim/index.js';
 import { chatItem, chatItems } from './helpers/batch.js';
+import { useSimulator } from './helpers/simulator.js';
 
-let sim: Simulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const start = useSimulator();
 
 function categories(results: readonly ItemResult[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -27,7 +24,7 @@ function expectOneResultEach(items: readonly BatchItem[], results: readonly Item
 
 describe('clocks', () => {
   it('fails an item at its deadline when its request never answers, instead of hanging', async () => {
-    sim = await startSimulator({ faults: { scripts: { stuck: [{ kind: 'hang' }, { kind: 'hang' }, { kind: 'hang' }] } } });
+    const sim = await start({ faults: { scripts: { stuck: [{ kind: 'hang' }, { kind: 'hang' }, { kind: 'hang' }] } } });
     const { results } = await runBatch({ items: [chatItem('stuck'), chatItem('fine')], baseURL: sim.url, threads: 1, itemDeadlineMs: 400 });
     const stuck = results.find((r) => r.custom_id === 'stuck');
     expect(stuck?.ok === false && stuck.error).toMatchObject({ category: 'timeout', message: 'item deadline of 400 ms passed' });
@@ -38,7 +35,7 @@ describe('clocks', () => {
 
   it('fails an item at once when the open cooldown would outlast its deadline', async () => {
     const long429: ScriptStep = { status: 429, hint: { header: 'retry-after', ms: 30_000 } };
-    sim = await startSimulator({ faults: { scripts: { hot: [long429] } } });
+    const sim = await start({ faults: { scripts: { hot: [long429] } } });
     const { results } = await runBatch({ items: [chatItem('hot')], baseURL: sim.url, threads: 1, itemDeadlineMs: 5_000 });
     expect(results[0]?.ok === false && results[0].error.category).toBe('timeout');
     // It did not sleep towards its deadline: it failed as soon as it met the 30 s cooldown.
@@ -49,7 +46,7 @@ describe('clocks', () => {
   it('ends the whole run at its deadline: attempts on the wire are cut off and nothing else starts', async () => {
     const scripts: Record<string, ScriptStep[]> = {};
     for (let i = 0; i < 40; i += 1) scripts[`item-${i}`] = [{ kind: 'hang' }];
-    sim = await startSimulator({ faults: { scripts } });
+    const sim = await start({ faults: { scripts } });
     const items = chatItems(40);
     const { results, summary } = await runBatch({ items, baseURL: sim.url, threads: 2, concurrency: 8, deadlineMs: 500 });
     expectOneResultEach(items, results);
@@ -66,7 +63,7 @@ describe('fail-fast', () => {
     const scripts: Record<string, ScriptStep[]> = {};
     const items = chatItems(300);
     for (const item of items) scripts[item.custom_id] = [{ status: 429, code: 'insufficient_quota' }];
-    sim = await startSimulator({ latencyMs: 20, faults: { scripts } });
+    const sim = await start({ latencyMs: 20, faults: { scripts } });
     const stream = streamBatch({ items, baseURL: sim.url, threads: 2, concurrency: 16 });
     const results: ItemResult[] = [];
     let lastResultAt = 0;
@@ -86,7 +83,7 @@ describe('fail-fast', () => {
   });
 
   it('stops the run on a rejected key, and never shows the key', async () => {
-    sim = await startSimulator({ apiKey: 'sk-the-right-key-000000' });
+    const sim = await start({ apiKey: 'sk-the-right-key-000000' });
     const items = chatItems(200);
     const apiKey = 'sk-a-wrong-key-1234567890';
     const { results, summary } = await runBatch({ items, baseURL: sim.url, apiKey, threads: 2, concurrency: 16 });
@@ -100,7 +97,7 @@ describe('fail-fast', () => {
 
 describe('stopping', () => {
   async function stopAfter(mode: 'drain' | 'cancel') {
-    sim = await startSimulator({ latencyMs: 600 });
+    const sim = await start({ latencyMs: 600 });
     const items = chatItems(30);
     const stream = streamBatch({ items, baseURL: sim.url, threads: 2, concurrency: 6 });
     // Stop once all six first attempts are on the wire (the server has them, none answered).
@@ -115,25 +112,25 @@ describe('stopping', () => {
     for await (const result of stream) results.push(result);
     clearInterval(timer);
     expectOneResultEach(items, results);
-    return { results, summary: stream.summary() };
+    return { results, summary: stream.summary(), sim };
   }
 
   it('drains: attempts on the wire finish, nothing new starts, the rest is aborted', async () => {
-    const { results, summary } = await stopAfter('drain');
+    const { results, summary, sim } = await stopAfter('drain');
     expect(categories(results)).toEqual({ ok: 6, aborted: 24 });
     expect(summary.stopped).toEqual({ reason: 'test drain', mode: 'drain' });
-    expect(sim?.requests).toHaveLength(6);
+    expect(sim.requests).toHaveLength(6);
   });
 
   it('cancels: attempts on the wire are aborted too', async () => {
-    const { results } = await stopAfter('cancel');
+    const { results, sim } = await stopAfter('cancel');
     expect(categories(results)).toEqual({ aborted: 30 });
     // The six attempts were cut off: the server never answered them.
-    expect(sim?.requests.every((r) => r.status === null)).toBe(true);
+    expect(sim.requests.every((r) => r.status === null)).toBe(true);
   });
 
   it('stops on the caller’s AbortSignal', async () => {
-    sim = await startSimulator({ latencyMs: 50 });
+    const sim = await start({ latencyMs: 50 });
     const items = chatItems(500);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 200);
@@ -148,7 +145,7 @@ describe('worker threads that die', () => {
   const crashes = new URL('./fixtures/tasks/crashes.ts', import.meta.url).pathname;
 
   it('replaces a crashed thread, runs its other items again, and fails the item that keeps crashing it', async () => {
-    sim = await startSimulator({ latencyMs: 5 });
+    const sim = await start({ latencyMs: 5 });
     const items = [...chatItems(20), chatItem('crash-1')];
     const { results } = await runBatch({ items, baseURL: sim.url, task: crashes, threads: 2, concurrency: 8, maxAttempts: 2 });
     expectOneResultEach(items, results);
@@ -158,7 +155,7 @@ describe('worker threads that die', () => {
   });
 
   it('survives a thread that runs out of its memory limit', async () => {
-    sim = await startSimulator({ latencyMs: 5 });
+    const sim = await start({ latencyMs: 5 });
     const items = [...chatItems(10), chatItem('oom-1')];
     const { results } = await runBatch({ items, baseURL: sim.url, task: crashes, threads: 2, concurrency: 4, maxAttempts: 1, threadMemoryMb: 32 });
     expectOneResultEach(items, results);
@@ -170,7 +167,7 @@ describe('worker threads that die', () => {
 
 describe('spend caps', () => {
   it('stops starting items before the token cap would be crossed and aborts the rest', async () => {
-    sim = await startSimulator({ completionTokens: 100 });
+    const sim = await start({ completionTokens: 100 });
     const items = chatItems(200);
     const { results, summary } = await runBatch({ items, baseURL: sim.url, threads: 1, concurrency: 2, maxTokens: 2_000 });
     expectOneResultEach(items, results);
@@ -183,7 +180,7 @@ describe('spend caps', () => {
   });
 
   it('stops before the cost cap', async () => {
-    sim = await startSimulator({ completionTokens: 100 });
+    const sim = await start({ completionTokens: 100 });
     const { summary } = await runBatch({
       items: chatItems(100),
       baseURL: sim.url,

@@ -1,12 +1,12 @@
 // The shared rate budgets: arithmetic, settling, learning, and several threads on one bucket.
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createControlBlock } from '../src/control-block.js';
 import { RateBudget } from '../src/rate-budget.js';
 import { runBatch } from '../src/run-batch.js';
-import { startSimulator, type Simulator } from '../src/sim/index.js';
 import { chatItems } from './helpers/batch.js';
+import { useSimulator } from './helpers/simulator.js';
 
 function budget(headroom = 1): RateBudget {
   return new RateBudget(createControlBlock(8), headroom);
@@ -104,14 +104,10 @@ describe('a rate budget', () => {
 });
 
 describe('proactive limits against the simulator', () => {
-  let sim: Simulator | undefined;
-  afterEach(async () => {
-    await sim?.close();
-    sim = undefined;
-  });
+  const start = useSimulator();
 
   it('keeps under the server’s RPM with a configured budget: next to no 429s', async () => {
-    sim = await startSimulator({ rpm: 6_000, rateWindowMs: 1_000 }); // 100 per 1 s window
+    const sim = await start({ rpm: 6_000, rateWindowMs: 1_000 }); // 100 per 1 s window
     const { summary } = await runBatch({ items: chatItems(250), baseURL: sim.url, threads: 2, concurrency: 32, rpm: 6_000, learnRateLimits: false });
     expect(summary.succeeded).toBe(250);
     expect(summary.rate_limited).toBeLessThanOrEqual(3);
@@ -119,7 +115,7 @@ describe('proactive limits against the simulator', () => {
   });
 
   it('learns the limit from the headers when none is configured', async () => {
-    sim = await startSimulator({ rpm: 6_000, rateWindowMs: 1_000 });
+    const sim = await start({ rpm: 6_000, rateWindowMs: 1_000 });
     const { summary } = await runBatch({ items: chatItems(250), baseURL: sim.url, threads: 2, concurrency: 32 });
     expect(summary.succeeded).toBe(250);
     // The first requests go out before any header was seen; after that the pace holds.
@@ -127,7 +123,7 @@ describe('proactive limits against the simulator', () => {
   });
 
   it('keeps under the server’s TPM with a token budget', async () => {
-    sim = await startSimulator({ tpm: 60_000, rateWindowMs: 1_000, completionTokens: 10 }); // 1000 tokens per window
+    const sim = await start({ tpm: 60_000, rateWindowMs: 1_000, completionTokens: 10 }); // 1000 tokens per window
     const items = chatItems(100).map((item) => ({ ...item, body: { ...item.body, max_tokens: 10 } }));
     const { summary } = await runBatch({ items, baseURL: sim.url, threads: 1, concurrency: 16, tpm: 60_000, learnRateLimits: false });
     expect(summary.succeeded).toBe(100);

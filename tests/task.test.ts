@@ -1,19 +1,15 @@
 // Task modules in whole runs: real worker threads load the TypeScript task files.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BatchItem } from '../src/outcome.js';
 import { runBatch } from '../src/run-batch.js';
-import { startSimulator, type Simulator } from '../src/sim/index.js';
 import type { TaskValue } from '../src/task.js';
 import { TaskLoadError } from '../src/task-loader.js';
 import type extractTask from './fixtures/tasks/extract.js';
 import { Person } from './fixtures/tasks/extract.js';
+import { useSimulator } from './helpers/simulator.js';
 
 const task = (name: string) => new URL(`./fixtures/tasks/${name}.ts`, import.meta.url).pathname;
-let sim: Simulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const start = useSimulator();
 
 function record(id: string, text: string): BatchItem {
   return { custom_id: id, record: { custom_id: id, text } };
@@ -25,7 +21,7 @@ function sentSchema(requestBody: unknown): unknown {
 
 describe('task modules', () => {
   it('builds requests from records, sends the schema, validates the answer and post-processes it', async () => {
-    sim = await startSimulator();
+    const sim = await start();
     const items = [record('a', 'Ada Lovelace, 1815'), record('b', 'Alan Turing, 1912')];
     const { results, summary } = await runBatch<TaskValue<typeof extractTask>>({ items, baseURL: sim.url, task: task('extract'), threads: 2 });
     expect(summary.succeeded).toBe(2);
@@ -43,7 +39,7 @@ describe('task modules', () => {
   });
 
   it('re-asks after an invalid answer, with the validation error fed back, and then succeeds', async () => {
-    sim = await startSimulator({ faults: { scripts: { 'Grace Hopper, 1906': [{ output: 'schema_violation' }] } } });
+    const sim = await start({ faults: { scripts: { 'Grace Hopper, 1906': [{ output: 'schema_violation' }] } } });
     const { results } = await runBatch({ items: [record('g', 'Grace Hopper, 1906')], baseURL: sim.url, task: task('extract'), threads: 1 });
     expect(results[0]).toMatchObject({ ok: true, stats: { attempts: 2, invalidOutputs: 1 } });
     // The second request told the model what was wrong.
@@ -52,7 +48,7 @@ describe('task modules', () => {
   });
 
   it('fails an item as invalid_output beyond its budget, keeps the last raw answer, and counts the tokens of every attempt', async () => {
-    sim = await startSimulator({ completionTokens: 5, invalidJsonRate: 1 });
+    const sim = await start({ completionTokens: 5, invalidJsonRate: 1 });
     const item = { custom_id: 'x', body: { model: 'sim', messages: [{ role: 'user', content: 'q' }] } };
     const { results, summary } = await runBatch({ items: [item], baseURL: sim.url, task: task('schema-only'), threads: 1 });
     const result = results[0];
@@ -72,7 +68,7 @@ describe('task modules', () => {
   });
 
   it('fails an item whose task code throws, naming the task, and leaves the thread and other items unharmed', async () => {
-    sim = await startSimulator();
+    const sim = await start();
     const items: BatchItem[] = [
       { custom_id: 'build-1', record: { fail: 'build' } },
       { custom_id: 'post-1', record: { fail: 'no' } },
@@ -92,7 +88,7 @@ describe('task modules', () => {
   });
 
   it('refuses a task file that is not a task, or does not load, before running anything', async () => {
-    sim = await startSimulator();
+    const sim = await start();
     const items = [record('a', 'x')];
     await expect(runBatch({ items, baseURL: sim.url, task: task('not-a-task') })).rejects.toThrow(
       new TaskLoadError('task not-a-task.ts: expected a default export made by defineTask(), got object'),

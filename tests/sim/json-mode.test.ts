@@ -1,19 +1,12 @@
 import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { startSimulator, type SimOptions, type Simulator } from '../../src/sim/index.js';
+import type { Simulator } from '../../src/sim/index.js';
+import { useSimulator } from '../helpers/simulator.js';
 import { chat, field } from './http.js';
 
-let sim: Simulator | undefined;
-async function start(options: SimOptions = {}): Promise<Simulator> {
-  sim = await startSimulator(options);
-  return sim;
-}
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const start = useSimulator();
 
 const schemas: Record<string, z.ZodType> = {
   sentiment: z.object({ label: z.enum(['positive', 'negative', 'neutral']), confidence: z.number().min(0).max(1) }),

@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type SimOptions, type Simulator } from '../../src/sim/index.js';
+import { describe, expect, it } from 'vitest';
+import { useSimulator } from '../helpers/simulator.js';
 import { chat, field, sleep } from './http.js';
 
-let sim: Simulator | undefined;
-async function start(options: SimOptions = {}): Promise<Simulator> {
-  sim = await startSimulator(options);
-  return sim;
-}
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const start = useSimulator();
 
 describe('RPM limit', () => {
   it('admits at most the window\'s share and answers the rest 429 with retry-after-ms and x-ratelimit headers', async () => {

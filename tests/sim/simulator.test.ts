@@ -1,17 +1,10 @@
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startSimulator, type SimOptions, type Simulator } from '../../src/sim/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { startSimulator } from '../../src/sim/index.js';
+import { useSimulator } from '../helpers/simulator.js';
 import { chat, eventually, field, sleep } from './http.js';
 
-let sim: Simulator | undefined;
-async function start(options: SimOptions = {}): Promise<Simulator> {
-  sim = await startSimulator(options);
-  return sim;
-}
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const start = useSimulator();
 
 describe('simulator: the success path', () => {
   it('answers a chat completion with usage, request id and the echoed model through the openai client', async () => {

@@ -1,17 +1,10 @@
 import OpenAI from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type RateLimitHint, type SimOptions, type Simulator } from '../../src/sim/index.js';
+import { describe, expect, it } from 'vitest';
+import type { RateLimitHint } from '../../src/sim/index.js';
+import { useSimulator } from '../helpers/simulator.js';
 import { chat, eventually, field, sleep } from './http.js';
 
-let sim: Simulator | undefined;
-async function start(options: SimOptions = {}): Promise<Simulator> {
-  sim = await startSimulator(options);
-  return sim;
-}
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
+const start = useSimulator();
 
 describe('429 pause hints', () => {
   const cases: [RateLimitHint, string, (value: string | null, sentAt: number) => void][] = [
