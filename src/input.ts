@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { BatchItem } from './outcome.js';
+import { IdTable } from './id-table.js';
 
 /** Endpoints an input line may name in `url`. */
 export const SUPPORTED_URLS: readonly string[] = ['/v1/chat/completions'];
@@ -103,13 +104,13 @@ export function parseLine(text: string, mode: LineMode = 'requests'): ParsedLine
 }
 
 /**
- * Reads lines, names failures with `label:line:` and catches repeated `custom_id`s. Keeps one map
- * entry per `custom_id` seen (the only state that grows with the file).
+ * Reads lines, names failures with `label:line:` and catches repeated `custom_id`s. Keeps one
+ * compact table entry per `custom_id` seen (the only state that grows with the file; id-table.ts).
  */
 export class InputLineReader {
   readonly #label: string;
   readonly #mode: LineMode;
-  readonly #firstLine = new Map<string, number>();
+  readonly #firstLine = new IdTable();
 
   constructor(label: string, mode: LineMode = 'requests') {
     this.#label = label;
