@@ -2,26 +2,28 @@
 // Real worker threads, each with many async waiters at the gate; the real CooldownKeeper ends
 // each cooldown from its timer. Prints one JSON object.
 //
-//   npx tsx benchmarks/cooldown-wakeup.ts [--threads 2,4,8] [--waiters 64] [--rounds 50]
+//   npx tsx benchmarks/cooldown-wakeup.ts [--quick] [--threads 2,4,8] [--waiters 64] [--rounds 50]
 import { once } from 'node:events';
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { createControlBlock, I32 } from '../src/control-block.js';
 import { reportRateLimit } from '../src/cooldown.js';
 import { CooldownKeeper } from '../src/cooldown-keeper.js';
+import { log, printResult } from './lib/report.js';
 import { summarize } from './lib/stats.js';
 
 const { values } = parseArgs({
   options: {
     threads: { type: 'string', default: '2,4,8' },
     waiters: { type: 'string', default: '64' },
-    rounds: { type: 'string', default: '50' },
+    rounds: { type: 'string' },
+    quick: { type: 'boolean', default: false },
   },
 });
+const quick = values.quick;
 const threadCounts = values.threads.split(',').map(Number);
 const waiters = Number(values.waiters);
-const rounds = Number(values.rounds);
+const rounds = Number(values.rounds ?? (quick ? 20 : 50));
 const now = () => performance.timeOrigin + performance.now();
 const entry = new URL('../threads/ts-entry.mjs', import.meta.url);
 const waiterModule = new URL('./lib/wake-waiters.ts', import.meta.url).href;
@@ -58,12 +60,13 @@ async function measure(threads: number) {
   return { threads, waiters_per_thread: waiters, rounds, wake_ms: summarize(delays) };
 }
 
-const scenarios = [];
-for (const threads of threadCounts) scenarios.push(await measure(threads));
-console.log(
-  JSON.stringify(
-    { benchmark: 'cooldown-wakeup', node: process.version, cores: availableParallelism(), target: 'p99 <= 1 ms', scenarios },
-    null,
-    2,
-  ),
-);
+const rows = [];
+for (const threads of threadCounts) {
+  const row = await measure(threads);
+  log(`cooldown-wakeup ${threads} threads × ${waiters} waiters: p50 ${row.wake_ms.p50} ms, p99 ${row.wake_ms.p99} ms`);
+  rows.push(row);
+}
+printResult('cooldown-wakeup', quick ? 'quick' : 'full', {
+  target: 'p99 <= 1 ms',
+  rows,
+});

@@ -1,0 +1,515 @@
+// Draws the report from benchmarks/results.json: one SVG chart per scenario in benchmarks/charts/
+// (hand-written SVG, no chart library) and the tables of benchmarks/README.md, between the
+// markers `<!-- results:start -->` and `<!-- results:end -->`. The page is regenerated, never
+// edited by hand: every figure in it comes from results.json.
+//
+//   npx tsx benchmarks/charts.ts [--results benchmarks/results.json]
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+// ── Reading results ─────────────────────────────────────────────────────────────────────────────
+
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+type Json = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isSpread(value: unknown): value is Spread {
+  return isRecord(value) && typeof value['median'] === 'number' && typeof value['min'] === 'number' && typeof value['max'] === 'number';
+}
+
+function spread(row: Json, key: string): Spread | null {
+  const value = row[key];
+  return isSpread(value) ? value : null;
+}
+
+function num(row: Json, key: string): number | null {
+  const value = row[key];
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function str(row: Json, key: string): string {
+  const value = row[key];
+  return typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value);
+}
+
+function rowsOf(result: Json): Json[] {
+  const rows = result['rows'];
+  return Array.isArray(rows) ? rows.filter(isRecord) : [];
+}
+
+// ── Formatting ─────────────────────────────────────────────────────────────────────────────────
+
+/** A figure with sensible precision: 12,345 · 123 · 12.3 · 1.23 · 0.123. */
+function fmt(value: number | null | undefined, digits?: number): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  if (value === 0) return '0';
+  const abs = Math.abs(value);
+  const d = digits ?? (abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3);
+  return value.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+}
+
+/** "median (min–max)", or just the median when the runs agree or there was one. */
+function fmtSpread(s: Spread | null, digits?: number): string {
+  if (s === null) return '–';
+  if (s.min === s.max) return fmt(s.median, digits);
+  return `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
+}
+
+/** A share in [0, 1] as a percentage of the machine. */
+function share(value: number | null): string {
+  return value === null ? '–' : `${fmt(value * 100, 1)} % of the machine`;
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+// ── SVG bar charts ───────────────────────────────────────────────────────────────────────────────
+
+interface Bar {
+  label: string;
+  value: number;
+  min?: number | undefined;
+  max?: number | undefined;
+  /** batch-llm's own bars are drawn in colour, the baselines in grey. */
+  ours: boolean;
+}
+
+interface BarGroup {
+  label: string;
+  bars: Bar[];
+}
+
+interface Chart {
+  title: string;
+  subtitle: string;
+  unit: string;
+  groups: BarGroup[];
+  lines?: Array<{ value: number; label: string }>;
+  digits?: number;
+}
+
+const esc = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
+/** A round axis maximum at or above `value` (1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8 × a power of ten: quarters stay round). */
+function niceMax(value: number): number {
+  if (!(value > 0)) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10]) if (step * power >= value * 1.0001) return step * power;
+  return 10 * power;
+}
+
+/** A horizontal bar chart: one row per bar, grouped, with min–max whiskers and reference lines. */
+function barChart(chart: Chart): string {
+  const width = 820;
+  const labelWidth = 250;
+  const valueWidth = 90;
+  const plotLeft = labelWidth + 10;
+  const plotWidth = width - plotLeft - valueWidth;
+  const rowHeight = 22;
+  const groupGap = chart.groups.length > 1 ? 22 : 0;
+  const top = 58;
+  const bars = chart.groups.flatMap((g) => g.bars);
+  const maxValue = niceMax(Math.max(...bars.map((b) => Math.max(b.value, b.max ?? 0)), ...(chart.lines ?? []).map((l) => l.value)));
+  const x = (v: number) => plotLeft + (Math.max(0, v) / maxValue) * plotWidth;
+  const rows = chart.groups.reduce((n, g) => n + g.bars.length, 0);
+  const height = top + rows * rowHeight + chart.groups.length * groupGap + 40;
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="12" y="22" font-size="15" font-weight="600" fill="#111">${esc(chart.title)}</text>`,
+    `<text x="12" y="40" fill="#555">${esc(chart.subtitle)}</text>`,
+  );
+  const plotBottom = height - 30;
+  // Grid and axis labels.
+  for (let i = 0; i <= 4; i += 1) {
+    const v = (maxValue * i) / 4;
+    parts.push(
+      `<line x1="${x(v)}" y1="${top - 6}" x2="${x(v)}" y2="${plotBottom}" stroke="#e5e5e5"/>`,
+      `<text x="${x(v)}" y="${plotBottom + 14}" text-anchor="middle" fill="#666">${esc(fmt(v, chart.digits))}</text>`,
+    );
+  }
+  parts.push(`<text x="${labelWidth}" y="${plotBottom + 14}" text-anchor="end" fill="#666">${esc(chart.unit)}</text>`);
+  let y = top;
+  for (const group of chart.groups) {
+    if (chart.groups.length > 1) {
+      parts.push(`<text x="12" y="${y + 12}" font-weight="600" fill="#333">${esc(group.label)}</text>`);
+      y += groupGap;
+    }
+    for (const bar of group.bars) {
+      const colour = bar.ours ? '#2563eb' : '#9ca3af';
+      parts.push(
+        `<text x="${labelWidth}" y="${y + 15}" text-anchor="end" fill="#222">${esc(bar.label)}</text>`,
+        `<rect x="${plotLeft}" y="${y + 4}" width="${Math.max(1, x(bar.value) - plotLeft)}" height="${rowHeight - 8}" fill="${colour}" rx="2"/>`,
+      );
+      if (bar.min !== undefined && bar.max !== undefined && bar.max > bar.min) {
+        const mid = y + rowHeight / 2;
+        parts.push(
+          `<line x1="${x(bar.min)}" y1="${mid}" x2="${x(bar.max)}" y2="${mid}" stroke="#111" stroke-width="1.2"/>`,
+          `<line x1="${x(bar.min)}" y1="${mid - 4}" x2="${x(bar.min)}" y2="${mid + 4}" stroke="#111" stroke-width="1.2"/>`,
+          `<line x1="${x(bar.max)}" y1="${mid - 4}" x2="${x(bar.max)}" y2="${mid + 4}" stroke="#111" stroke-width="1.2"/>`,
+        );
+      }
+      parts.push(`<text x="${plotLeft + plotWidth + 8}" y="${y + 15}" fill="#222">${esc(fmt(bar.value, chart.digits))}</text>`);
+      y += rowHeight;
+    }
+  }
+  // Reference lines; their labels alternate above and below the plot so close lines stay legible.
+  (chart.lines ?? []).forEach((line, i) => {
+    const labelY = i % 2 === 0 ? top - 8 : plotBottom + 27;
+    parts.push(
+      `<line x1="${x(line.value)}" y1="${top - 6}" x2="${x(line.value)}" y2="${plotBottom}" stroke="#dc2626" stroke-dasharray="4 3"/>`,
+      `<text x="${x(line.value) + 3}" y="${labelY}" fill="#dc2626">${esc(line.label)}</text>`,
+    );
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
+
+// ── One section per scenario ─────────────────────────────────────────────────────────────────────
+
+interface Section {
+  title: string;
+  /** What the scenario measures, in a sentence or two (no figures: they come from the data). */
+  about: string;
+  render(result: Json): { tables: string; charts: Array<{ name: string; svg: string }> };
+}
+
+const clientLabel = (row: Json) => (str(row, 'client') === 'batch-llm' ? `batch-llm ×${fmt(num(row, 'threads'), 0)} thread(s)` : str(row, 'client'));
+const ours = (row: Json) => str(row, 'client').startsWith('batch-llm');
+
+function toBar(row: Json, key: string, label = clientLabel(row), scale = 1): Bar | null {
+  const s = spread(row, key);
+  if (s === null) return null;
+  return { label, value: s.median * scale, min: s.min * scale, max: s.max * scale, ours: ours(row) };
+}
+
+const bars = (list: Array<Bar | null>) => list.filter((b): b is Bar => b !== null);
+
+const SECTIONS: Record<string, Section> = {
+  'latency-throughput': {
+    title: 'Latency-bound: items/s against in flight ÷ latency',
+    about:
+      'Every request takes a fixed latency at the simulator; the most a client can do is in-flight ÷ latency (Little’s law). ' +
+      'Items/s over the whole run (thread start-up included) and in steady state (first result to last), with the CPU each side spends per item.',
+    render(result) {
+      const rows = rowsOf(result);
+      const levels = [...new Set(rows.map((r) => num(r, 'in_flight') ?? 0))];
+      const tables = table(
+        ['in flight', 'limit items/s', 'client', 'items/s (whole run)', 'steady items/s', 'of limit', 'client CPU µs/item', 'simulator CPU µs/item', 'first result ms'],
+        rows.map((r) => [
+          fmt(num(r, 'in_flight'), 0),
+          fmt(num(r, 'littles_law_limit'), 0),
+          clientLabel(r),
+          fmtSpread(spread(r, 'items_per_s')),
+          fmtSpread(spread(r, 'steady_items_per_s')),
+          fmt(num(r, 'of_limit')),
+          fmtSpread(spread(r, 'client_cpu_us_per_item')),
+          fmtSpread(spread(r, 'simulator_cpu_us_per_item')),
+          fmtSpread(spread(r, 'first_result_ms')),
+        ]),
+      );
+      const svg = barChart({
+        title: 'Latency-bound throughput',
+        subtitle: `${fmt(num(result, 'items'), 0)} items, ${fmt(num(result, 'latency_ms'), 0)} ms latency; whole runs, median of ${fmt(num(result, 'runs'), 0)} with min–max`,
+        unit: 'items/s',
+        groups: levels.map((level) => ({
+          label: `${fmt(level, 0)} in flight`,
+          bars: bars(rows.filter((r) => num(r, 'in_flight') === level).map((r) => toBar(r, 'items_per_s'))),
+        })),
+      });
+      return { tables, charts: [{ name: 'latency-throughput', svg }] };
+    },
+  },
+  'cpu-postprocess': {
+    title: 'CPU-bound answers: items/s by thread count',
+    about:
+      'Large JSON answers (the simulator fills the task’s json_schema) parsed, zod-validated and post-processed: in batch-llm’s worker threads, ' +
+      'and on the one thread of each baseline doing the very same work. Steady-state items/s (first result to last).',
+    render(result) {
+      const rows = rowsOf(result);
+      const tables = table(
+        ['client', 'items/s', 'speed-up vs 1 thread', 'client CPU µs/item', 'simulator CPU µs/item', 'first result ms'],
+        rows.map((r) => [
+          clientLabel(r),
+          fmtSpread(spread(r, 'items_per_s')),
+          r['speed_up'] === undefined ? '' : fmt(num(r, 'speed_up'), 2),
+          fmtSpread(spread(r, 'client_cpu_us_per_item')),
+          fmtSpread(spread(r, 'simulator_cpu_us_per_item')),
+          fmtSpread(spread(r, 'first_result_ms')),
+        ]),
+      );
+      const svg = barChart({
+        title: 'CPU-bound answers (parse + zod + post-process)',
+        subtitle: `task ${str(result, 'task')}, ${fmt(num(result, 'items'), 0)} items; steady state, median of ${fmt(num(result, 'runs'), 0)} with min–max`,
+        unit: 'items/s',
+        groups: [{ label: '', bars: bars(rows.map((r) => toBar(r, 'items_per_s'))) }],
+      });
+      return { tables, charts: [{ name: 'cpu-postprocess', svg }] };
+    },
+  },
+  'rate-limited': {
+    title: 'Rate-limited: goodput against the limit, and 429s',
+    about:
+      'The simulator enforces RPM and TPM over sliding windows and answers 429 beyond them; each client runs the same workload against a fresh simulator. ' +
+      'Goodput is successful items per second of wall time; 429s are counted by the simulator. An empty window admits a whole window’s budget at once, ' +
+      'so a client that bursts at the start can exceed the limit by that share (`first_window_burst_share` in results.json).',
+    render(result) {
+      const rows = rowsOf(result);
+      const sim = isRecord(result['simulator']) ? result['simulator'] : {};
+      const tables = [
+        table(
+          ['client', 'goodput items/s', 'goodput ÷ limit', '429s', '429s % of requests', 'requests', 'failed items', 'wall s'],
+          rows.map((r) => [
+            str(r, 'client'),
+            fmtSpread(spread(r, 'goodput_items_per_s')),
+            fmtSpread(spread(r, 'goodput_of_limit')),
+            fmtSpread(spread(r, 'rate_limited'), 0),
+            fmtSpread(spread(r, 'rate_limited_pct_of_requests'), 2),
+            fmtSpread(spread(r, 'requests'), 0),
+            fmtSpread(spread(r, 'failed_items'), 0),
+            fmtSpread(spread(r, 'wall_s')),
+          ]),
+        ),
+        '',
+        'Ratios, batch-llm ÷ baseline (medians):',
+        '',
+        table(
+          ['batch-llm', 'baseline', 'goodput', '429s', 'wall time'],
+          (Array.isArray(result['ratios']) ? result['ratios'].filter(isRecord) : []).map((r) => [
+            str(r, 'ours'),
+            str(r, 'baseline'),
+            fmt(num(r, 'goodput'), 2),
+            fmt(num(r, 'rate_limited'), 3),
+            fmt(num(r, 'wall'), 2),
+          ]),
+        ),
+      ].join('\n');
+      const subtitle = `${fmt(num(result, 'items'), 0)} items, rpm ${fmt(num(sim, 'rpm'), 0)}, tpm ${fmt(num(sim, 'tpm'), 0)}, ${fmt(num(sim, 'rate_window_ms'), 0)} ms window; median of ${fmt(num(result, 'runs'), 0)} with min–max`;
+      const goodput = barChart({
+        title: 'Rate-limited: goodput ÷ limit',
+        subtitle,
+        unit: 'share of the limit',
+        digits: 2,
+        groups: [{ label: '', bars: bars(rows.map((r) => toBar(r, 'goodput_of_limit', str(r, 'client')))) }],
+        lines: [
+          { value: 1, label: 'limit' },
+          { value: 0.95, label: 'target 0.95' },
+        ],
+      });
+      const rateLimited = barChart({
+        title: 'Rate-limited: 429s as % of requests',
+        subtitle,
+        unit: '% of requests',
+        digits: 1,
+        groups: [{ label: '', bars: bars(rows.map((r) => toBar(r, 'rate_limited_pct_of_requests', str(r, 'client')))) }],
+        lines: [{ value: 1, label: 'target 1 %' }],
+      });
+      return { tables, charts: [{ name: 'rate-limited-goodput', svg: goodput }, { name: 'rate-limited-429s', svg: rateLimited }] };
+    },
+  },
+  'rate-limit-storm': {
+    title: '429 storm: one cooldown, silence, then the ramp',
+    about:
+      'The simulator holds every request the client has in flight and answers them all 429 at once with a pause hint. ' +
+      'Requests the simulator received while the cooldown was on (from the first 429 to the cooldown’s end), and the time from the cooldown’s end ' +
+      'until the completion rate (or the in-flight count at the simulator) is back to 90 % of its pre-storm level (measured during a warm-up at full speed).',
+    render(result) {
+      const rows = rowsOf(result);
+      const tables = table(
+        ['threads', 'cooldowns', 'requests sent during the cooldown', 'cooldown ms', 'end → full completion rate ms', 'end → full in flight ms', 'pre-storm items/s', 'pre-storm in flight'],
+        rows.map((r) => [
+          fmt(num(r, 'threads'), 0),
+          fmtSpread(spread(r, 'cooldowns'), 0),
+          fmtSpread(spread(r, 'requests_sent_during_cooldown'), 0),
+          fmtSpread(spread(r, 'cooldown_ms'), 0),
+          fmtSpread(spread(r, 'cooldown_end_to_full_rate_ms'), 0),
+          fmtSpread(spread(r, 'cooldown_end_to_full_in_flight_ms'), 0),
+          fmtSpread(spread(r, 'pre_storm_items_per_s'), 0),
+          fmtSpread(spread(r, 'pre_storm_in_flight_at_simulator'), 0),
+        ]),
+      );
+      const svg = barChart({
+        title: '429 storm: from the cooldown’s end to full throughput',
+        subtitle: `${fmt(num(result, 'concurrency'), 0)} in flight, ${str(result, 'hint')}, ${fmt(num(result, 'latency_ms'), 0)} ms latency; median of ${fmt(num(result, 'runs'), 0)} with min–max`,
+        unit: 'ms',
+        groups: rows.map((r) => ({
+          label: `batch-llm ×${fmt(num(r, 'threads'), 0)} thread(s)`,
+          bars: bars([
+            toBar(r, 'cooldown_end_to_full_rate_ms', 'to full completion rate'),
+            toBar(r, 'cooldown_end_to_full_in_flight_ms', 'to full in flight'),
+          ]),
+        })),
+        lines: [{ value: num(result, 'latency_ms') ?? 0, label: 'one latency' }],
+      });
+      return { tables, charts: [{ name: 'rate-limit-storm', svg }] };
+    },
+  },
+  'framework-overhead': {
+    title: 'Framework overhead: an instant in-process call',
+    about:
+      'A task whose `call` returns a canned chat completion: no HTTP, so items/s and CPU per item are batch-llm’s own (admission, dispatch into the pool, ' +
+      'the attempt loop, the outcome back, the summary). CPU per item is split by thread: the main thread, the pool’s threads and V8’s helper threads (GC); ' +
+      'the main thread’s event-loop utilization near 1 means it bounds the run. A bare p-limit loop over the same canned answer is the floor of a one-promise-per-item design.',
+    render(result) {
+      const rows = rowsOf(result);
+      const tables = table(
+        ['client', 'items/s (whole run)', 'steady items/s', 'CPU µs/item (all threads)', 'main thread µs/item', 'pool threads µs/item', 'helper threads µs/item', 'main thread ELU', 'of target'],
+        rows.map((r) => [
+          clientLabel(r),
+          fmtSpread(spread(r, 'items_per_s')),
+          fmtSpread(spread(r, 'steady_items_per_s')),
+          fmtSpread(spread(r, 'cpu_us_per_item')),
+          fmtSpread(spread(r, 'main_thread_us_per_item')),
+          fmtSpread(spread(r, 'pool_threads_us_per_item')),
+          fmtSpread(spread(r, 'helper_threads_us_per_item')),
+          fmtSpread(spread(r, 'main_thread_elu'), 2),
+          fmt(num(r, 'of_target'), 2),
+        ]),
+      );
+      const svg = barChart({
+        title: 'Framework overhead (instant call)',
+        subtitle: `${fmt(num(result, 'items'), 0)} items, ${fmt(num(result, 'concurrency'), 0)} in flight; steady state, median of ${fmt(num(result, 'runs'), 0)} with min–max`,
+        unit: 'items/s',
+        groups: [{ label: '', bars: bars(rows.filter(ours).map((r) => toBar(r, 'steady_items_per_s'))) }],
+        lines: [{ value: num(result, 'target_items_per_s') ?? 50_000, label: 'target' }],
+      });
+      return { tables, charts: [{ name: 'framework-overhead', svg }] };
+    },
+  },
+  memory: {
+    title: 'Memory: a million items streamed',
+    about:
+      'Items from a generator through streamBatch, each result taken and dropped, against an instant task `call`; every run in a fresh process. ' +
+      'Peak RSS is the kernel’s high-water mark (VmHWM); RSS along the run shows whether memory grows with the input. ' +
+      'p-limit as its README shows it (every item wrapped at once, then Promise.all) holds a promise per item.',
+    render(result) {
+      const rows = rowsOf(result);
+      const tables = table(
+        ['client', 'peak RSS MB (VmHWM)', 'peak RSS MB (sampled)', 'RSS before MB', 'RSS at 10 / 50 / 90 % MB', 'items/s'],
+        rows.map((r) => [
+          str(r, 'client'),
+          fmtSpread(spread(r, 'peak_rss_mb'), 0),
+          fmtSpread(spread(r, 'peak_rss_sampled_mb'), 0),
+          fmtSpread(spread(r, 'rss_before_mb'), 0),
+          (Array.isArray(r['rss_along_mb']) ? r['rss_along_mb'] : []).map((v) => fmt(typeof v === 'number' ? v : null, 0)).join(' / '),
+          fmtSpread(spread(r, 'items_per_s')),
+        ]),
+      );
+      const svg = barChart({
+        title: 'Peak RSS while streaming',
+        subtitle: `${fmt(num(result, 'items'), 0)} items; median of ${fmt(num(result, 'runs'), 0)} with min–max`,
+        unit: 'MB',
+        groups: [{ label: '', bars: bars(rows.map((r) => toBar(r, 'peak_rss_mb', str(r, 'client')))) }],
+      });
+      return { tables, charts: [{ name: 'memory', svg }] };
+    },
+  },
+  'cooldown-wakeup': {
+    title: 'Cooldown wake-up: how fast waiting threads resume',
+    about:
+      'Real worker threads, each with many async waiters at the cooldown gate; the real CooldownKeeper ends each cooldown from its timer. ' +
+      'Delay from the cooldown’s end to each waiter resuming, over all rounds (a micro-benchmark of the shared-memory protocol, no HTTP).',
+    render(result) {
+      const rows = rowsOf(result);
+      const wake = (r: Json) => (isRecord(r['wake_ms']) ? r['wake_ms'] : {});
+      const tables = table(
+        ['threads', 'waiters per thread', 'rounds', 'p50 ms', 'p99 ms', 'max ms'],
+        rows.map((r) => [
+          fmt(num(r, 'threads'), 0),
+          fmt(num(r, 'waiters_per_thread'), 0),
+          fmt(num(r, 'rounds'), 0),
+          fmt(num(wake(r), 'p50')),
+          fmt(num(wake(r), 'p99')),
+          fmt(num(wake(r), 'max')),
+        ]),
+      );
+      const svg = barChart({
+        title: 'Cooldown wake-up delay',
+        subtitle: `${str(result, 'target')}; all waiters of all rounds`,
+        unit: 'ms',
+        groups: rows.map((r) => ({
+          label: `${fmt(num(r, 'threads'), 0)} threads × ${fmt(num(r, 'waiters_per_thread'), 0)} waiters`,
+          bars: [
+            { label: 'p50', value: num(wake(r), 'p50') ?? 0, ours: true },
+            { label: 'p99', value: num(wake(r), 'p99') ?? 0, ours: true },
+          ],
+        })),
+        lines: [{ value: 1, label: '1 ms' }],
+      });
+      return { tables, charts: [{ name: 'cooldown-wakeup', svg }] };
+    },
+  },
+};
+
+// ── The report ───────────────────────────────────────────────────────────────────────────────────
+
+const START = '<!-- results:start -->';
+const END = '<!-- results:end -->';
+
+/** Reads `resultsPath`, writes the charts next to it and the tables into its README.md. */
+export function renderReport(resultsPath: string): void {
+  const dir = dirname(resultsPath);
+  const chartsDir = join(dir, 'charts');
+  mkdirSync(chartsDir, { recursive: true });
+  const data: unknown = JSON.parse(readFileSync(resultsPath, 'utf8'));
+  if (!isRecord(data) || !isRecord(data['scenarios'])) throw new Error(`${resultsPath} holds no scenarios`);
+  const scenarios = data['scenarios'];
+  const out: string[] = [];
+  const machine = isRecord(data['machine']) ? data['machine'] : {};
+  out.push(
+    `Machine: ${str(machine, 'cpu')}, ${fmt(num(machine, 'cores'), 0)} cores, ${fmt(num(machine, 'memory_gb'), 0)} GB, ` +
+      `Node ${str(machine, 'node')} (${str(machine, 'platform')}). Results updated ${str(data, 'updated')}.`,
+    '',
+  );
+  for (const [name, section] of Object.entries(SECTIONS)) {
+    const entry = scenarios[name];
+    if (!isRecord(entry)) continue;
+    const result = isRecord(entry['full']) ? entry['full'] : isRecord(entry['quick']) ? entry['quick'] : null;
+    if (result === null) continue;
+    const { tables, charts } = section.render(result);
+    const mode = str(result, 'mode');
+    const runMachine = isRecord(result['machine']) ? result['machine'] : {};
+    out.push(`### ${section.title}`, '', section.about, '');
+    for (const chart of charts) {
+      const file = join(chartsDir, `${chart.name}.svg`);
+      writeFileSync(file, chart.svg);
+      out.push(`![${chart.name}](${relative(dir, file)})`, '');
+    }
+    out.push(tables, '');
+    out.push(
+      `<sub>${mode === 'quick' ? '**Quick run** (small; for a smoke check, not for comparison). ' : ''}` +
+        `${str(result, 'date')} · ${fmt(num(result, 'runs'), 0)} run(s), median (min–max) · ` +
+        `load at start ${fmt(num(runMachine, 'load_at_start'), 2)} · CPU used by other processes during the run ${share(num(result, 'foreign_cpu_share'))} · ` +
+        `rerun: \`${str(result, 'rerun')}\`</sub>`,
+      '',
+    );
+  }
+  const readme = join(dir, 'README.md');
+  if (!existsSync(readme)) {
+    process.stderr.write(`charts: no ${readme}; wrote the charts only\n`);
+    return;
+  }
+  const text = readFileSync(readme, 'utf8');
+  const start = text.indexOf(START);
+  const end = text.indexOf(END);
+  if (start === -1 || end < start) throw new Error(`${readme} lacks the ${START} … ${END} markers`);
+  writeFileSync(readme, `${text.slice(0, start + START.length)}\n\n${out.join('\n')}\n${text.slice(end)}`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({ options: { results: { type: 'string', default: new URL('./results.json', import.meta.url).pathname } } });
+  renderReport(values.results);
+}

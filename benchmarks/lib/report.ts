@@ -1,0 +1,54 @@
+// What every scenario script prints: one JSON object on stdout, with the machine it ran on, so a
+// figure is never separated from its context. run-all.ts collects these objects.
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { basename } from 'node:path';
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memory_gb: number;
+  node: string;
+  platform: string;
+  /**
+   * The 1-minute load average when the scenario started. Near 0 on an idle machine; anything
+   * else running (another build, a test run) competes for the same cores and lowers the figures.
+   */
+  load_at_start: number;
+}
+
+export function machine(): Machine {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: availableParallelism(),
+    memory_gb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    load_at_start: round(loadavg()[0] ?? 0, 2),
+  };
+}
+
+/** Rounds to `digits` decimals (3 by default): enough for ratios and items/s, short in JSON. */
+export function round(value: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** a ÷ b rounded, or null when b is 0 (a ratio against a run that did nothing). */
+export function ratio(a: number, b: number): number | null {
+  return b === 0 || !Number.isFinite(a / b) ? null : round(a / b);
+}
+
+/** Prints the scenario's result as the one JSON object on stdout. */
+const atStart = machine();
+
+export function printResult(scenario: string, mode: 'quick' | 'full', result: Record<string, unknown>): void {
+  // The command that reproduces this result, with the arguments it was given.
+  const rerun = ['npx tsx', `benchmarks/${basename(process.argv[1] ?? `${scenario}.ts`)}`, ...process.argv.slice(2)].join(' ');
+  const out = { scenario, mode, date: new Date().toISOString(), machine: atStart, load_at_end: round(loadavg()[0] ?? 0, 2), rerun, ...result };
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+}
+
+/** Logs progress on stderr, so stdout stays one JSON object. */
+export function log(message: string): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
