@@ -8,7 +8,7 @@
 // Token reservations are estimates (prompt tokens counted with a real tokenizer, plus the answer's
 // max_tokens); after the response the difference to the actual usage is given back (or charged).
 // Servers that send x-ratelimit-* headers tighten the budgets further: their limit can only lower
-// the rate, and "remaining R of the window, reset in X" pushes TAT so that R units last until then.
+// the rate, and an empty "remaining" holds the bucket until the server's budget has refilled a unit.
 
 import { I64, type ControlBlock } from './control-block.js';
 import { parseResetDuration, readHeader as read, type HeaderSource } from './rate-limit-hint.js';
@@ -84,21 +84,22 @@ export class RateBudget {
 
   /**
    * What the server says about its limits (OpenAI's x-ratelimit-* headers): a lower per-minute
-   * limit slows the bucket down for good; "remaining R, reset in X" keeps the next R units from
-   * coming sooner than they would at the pace that makes them last until the reset.
+   * limit slows the bucket down for good; nothing remaining holds the next unit back until the
+   * server has one again. Learning also turns a budget on that was not configured.
    */
   learn(headers: HeaderSource, nowMs: number): void {
     for (const bucket of ['requests', 'tokens'] as const) {
       const limit = Number(read(headers, `x-ratelimit-limit-${bucket}`));
       if (Number.isFinite(limit) && limit > 0) this.#slowTo(bucket, intervalFor(limit, this.#headroom));
+      // x-ratelimit-reset-* is the time until the server's budget is whole again; it refills as
+      // it goes, one unit every reset ÷ (limit − remaining). So only an empty budget holds us
+      // back, until one unit has come back — a budget that is merely low is paced already.
       const remaining = Number(read(headers, `x-ratelimit-remaining-${bucket}`));
       const resetText = read(headers, `x-ratelimit-reset-${bucket}`);
       const resetMs = resetText === null ? null : parseResetDuration(resetText);
-      if (!Number.isFinite(remaining) || resetMs === null) continue;
-      const interval = Atomics.load(this.#i64, SLOTS[bucket].interval);
-      if (interval === 0n) continue;
-      const earliest = this.#ns(nowMs + resetMs) - BigInt(Math.max(0, Math.floor(remaining))) * interval;
-      this.#atLeast(SLOTS[bucket].tat, earliest);
+      if (!(remaining < 1) || resetMs === null) continue;
+      const perUnitMs = Number.isFinite(limit) && limit > remaining ? resetMs / (limit - remaining) : resetMs;
+      this.#atLeast(SLOTS[bucket].tat, this.#ns(nowMs + perUnitMs));
     }
   }
 

@@ -22,12 +22,19 @@ function text(content: unknown): string {
 const PER_MESSAGE = 3;
 const PER_REPLY = 3;
 
-/** Prompt tokens of a chat request body, plus its max_completion_tokens / max_tokens or `defaultAnswerTokens`. */
-export function estimateTokens(body: Record<string, unknown>, defaultAnswerTokens: number): number {
+export interface TokenEstimate {
+  /** Prompt tokens, as this tokenizer counts them. */
+  prompt: number;
+  /** The most the answer may take: max_completion_tokens / max_tokens, or the default. */
+  answer: number;
+}
+
+/** The tokens a chat request body will take: its prompt, and at most its answer. */
+export function estimateTokens(body: Record<string, unknown>, defaultAnswerTokens: number): TokenEstimate {
   const count = countTokens;
   if (count === undefined) throw new Error('loadTokenizer() must be awaited before estimateTokens()');
   const messages = Array.isArray(body['messages']) ? (body['messages'] as Array<{ content?: unknown }>) : [];
   const prompt = messages.reduce((sum, message) => sum + PER_MESSAGE + count(text(message.content)), PER_REPLY);
   const answer = body['max_completion_tokens'] ?? body['max_tokens'];
-  return prompt + (typeof answer === 'number' && answer >= 0 ? answer : defaultAnswerTokens);
+  return { prompt, answer: typeof answer === 'number' && answer >= 0 ? answer : defaultAnswerTokens };
 }
