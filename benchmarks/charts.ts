@@ -438,7 +438,7 @@ const SECTIONS: Record<string, Section> = {
       );
       const svg = barChart({
         title: 'Cooldown wake-up delay',
-        subtitle: `${str(result, 'target')}; all waiters of all rounds`,
+        subtitle: `target ${str(result, 'target')}; all waiters of all rounds, on a machine with ${fmt(num(isRecord(result['machine']) ? result['machine'] : {}, 'cores'), 0)} cores`,
         unit: 'ms',
         groups: rows.map((r) => ({
           label: `${fmt(num(r, 'threads'), 0)} threads × ${fmt(num(r, 'waiters_per_thread'), 0)} waiters`,
@@ -481,7 +481,6 @@ export function renderReport(resultsPath: string): void {
     if (result === null) continue;
     const { tables, charts } = section.render(result);
     const mode = str(result, 'mode');
-    const runMachine = isRecord(result['machine']) ? result['machine'] : {};
     out.push(`### ${section.title}`, '', section.about, '');
     for (const chart of charts) {
       const file = join(chartsDir, `${chart.name}.svg`);
@@ -489,10 +488,13 @@ export function renderReport(resultsPath: string): void {
       out.push(`![${chart.name}](${relative(dir, file)})`, '');
     }
     out.push(tables, '');
+    const runs = num(result, 'runs');
     out.push(
-      `<sub>${mode === 'quick' ? '**Quick run** (small; for a smoke check, not for comparison). ' : ''}` +
-        `${str(result, 'date')} · ${fmt(num(result, 'runs'), 0)} run(s), median (min–max) · ` +
-        `load at start ${fmt(num(runMachine, 'load_at_start'), 2)} · CPU used by other processes during the run ${share(num(result, 'foreign_cpu_share'))} · ` +
+      `<sub>${mode === 'quick' ? '**Quick run** (small; a smoke check, not for comparison). ' : ''}` +
+        `${str(result, 'date')} · ${runs === null ? '' : `${fmt(runs, 0)} run(s), median (min–max) · `}` +
+        `CPU used by other processes meanwhile: ${share(num(result, 'foreign_cpu_share'))} · ` +
+        `code: ${str(isRecord(result['source']) ? result['source'] : {}, 'commit') || 'unknown'}` +
+        `${result['source_changed'] === true ? ' (**changed during the run**: the result mixes two versions)' : ''} · ` +
         `rerun: \`${str(result, 'rerun')}\`</sub>`,
       '',
     );

@@ -1,5 +1,7 @@
 // What every scenario script prints: one JSON object on stdout, with the machine it ran on, so a
 // figure is never separated from its context. run-all.ts collects these objects.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { basename } from 'node:path';
 
@@ -39,12 +41,43 @@ export function ratio(a: number, b: number): number | null {
 }
 
 /** Prints the scenario's result as the one JSON object on stdout. */
+/**
+ * The code measured: the commit, and a fingerprint of it plus any uncommitted change to src/ and
+ * threads/ (worker threads load those files when each run starts, so an edit during a long
+ * scenario would mix two versions of the code in one result; `source_changed` says so).
+ */
+export function source(): { commit: string; fingerprint: string } {
+  const root = new URL('../..', import.meta.url).pathname;
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const diff = execFileSync('git', ['diff', 'HEAD', '--', 'src', 'threads'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+    const untracked = execFileSync('git', ['ls-files', '--others', '--exclude-standard', '--', 'src', 'threads'], { cwd: root, encoding: 'utf8' });
+    const fingerprint = createHash('sha256').update(commit).update(diff).update(untracked).digest('hex').slice(0, 12);
+    return { commit: diff === '' && untracked === '' ? commit : `${commit}+changes`, fingerprint };
+  } catch {
+    return { commit: 'unknown', fingerprint: 'unknown' };
+  }
+}
+
 const atStart = machine();
+const sourceAtStart = source();
 
 export function printResult(scenario: string, mode: 'quick' | 'full', result: Record<string, unknown>): void {
   // The command that reproduces this result, with the arguments it was given.
   const rerun = ['npx tsx', `benchmarks/${basename(process.argv[1] ?? `${scenario}.ts`)}`, ...process.argv.slice(2)].join(' ');
-  const out = { scenario, mode, date: new Date().toISOString(), machine: atStart, load_at_end: round(loadavg()[0] ?? 0, 2), rerun, ...result };
+  const sourceAtEnd = source();
+  const out = {
+    scenario,
+    mode,
+    date: new Date().toISOString(),
+    machine: atStart,
+    load_at_end: round(loadavg()[0] ?? 0, 2),
+    source: sourceAtStart,
+    source_changed: sourceAtEnd.fingerprint !== sourceAtStart.fingerprint,
+    rerun,
+    ...result,
+  };
+  if (out.source_changed) log(`${scenario}: src/ or threads/ changed during the run (${sourceAtStart.fingerprint} -> ${sourceAtEnd.fingerprint}): the result mixes two versions`);
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
 
