@@ -265,7 +265,8 @@ const SECTIONS: Record<string, Section> = {
     about:
       'The simulator enforces RPM and TPM over sliding windows and answers 429 beyond them; each client runs the same workload against a fresh simulator. ' +
       'Goodput is successful items per second of wall time; 429s are counted by the simulator. An empty window admits a whole window’s budget at once, ' +
-      'so a client that bursts at the start can exceed the limit by that share (`first_window_burst_share` in results.json).',
+      'so a client that bursts at the start can exceed the limit by that share (`first_window_burst_share` in results.json). ' +
+      'The full run adds batch-llm with `learnRateLimits` off, which separates the pacing itself from what learning from the headers adds.',
     render(result) {
       const rows = rowsOf(result);
       const sim = isRecord(result['simulator']) ? result['simulator'] : {};

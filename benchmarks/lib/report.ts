@@ -42,17 +42,20 @@ export function ratio(a: number, b: number): number | null {
 
 /** Prints the scenario's result as the one JSON object on stdout. */
 /**
- * The code measured: the commit, and a fingerprint of it plus any uncommitted change to src/ and
- * threads/ (worker threads load those files when each run starts, so an edit during a long
- * scenario would mix two versions of the code in one result; `source_changed` says so).
+ * The code measured: the commit, and a fingerprint of src/ and threads/ as they are on disk (their
+ * committed trees plus any uncommitted change). Worker threads load those files each time a run
+ * starts, so an edit during a long scenario would mix two versions of the code in one result;
+ * `source_changed` says so. Commits that touch only other files leave the fingerprint alone.
  */
 export function source(): { commit: string; fingerprint: string } {
   const root = new URL('../..', import.meta.url).pathname;
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const diff = execFileSync('git', ['diff', 'HEAD', '--', 'src', 'threads'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-    const untracked = execFileSync('git', ['ls-files', '--others', '--exclude-standard', '--', 'src', 'threads'], { cwd: root, encoding: 'utf8' });
-    const fingerprint = createHash('sha256').update(commit).update(diff).update(untracked).digest('hex').slice(0, 12);
+    const commit = git('rev-parse', '--short', 'HEAD').trim();
+    const trees = git('rev-parse', 'HEAD:src', 'HEAD:threads');
+    const diff = git('diff', 'HEAD', '--', 'src', 'threads');
+    const untracked = git('ls-files', '--others', '--exclude-standard', '--', 'src', 'threads');
+    const fingerprint = createHash('sha256').update(trees).update(diff).update(untracked).digest('hex').slice(0, 12);
     return { commit: diff === '' && untracked === '' ? commit : `${commit}+changes`, fingerprint };
   } catch {
     return { commit: 'unknown', fingerprint: 'unknown' };
