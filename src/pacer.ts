@@ -39,7 +39,6 @@ export class Pacer {
 
   /** Reserves one request and its token estimate; resolves when they may be used. */
   async reserve(body: Record<string, unknown>, clock: ItemClock): Promise<Reservation> {
-    const now = Date.now();
     let tokens = 0;
     let promptCounted = 0;
     if (this.#budget.limited('tokens')) {
@@ -48,7 +47,10 @@ export class Pacer {
       promptCounted = estimate.prompt;
       tokens = Math.ceil(estimate.prompt * this.#promptScale) + estimate.answer;
     }
-    const sendAt = Math.max(this.#budget.reserve('requests', 1, now), this.#budget.reserve('tokens', tokens, now));
+    // The time is read after the tokenizer has loaded: a `now` from before that wait would be a
+    // slot in the past, and every item that started meanwhile would go out at once.
+    const now = Date.now();
+    const sendAt = this.#budget.reserveRequest(tokens, now);
     const reservation = { tokens, promptCounted, sendAt };
     if (sendAt <= now) return reservation;
     try {

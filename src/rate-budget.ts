@@ -72,6 +72,30 @@ export class RateBudget {
     }
   }
 
+  /**
+   * Reserves one request of `tokens` tokens in both budgets; returns the epoch ms at which it may
+   * be sent — the later of its two slots. The bucket whose slot came earlier is then held to the
+   * send time as well: the request really goes out then, and a bucket that believed it went out
+   * earlier would hand the same stretch of time to the next reservation, so that two requests
+   * could leave together (seen when refunds pulled the token bucket back under a request bucket
+   * that had fallen behind).
+   */
+  reserveRequest(tokens: number, nowMs: number): number {
+    const requestsAt = this.reserve('requests', 1, nowMs);
+    const tokensAt = this.reserve('tokens', tokens, nowMs);
+    const sendAt = Math.max(requestsAt, tokensAt);
+    if (requestsAt < sendAt) this.#holdTo('requests', 1, sendAt);
+    if (tokensAt < sendAt) this.#holdTo('tokens', tokens, sendAt);
+    return sendAt;
+  }
+
+  /** Moves the bucket's next free unit to no earlier than `units` after `atMs`. */
+  #holdTo(bucket: Bucket, units: number, atMs: number): void {
+    const interval = Atomics.load(this.#i64, SLOTS[bucket].interval);
+    if (interval === 0n) return;
+    this.#atLeast(SLOTS[bucket].tat, this.#ns(atMs) + BigInt(Math.ceil(units)) * interval);
+  }
+
   /** Gives back `units` (or, negative, charges more), e.g. an estimate minus the actual usage. */
   refund(bucket: Bucket, units: number): void {
     const { tat, interval: intervalSlot } = SLOTS[bucket];

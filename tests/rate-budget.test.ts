@@ -52,6 +52,21 @@ describe('a rate budget', () => {
     expect(b.reserve('tokens', 1, t0)).toBeCloseTo(t0 + 501, 0);
   });
 
+  it('holds both budgets to the time a request really goes out', () => {
+    const b = budget();
+    b.configure('requests', 600); // one every 100 ms
+    b.configure('tokens', 60_000); // one token per ms
+    const t0 = Date.now();
+    // 1000 tokens: the token budget sends the second request 1 s after the first.
+    expect(b.reserveRequest(1_000, t0)).toBeCloseTo(t0, 0);
+    expect(b.reserveRequest(1_000, t0)).toBeCloseTo(t0 + 1_000, 0);
+    // The first answer took 10 tokens: its refund pulls the token budget back by 990 ms...
+    b.refund('tokens', 990);
+    // ...but the requests budget knows the second request leaves at t0 + 1000, so the third
+    // cannot leave with it: not before 100 ms after it.
+    expect(b.reserveRequest(1, t0 + 10)).toBeCloseTo(t0 + 1_100, 0);
+  });
+
   it('tightens to the limit and the remainder the server reports, and never loosens', () => {
     const b = budget();
     b.configure('requests', 6_000); // one every 10 ms
