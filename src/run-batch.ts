@@ -9,6 +9,7 @@ import type { WorkerSettings } from './item-runner.js';
 import { readLive, type LiveStats } from './live-stats.js';
 import { resolveOptions, type BatchOptions } from './options.js';
 import type { BatchItem, ErrorCategory, ItemOutcome, ItemStats } from './outcome.js';
+import { Dispatcher } from './dispatcher.js';
 import { createPool, type ItemPool } from './pool.js';
 import { RateBudget } from './rate-budget.js';
 import { redact } from './redact.js';
@@ -88,8 +89,9 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       baseURL: resolved.baseURL,
       apiKey: resolved.apiKey,
       headers: resolved.headers,
-      // Each thread holds at most its share of the items, each with at most one request open.
-      maxSockets: Math.ceil(resolved.concurrency / resolved.threads),
+      // Each item has at most one request open. Chunks spread items over the threads only
+      // roughly, so a thread may hold more than its share: never make its items queue for a socket.
+      maxSockets: resolved.concurrency,
       model: resolved.model ?? null,
       taskFile: resolved.task ?? null,
       attemptTimeoutMs: resolved.attemptTimeoutMs,
@@ -113,10 +115,9 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       rampStart: resolved.rampStart,
       ...(resolved.onEvent ? { onEvent: resolved.onEvent } : {}),
     });
+    const dispatcher = new Dispatcher(pool, resolved.threads);
     let running = 0;
 
-    // No AbortSignal is ever passed to pool.run: Piscina runs an abortable task alone on its
-    // thread, which would cap each thread at one item in flight.
     async function dispatch(item: BatchItem): Promise<ItemOutcome> {
       if (!control.mayAdmit(summary.counts(), running)) {
         return failure(item, 'aborted', `not started: ${control.stopped?.reason ?? 'the run was stopped'}`);
@@ -125,7 +126,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       try {
         for (let crashes = 1; ; crashes += 1) {
           try {
-            return await pool.run(item);
+            return await dispatcher.run(item);
           } catch (error) {
             // The item's thread died (its own code or another item's took it down). Give the dead
             // thread's permits back, then run the item again on a live thread, counting an attempt.
@@ -155,6 +156,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       summary.setStopped(control.stopped);
       control.dispose();
       await keeper.stop();
+      dispatcher.close();
       await pool.destroy();
       closeEvents();
     }

@@ -1,0 +1,93 @@
+// Main side of chunked dispatch (chunk-runner.ts is the worker side). `run(item)` looks like a
+// task per item; underneath, the items handed over in one turn of the event loop go out together
+// as one Piscina task per thread, and outcomes come back in batches. Per item the main thread
+// then pays for a map entry and a promise instead of a Piscina task (a message, a task record,
+// an async resource, a balancing pass), which made it the bottleneck of fast runs.
+
+import { OUTCOMES, type ChunkOutcomes, type ItemChunk } from './chunk-runner.js';
+import type { BatchItem, ItemOutcome } from './outcome.js';
+import type { ItemPool } from './pool.js';
+
+interface Waiting {
+  item: BatchItem;
+  resolve: (outcome: ItemOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+export class Dispatcher {
+  readonly #pool: ItemPool;
+  readonly #threads: number;
+  /** Items handed over in this turn, not sent yet. */
+  #queue: Waiting[] = [];
+  /** Items sent, by number, until their outcome comes back or their thread dies. */
+  readonly #sent = new Map<number, Waiting>();
+  #nextSeq = 0;
+  #flushScheduled = false;
+  readonly #onMessage = (message: unknown): void => {
+    const batch = (message as Record<string, unknown> | null)?.[OUTCOMES];
+    if (batch !== undefined) this.#deliver(batch as ChunkOutcomes);
+  };
+
+  constructor(pool: ItemPool, threads: number) {
+    this.#pool = pool;
+    this.#threads = threads;
+    pool.on('message', this.#onMessage);
+  }
+
+  /** Resolves with the item's outcome; rejects if the thread running it died first. */
+  run(item: BatchItem): Promise<ItemOutcome> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        // After this turn: everything the scheduler admits meanwhile joins the same chunks.
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  close(): void {
+    this.#pool.off('message', this.#onMessage);
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const queue = this.#queue;
+    this.#queue = [];
+    // One chunk per thread, so that Piscina's least-busy balancing spreads the items evenly.
+    const size = Math.ceil(queue.length / this.#threads);
+    for (let start = 0; start < queue.length; start += size) {
+      const part = queue.slice(start, start + size);
+      const firstSeq = this.#nextSeq;
+      this.#nextSeq += part.length;
+      part.forEach((waiting, index) => this.#sent.set(firstSeq + index, waiting));
+      const chunk: ItemChunk = { firstSeq, items: part.map((waiting) => waiting.item) };
+      // No AbortSignal is ever passed to pool.run: Piscina runs an abortable task alone on its
+      // thread. A rejection means the thread died (or, never expected, the chunk runner failed):
+      // the chunk's items without an outcome yet fail over to the caller, which may run them again.
+      this.#pool.run(chunk).then(
+        (rest) => this.#deliver(rest),
+        (error: unknown) => {
+          for (let seq = firstSeq; seq < firstSeq + part.length; seq += 1) {
+            const waiting = this.#sent.get(seq);
+            if (waiting === undefined) continue;
+            this.#sent.delete(seq);
+            waiting.reject(error);
+          }
+        },
+      );
+    }
+  }
+
+  #deliver({ seqs, outcomes }: ChunkOutcomes): void {
+    seqs.forEach((seq, index) => {
+      const waiting = this.#sent.get(seq);
+      const outcome = outcomes[index];
+      // An outcome can arrive after its thread was declared dead and the item handed back; the
+      // item has been given to the caller again by then, and only one outcome may count.
+      if (waiting === undefined || outcome === undefined) return;
+      this.#sent.delete(seq);
+      waiting.resolve(outcome);
+    });
+  }
+}

@@ -1,0 +1,49 @@
+// Chunked dispatch: items reach the threads many to a Piscina task, yet each outcome comes back
+// on its own, as soon as it is ready.
+import { describe, expect, it } from 'vitest';
+import { streamBatch, type ItemResult } from '../src/run-batch.js';
+import { chatItem, chatItems } from './helpers/batch.js';
+import { useSimulator } from './helpers/simulator.js';
+
+const start = useSimulator();
+
+describe('chunked dispatch', () => {
+  it('returns each outcome when it is ready, not when the rest of its chunk is done', async () => {
+    const sim = await start({ latencyMs: 5, faults: { scripts: { stuck: [{ kind: 'hang' }] } } });
+    // All 20 are admitted in one turn, so they travel to the one thread as one chunk.
+    const items = [chatItem('stuck'), ...chatItems(19)];
+    const stream = streamBatch({ items, baseURL: sim.url, threads: 1, concurrency: 20 });
+    const results: ItemResult[] = [];
+    for await (const result of stream) {
+      results.push(result);
+      // The 19 arrived while their chunk's 20th item still hangs on the wire.
+      if (results.length === 19) {
+        expect(sim.stats.inFlight).toBe(1);
+        stream.stop('cancel', 'test over');
+      }
+    }
+    expect(sim.stats.maxInFlight).toBe(20);
+    expect(results.slice(0, 19).every((r) => r.ok)).toBe(true);
+    expect(results[19]).toMatchObject({ ok: false, custom_id: 'stuck', error: { category: 'aborted' } });
+  });
+
+  it('spreads a large batch over every thread and loses or repeats nothing', async () => {
+    const task = new URL('./fixtures/tasks/which-thread.ts', import.meta.url).pathname;
+    const items = chatItems(3000);
+    const perThread = new Map<string, number>();
+    const seen = new Map<string, number>();
+    // The base URL is never dialled: the task answers in-process.
+    const stream = streamBatch({ items, baseURL: 'http://127.0.0.1:9/v1', task, threads: 2, concurrency: 256 });
+    for await (const result of stream) {
+      seen.set(result.custom_id, (seen.get(result.custom_id) ?? 0) + 1);
+      const thread = result.ok ? JSON.stringify(result.body).match(/"content":"(\d+)"/)?.[1] : undefined;
+      if (thread !== undefined) perThread.set(thread, (perThread.get(thread) ?? 0) + 1);
+    }
+    expect(seen.size).toBe(3000);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    expect(stream.summary().succeeded).toBe(3000);
+    // Both threads took a fair share (chunks are balanced by Piscina's least-busy choice).
+    expect(perThread.size).toBe(2);
+    for (const count of perThread.values()) expect(count).toBeGreaterThan(3000 * 0.3);
+  });
+});
