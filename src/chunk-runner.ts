@@ -7,7 +7,7 @@
 
 import { parentPort } from 'node:worker_threads';
 import type { ItemRunner } from './item-runner.js';
-import type { BatchItem, ItemOutcome } from './outcome.js';
+import { failedOutcome, type BatchItem, type ItemOutcome } from './outcome.js';
 
 /** Items for one thread; the main thread knows item `i` by the number `firstSeq + i`. */
 export interface ItemChunk {
@@ -27,8 +27,8 @@ export const OUTCOMES = 'batch-llm:outcomes';
 export type ChunkRunner = (chunk: ItemChunk) => Promise<ChunkOutcomes>;
 
 export function createChunkRunner(runItem: ItemRunner): ChunkRunner {
+  if (parentPort === null) throw new Error('createChunkRunner runs in a worker thread');
   const port = parentPort;
-  if (port === null) throw new Error('createChunkRunner runs in a worker thread');
   // Chunks still running that hold outcomes not sent yet.
   const unsent = new Set<ChunkOutcomes>();
   let flushScheduled = false;
@@ -37,39 +37,52 @@ export function createChunkRunner(runItem: ItemRunner): ChunkRunner {
     flushScheduled = false;
     const batch: ChunkOutcomes = { seqs: [], outcomes: [] };
     for (const held of unsent) {
-      batch.seqs.push(...held.seqs);
-      batch.outcomes.push(...held.outcomes);
+      for (let index = 0; index < held.seqs.length; index += 1) {
+        batch.seqs.push(held.seqs[index] as number);
+        batch.outcomes.push(held.outcomes[index] as ItemOutcome);
+      }
       held.seqs = [];
       held.outcomes = [];
     }
     unsent.clear();
-    if (batch.seqs.length > 0) port?.postMessage({ [OUTCOMES]: batch });
+    if (batch.seqs.length > 0) port.postMessage({ [OUTCOMES]: batch });
   }
 
-  return (chunk) =>
-    new Promise((resolve, reject) => {
-      const held: ChunkOutcomes = { seqs: [], outcomes: [] };
-      let left = chunk.items.length;
-      chunk.items.forEach((item, index) => {
-        const done = (outcome: ItemOutcome): void => {
-          held.seqs.push(chunk.firstSeq + index);
-          held.outcomes.push(outcome);
-          left -= 1;
-          if (left === 0) {
-            // The task's result carries what is still held; the chunk is over.
-            unsent.delete(held);
-            resolve(held);
-            return;
-          }
-          unsent.add(held);
-          if (!flushScheduled) {
-            flushScheduled = true;
-            setImmediate(flush);
-          }
-        };
-        // runItem turns every failure into an outcome; should it ever reject, failing the task
-        // makes the main thread re-run the chunk's unfinished items as after a crash.
-        runItem(item).then(done, reject);
+  return (chunk) => {
+    const { firstSeq, items } = chunk;
+    const held: ChunkOutcomes = { seqs: [], outcomes: [] };
+    if (items.length === 0) return Promise.resolve(held);
+    return new Promise((resolve) => {
+      let left = items.length;
+      const done = (seq: number, outcome: ItemOutcome): void => {
+        held.seqs.push(seq);
+        held.outcomes.push(outcome);
+        left -= 1;
+        if (left === 0) {
+          // The task's result carries what is still held; the chunk is over.
+          unsent.delete(held);
+          resolve(held);
+          return;
+        }
+        unsent.add(held);
+        if (!flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flush);
+        }
+      };
+      items.forEach((item, index) => {
+        const seq = firstSeq + index;
+        // runItem turns every failure into an outcome. Should it ever reject, only that item
+        // fails: rejecting the task would make the main thread run the chunk's other items again
+        // while they are still running here.
+        runItem(item).then(
+          (outcome) => done(seq, outcome),
+          (error: unknown) => done(seq, failedOutcome(item.custom_id, 'transient', `batch-llm internal error: ${error instanceof Error ? error.message : String(error)}`, 'internal_error')),
+        );
       });
+      // Piscina keeps the task until it resolves: let go of the items, each is held by its run
+      // only until its outcome, not until the chunk's slowest item is done.
+      items.length = 0;
     });
+  };
 }

@@ -14,6 +14,13 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
+/** `run` was called, or an item was still waiting to be sent, after the run ended. */
+export class DispatcherClosed extends Error {
+  constructor() {
+    super('the run has ended');
+  }
+}
+
 export class Dispatcher {
   readonly #pool: ItemPool;
   readonly #threads: number;
@@ -23,6 +30,7 @@ export class Dispatcher {
   readonly #sent = new Map<number, Waiting>();
   #nextSeq = 0;
   #flushScheduled = false;
+  #closed = false;
   readonly #onMessage = (message: unknown): void => {
     const batch = (message as Record<string, unknown> | null)?.[OUTCOMES];
     if (batch !== undefined) this.#deliver(batch as ChunkOutcomes);
@@ -34,8 +42,9 @@ export class Dispatcher {
     pool.on('message', this.#onMessage);
   }
 
-  /** Resolves with the item's outcome; rejects if the thread running it died first. */
+  /** Resolves with the item's outcome; rejects if the thread running it died first, or the run ended. */
   run(item: BatchItem): Promise<ItemOutcome> {
+    if (this.#closed) return Promise.reject(new DispatcherClosed());
     return new Promise((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
       if (!this.#flushScheduled) {
@@ -46,8 +55,15 @@ export class Dispatcher {
     });
   }
 
+  /**
+   * Sends nothing more: items not sent yet, and later calls to `run`, are refused. A Piscina pool
+   * would start a new thread for a task that came after its destroy().
+   */
   close(): void {
+    this.#closed = true;
     this.#pool.off('message', this.#onMessage);
+    for (const waiting of this.#queue) waiting.reject(new DispatcherClosed());
+    this.#queue = [];
   }
 
   #flush(): void {
@@ -59,16 +75,18 @@ export class Dispatcher {
     for (let start = 0; start < queue.length; start += size) {
       const part = queue.slice(start, start + size);
       const firstSeq = this.#nextSeq;
-      this.#nextSeq += part.length;
+      const count = part.length;
+      this.#nextSeq += count;
       part.forEach((waiting, index) => this.#sent.set(firstSeq + index, waiting));
       const chunk: ItemChunk = { firstSeq, items: part.map((waiting) => waiting.item) };
       // No AbortSignal is ever passed to pool.run: Piscina runs an abortable task alone on its
-      // thread. A rejection means the thread died (or, never expected, the chunk runner failed):
-      // the chunk's items without an outcome yet fail over to the caller, which may run them again.
+      // thread. A rejection means the thread died: the chunk's items without an outcome yet fail
+      // over to the caller, which may run them again. (The handlers keep only numbers, not the
+      // chunk: its finished items must not stay in memory while a slow one holds the task open.)
       this.#pool.run(chunk).then(
         (rest) => this.#deliver(rest),
         (error: unknown) => {
-          for (let seq = firstSeq; seq < firstSeq + part.length; seq += 1) {
+          for (let seq = firstSeq; seq < firstSeq + count; seq += 1) {
             const waiting = this.#sent.get(seq);
             if (waiting === undefined) continue;
             this.#sent.delete(seq);
@@ -80,14 +98,16 @@ export class Dispatcher {
   }
 
   #deliver({ seqs, outcomes }: ChunkOutcomes): void {
-    seqs.forEach((seq, index) => {
+    for (let index = 0; index < seqs.length; index += 1) {
+      const seq = seqs[index] as number;
       const waiting = this.#sent.get(seq);
-      const outcome = outcomes[index];
       // An outcome can arrive after its thread was declared dead and the item handed back; the
       // item has been given to the caller again by then, and only one outcome may count.
-      if (waiting === undefined || outcome === undefined) return;
+      if (waiting === undefined) continue;
+      const outcome = outcomes[index];
+      if (outcome === undefined) throw new Error(`batch-llm internal error: outcome ${seq} missing from its batch`);
       this.#sent.delete(seq);
       waiting.resolve(outcome);
-    });
+    }
   }
 }

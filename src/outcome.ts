@@ -3,6 +3,8 @@
 // of these discriminated objects (modelled on zod's safeParse result) and the main thread turns it
 // into typed errors (errors.ts) for library users.
 
+import { emptyUsage } from './usage.js';
+
 /** One request, in the OpenAI Batch request shape, or a record for a task that builds requests. */
 export interface BatchItem {
   /** The item's identity; unique within a run. */
@@ -96,3 +98,21 @@ export type ItemOutcome =
       body: unknown;
       stats: ItemStats;
     };
+
+/** The outcome of an item that failed without a response of its own (never sent, or its thread gave up on it). */
+export function failedOutcome(
+  customId: string,
+  category: ErrorCategory,
+  message: string,
+  code: string | null = null,
+  stats: Partial<ItemStats> = {},
+): ItemOutcome {
+  return {
+    ok: false,
+    custom_id: customId,
+    error: { category, code, status: null, message },
+    requestId: null,
+    body: null,
+    stats: { attempts: 0, rateLimited: 0, invalidOutputs: 0, latencyMs: 0, usage: emptyUsage(), ...stats },
+  };
+}

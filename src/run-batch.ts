@@ -8,8 +8,8 @@ import { serveEventChannels } from './event-channel.js';
 import type { WorkerSettings } from './item-runner.js';
 import { readLive, type LiveStats } from './live-stats.js';
 import { resolveOptions, type BatchOptions } from './options.js';
-import type { BatchItem, ErrorCategory, ItemOutcome, ItemStats } from './outcome.js';
-import { Dispatcher } from './dispatcher.js';
+import { Dispatcher, DispatcherClosed } from './dispatcher.js';
+import { failedOutcome, type BatchItem, type ItemOutcome } from './outcome.js';
 import { createPool, type ItemPool } from './pool.js';
 import { RateBudget } from './rate-budget.js';
 import { redact } from './redact.js';
@@ -19,7 +19,6 @@ import type { AbortMode } from './stop.js';
 import { SummaryBuilder, type BatchSummary } from './summary.js';
 import { loadTask } from './task-loader.js';
 import { reclaimDeadThreads } from './thread-slots.js';
-import { emptyUsage } from './usage.js';
 
 /**
  * One item's result, as library users see it. `Value` types a task's result: for a task file,
@@ -39,17 +38,6 @@ export interface BatchStream<Value = unknown> extends AsyncGenerator<ItemResult<
    * `cancel` mode attempts on the wire are aborted too. Calling again with `cancel` upgrades a drain.
    */
   stop(mode: AbortMode, reason?: string): void;
-}
-
-function failure(item: BatchItem, category: ErrorCategory, message: string, stats: Partial<ItemStats> = {}): ItemOutcome {
-  return {
-    ok: false,
-    custom_id: item.custom_id,
-    error: { category, code: null, status: null, message },
-    requestId: null,
-    body: null,
-    stats: { attempts: 0, rateLimited: 0, invalidOutputs: 0, latencyMs: 0, usage: emptyUsage(), ...stats },
-  };
 }
 
 function toResult<Value>(outcome: ItemOutcome): ItemResult<Value> {
@@ -120,7 +108,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
 
     async function dispatch(item: BatchItem): Promise<ItemOutcome> {
       if (!control.mayAdmit(summary.counts(), running)) {
-        return failure(item, 'aborted', `not started: ${control.stopped?.reason ?? 'the run was stopped'}`);
+        return failedOutcome(item.custom_id, 'aborted', `not started: ${control.stopped?.reason ?? 'the run was stopped'}`);
       }
       running += 1;
       try {
@@ -128,12 +116,14 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
           try {
             return await dispatcher.run(item);
           } catch (error) {
+            // The run is over (its consumer left early): nothing may start any more.
+            if (error instanceof DispatcherClosed) return failedOutcome(item.custom_id, 'aborted', error.message);
             // The item's thread died (its own code or another item's took it down). Give the dead
             // thread's permits back, then run the item again on a live thread, counting an attempt.
             reclaimDeadThreads(block, liveThreadIds(pool));
             if (crashes >= resolved.maxAttempts || control.stopped !== null) {
               const why = error instanceof Error ? error.message : String(error);
-              return failure(item, 'worker_crash', redact(`its worker thread died ${crashes} time(s): ${why}`, resolved.apiKey), { attempts: crashes });
+              return failedOutcome(item.custom_id, 'worker_crash', redact(`its worker thread died ${crashes} time(s): ${why}`, resolved.apiKey), null, { attempts: crashes });
             }
           }
         }

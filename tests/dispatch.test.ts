@@ -1,5 +1,6 @@
 // Chunked dispatch: items reach the threads many to a Piscina task, yet each outcome comes back
 // on its own, as soon as it is ready.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { streamBatch, type ItemResult } from '../src/run-batch.js';
 import { chatItem, chatItems } from './helpers/batch.js';
@@ -45,5 +46,21 @@ describe('chunked dispatch', () => {
     // Both threads took a fair share (chunks are balanced by Piscina's least-busy choice).
     expect(perThread.size).toBe(2);
     for (const count of perThread.values()) expect(count).toBeGreaterThan(3000 * 0.3);
+  });
+
+  it('sends nothing more once a consumer has left the stream early', async () => {
+    const sim = await start({ latencyMs: 20 });
+    const stream = streamBatch({ items: chatItems(500), baseURL: sim.url, threads: 2, concurrency: 32, maxAttempts: 100 });
+    let taken = 0;
+    for await (const _ of stream) {
+      taken += 1;
+      if (taken === 40) break;
+    }
+    // The pool is gone; the items it held failed over to a dispatcher that refuses them, and no
+    // new thread was started to send them.
+    const sent = sim.stats.requests;
+    await sleep(300);
+    expect(sim.stats.requests).toBe(sent);
+    expect(sent).toBeLessThan(500);
   });
 });
