@@ -361,7 +361,7 @@ const SECTIONS: Record<string, Section> = {
   'framework-overhead': {
     title: 'Framework overhead: an instant in-process call',
     about:
-      'A task whose `call` returns a canned chat completion: no HTTP, so items/s and CPU per item are batch-llm’s own (admission, dispatch into the pool, ' +
+      'A task whose `call` returns a canned chat completion: no HTTP, so items/s and CPU per item are batch-llm’s own (admission, chunked dispatch into the pool, ' +
       'the attempt loop, the outcome back, the summary). CPU per item is split by thread: the main thread, the pool’s threads and V8’s helper threads (GC); ' +
       'the main thread’s event-loop utilization near 1 means it bounds the run. A bare p-limit loop over the same canned answer is the floor of a one-promise-per-item design.',
     render(result) {
