@@ -418,6 +418,29 @@ const SECTIONS: Record<string, Section> = {
       return { tables, charts: [{ name: 'memory', svg }] };
     },
   },
+  'cli-memory': {
+    title: 'CLI memory: a million input lines',
+    about:
+      '`batch-llm run` from the built package, in a process of its own, over short-form input lines against an instant simulator in another process ' +
+      '(default options: one thread per core, no progress bar). Peak RSS is the kernel’s high-water mark of the CLI process, all its threads included.',
+    render(result) {
+      const rows = rowsOf(result);
+      const target = num(result, 'target_peak_rss_mb');
+      const tables = table(
+        ['client', 'lines', 'input MB', 'peak RSS MB', 'target MB', 'items/s', 'wall s'],
+        rows.map((r) => [
+          str(r, 'client'),
+          fmt(num(result, 'lines'), 0),
+          fmt(num(result, 'input_mb'), 0),
+          fmtSpread(spread(r, 'peak_rss_mb'), 0),
+          fmt(target, 0),
+          fmtSpread(spread(r, 'items_per_s')),
+          fmtSpread(spread(r, 'wall_s')),
+        ]),
+      );
+      return { tables, charts: [] };
+    },
+  },
   'cooldown-wakeup': {
     title: 'Cooldown wake-up: how fast waiting threads resume',
     about:

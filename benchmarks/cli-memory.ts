@@ -1,19 +1,36 @@
-// Peak memory of the CLI over a large input: `batch-llm run` (built dist/, a separate process)
-// over N short-form lines against an instant simulator in a process of its own. Peak RSS is the
-// kernel's high-water mark of the whole CLI process, all threads included (VmHWM). Prints one
-// JSON object.
+// Peak memory of the CLI over a large input (issue: CLI and durable runs; target ≤ 200 MB at one
+// million lines): `batch-llm run` from the built dist/ in a process of its own, over N short-form
+// lines, against an instant simulator in another process. Peak RSS is the kernel's high-water mark
+// of the whole CLI process, all its threads included (VmHWM). Builds dist/ first. Prints one JSON
+// object.
 //
-//   npm run build && npx tsx benchmarks/cli-memory.ts [--lines 1000000] [--node-option=--max-old-space-size=48] [--cli-arg=--thread-memory=48]
-import { spawn } from 'node:child_process';
+//   npx tsx benchmarks/cli-memory.ts [--quick] [--lines 1000000] [--runs 3]
+//       [--node-option=--max-old-space-size=48] [--cli-arg=--thread-memory=48]
+// (--quick: 100k lines, one run.)
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { log, printResult, round } from './lib/report.js';
 import { spawnSim } from './lib/spawn-sim.js';
+import { median } from './lib/stats.js';
 
-const { values } = parseArgs({ options: { lines: { type: 'string', default: '1000000' }, 'node-option': { type: 'string', multiple: true, default: [] }, 'cli-arg': { type: 'string', multiple: true, default: [] } } });
-const lines = Number(values.lines);
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    lines: { type: 'string' },
+    runs: { type: 'string' },
+    'node-option': { type: 'string', multiple: true, default: [] },
+    'cli-arg': { type: 'string', multiple: true, default: [] },
+  },
+});
+const quick = values.quick;
+const lines = Number(values.lines ?? (quick ? 100_000 : 1_000_000));
+const runs = Number(values.runs ?? (quick ? 1 : 3));
+const TARGET_MB = 200;
+const root = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'batch-llm-memory-'));
 const input = join(dir, 'input.jsonl');
 const output = join(dir, 'results.jsonl');
@@ -30,15 +47,21 @@ async function writeInput(): Promise<void> {
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
-  return Math.round(kb / 1024);
+  return kb / 1024;
 }
 
-await writeInput();
-const sim = await spawnSim({ latencyMs: 0 });
-try {
-  const cli = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
+interface Sample {
+  peak_rss_mb: number;
+  items_per_s: number;
+  wall_s: number;
+}
+
+async function measure(simUrl: string): Promise<Sample> {
+  rmSync(output, { force: true });
+  rmSync(`${output}.meta.json`, { force: true });
+  const cli = join(root, 'dist/src/cli/main.js');
   const started = performance.now();
-  const child = spawn(process.execPath, [...values['node-option'], cli, 'run', input, '-o', output, '--base-url', sim.url, '--model', 'sim', '--no-progress', ...values['cli-arg']], {
+  const child = spawn(process.execPath, [...values['node-option'], cli, 'run', input, '-o', output, '--base-url', simUrl, '--model', 'sim', '--no-progress', ...values['cli-arg']], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let peak = 0;
@@ -56,27 +79,41 @@ try {
   clearInterval(poll);
   const seconds = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`batch-llm run exited ${String(code)}: ${stderr.slice(-2000)}`);
-  console.log(
-    JSON.stringify(
-      {
-        benchmark: 'cli-memory',
-        node: process.version,
-        cores: availableParallelism(),
-        cpu: cpus()[0]?.model,
-        lines,
-        node_options: values['node-option'],
-        cli_args: values['cli-arg'],
-        input_mb: Math.round(statSync(input).size / 1e6),
-        peak_rss_mb: peak,
-        target_peak_rss_mb: 200,
-        items_per_s: Math.round(lines / seconds),
-        wall_s: Math.round(seconds * 10) / 10,
-      },
-      null,
-      2,
-    ),
-  );
+  return { peak_rss_mb: peak, items_per_s: lines / seconds, wall_s: seconds };
+}
+
+// The CLI under test is the built package, as users run it.
+execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+await writeInput();
+const sim = await spawnSim({ latencyMs: 0 });
+const samples: Sample[] = [];
+try {
+  for (let run = 0; run < runs; run += 1) {
+    const sample = await measure(sim.url);
+    samples.push(sample);
+    log(`cli-memory run ${run + 1}/${runs}: ${lines} lines, peak RSS ${Math.round(sample.peak_rss_mb)} MB, ${Math.round(sample.items_per_s)} items/s, ${round(sample.wall_s, 1)} s`);
+  }
 } finally {
   await sim.stop();
-  rmSync(dir, { recursive: true, force: true });
 }
+const inputMb = statSync(input).size / 1e6;
+rmSync(dir, { recursive: true, force: true });
+
+const peak = median(samples.map((s) => s.peak_rss_mb));
+printResult('cli-memory', quick ? 'quick' : 'full', {
+  lines,
+  runs,
+  input_mb: round(inputMb, 1),
+  node_options: values['node-option'],
+  cli_args: values['cli-arg'],
+  target_peak_rss_mb: TARGET_MB,
+  rows: [
+    {
+      client: 'batch-llm run (CLI, built package)',
+      peak_rss_mb: peak,
+      items_per_s: median(samples.map((s) => s.items_per_s)),
+      wall_s: median(samples.map((s) => s.wall_s)),
+      meets_target: peak.median <= TARGET_MB,
+    },
+  ],
+});

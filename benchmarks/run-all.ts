@@ -29,6 +29,7 @@ const SCENARIOS = [
   'rate-limit-storm',
   'framework-overhead',
   'memory',
+  'cli-memory',
   'cooldown-wakeup',
   'rate-limited',
 ] as const;
