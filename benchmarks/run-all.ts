@@ -2,7 +2,7 @@
 // prints into benchmarks/results.json (with the machine: CPU model, cores, memory, Node version,
 // date); then redraws the charts and the tables of benchmarks/README.md from that file.
 //
-//   npm run bench                      # the full suite (tens of minutes)
+//   npm run bench                      # the full suite (~75 min on 2 cores; rate-limited ~60 of them)
 //   npm run bench -- --quick           # every scenario, small (under two minutes)
 //   npm run bench -- --only rate-limited,latency-throughput
 //   npm run bench -- --runs 5          # passed on to every scenario
