@@ -5,7 +5,7 @@
 // their slots on the main thread) until the chunk ends. Outcomes ready in the same turn of the
 // event loop travel in one message; a chunk's last ones ride on the task's own result.
 
-import { parentPort } from 'node:worker_threads';
+import { parentPort, threadId } from 'node:worker_threads';
 import type { ItemRunner } from './item-runner.js';
 import { failedOutcome, type BatchItem, type ItemOutcome } from './outcome.js';
 
@@ -17,6 +17,8 @@ export interface ItemChunk {
 
 /** Outcomes, each with its item's number: streamed in a message, or a chunk task's result. */
 export interface ChunkOutcomes {
+  /** The thread they come from (the main thread counts each thread's items in flight). */
+  threadId: number;
   seqs: number[];
   outcomes: ItemOutcome[];
 }
@@ -35,7 +37,7 @@ export function createChunkRunner(runItem: ItemRunner): ChunkRunner {
 
   function flush(): void {
     flushScheduled = false;
-    const batch: ChunkOutcomes = { seqs: [], outcomes: [] };
+    const batch: ChunkOutcomes = { threadId, seqs: [], outcomes: [] };
     for (const held of unsent) {
       for (let index = 0; index < held.seqs.length; index += 1) {
         batch.seqs.push(held.seqs[index] as number);
@@ -50,7 +52,7 @@ export function createChunkRunner(runItem: ItemRunner): ChunkRunner {
 
   return (chunk) => {
     const { firstSeq, items } = chunk;
-    const held: ChunkOutcomes = { seqs: [], outcomes: [] };
+    const held: ChunkOutcomes = { threadId, seqs: [], outcomes: [] };
     if (items.length === 0) return Promise.resolve(held);
     return new Promise((resolve) => {
       let left = items.length;

@@ -7,6 +7,7 @@
 import { OUTCOMES, type ChunkOutcomes, type ItemChunk } from './chunk-runner.js';
 import type { BatchItem, ItemOutcome } from './outcome.js';
 import type { ItemPool } from './pool.js';
+import { CHUNK_SIZE, type ThreadBalancer } from './thread-balancer.js';
 
 interface Waiting {
   item: BatchItem;
@@ -24,6 +25,7 @@ export class DispatcherClosed extends Error {
 export class Dispatcher {
   readonly #pool: ItemPool;
   readonly #threads: number;
+  readonly #balancer: ThreadBalancer;
   /** Items handed over in this turn, not sent yet. */
   #queue: Waiting[] = [];
   /** Items sent, by number, until their outcome comes back or their thread dies. */
@@ -35,11 +37,15 @@ export class Dispatcher {
     const batch = (message as Record<string, unknown> | null)?.[OUTCOMES];
     if (batch !== undefined) this.#deliver(batch as ChunkOutcomes);
   };
+  readonly #onWorkerDestroy = (worker: { id: number }): void => this.#balancer.forget(worker.id);
 
-  constructor(pool: ItemPool, threads: number) {
+  /** `balancer` must be the pool's `loadBalancer` (see createPool). */
+  constructor(pool: ItemPool, threads: number, balancer: ThreadBalancer) {
     this.#pool = pool;
     this.#threads = threads;
+    this.#balancer = balancer;
     pool.on('message', this.#onMessage);
+    pool.on('workerDestroy', this.#onWorkerDestroy);
   }
 
   /** Resolves with the item's outcome; rejects if the thread running it died first, or the run ended. */
@@ -62,6 +68,7 @@ export class Dispatcher {
   close(): void {
     this.#closed = true;
     this.#pool.off('message', this.#onMessage);
+    this.#pool.off('workerDestroy', this.#onWorkerDestroy);
     for (const waiting of this.#queue) waiting.reject(new DispatcherClosed());
     this.#queue = [];
   }
@@ -70,7 +77,7 @@ export class Dispatcher {
     this.#flushScheduled = false;
     const queue = this.#queue;
     this.#queue = [];
-    // One chunk per thread, so that Piscina's least-busy balancing spreads the items evenly.
+    // One chunk per thread; the balancer gives each to the thread with the fewest items in flight.
     const size = Math.ceil(queue.length / this.#threads);
     for (let start = 0; start < queue.length; start += size) {
       const part = queue.slice(start, start + size);
@@ -78,7 +85,7 @@ export class Dispatcher {
       const count = part.length;
       this.#nextSeq += count;
       part.forEach((waiting, index) => this.#sent.set(firstSeq + index, waiting));
-      const chunk: ItemChunk = { firstSeq, items: part.map((waiting) => waiting.item) };
+      const chunk: ItemChunk = { firstSeq, items: part.map((waiting) => waiting.item), [CHUNK_SIZE]: { items: count } };
       // No AbortSignal is ever passed to pool.run: Piscina runs an abortable task alone on its
       // thread. A rejection means the thread died: the chunk's items without an outcome yet fail
       // over to the caller, which may run them again. (The handlers keep only numbers, not the
@@ -97,7 +104,8 @@ export class Dispatcher {
     }
   }
 
-  #deliver({ seqs, outcomes }: ChunkOutcomes): void {
+  #deliver({ threadId, seqs, outcomes }: ChunkOutcomes): void {
+    this.#balancer.finished(threadId, seqs.length);
     for (let index = 0; index < seqs.length; index += 1) {
       const seq = seqs[index] as number;
       const waiting = this.#sent.get(seq);

@@ -18,6 +18,7 @@ import { mapConcurrent } from './scheduler.js';
 import type { AbortMode } from './stop.js';
 import { SummaryBuilder, type BatchSummary } from './summary.js';
 import { loadTask } from './task-loader.js';
+import { ThreadBalancer } from './thread-balancer.js';
 import { reclaimDeadThreads } from './thread-slots.js';
 
 /**
@@ -97,13 +98,14 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       learnRateLimits: resolved.learnRateLimits,
       events: resolved.onEvent !== undefined,
     };
-    const pool = createPool(settings, resolved.threads, resolved.concurrency, resolved.threadMemoryMb);
+    const balancer = new ThreadBalancer();
+    const pool = createPool(settings, resolved.threads, resolved.concurrency, balancer, resolved.threadMemoryMb);
     const closeEvents = resolved.onEvent ? serveEventChannels(pool, resolved.onEvent) : () => {};
     const keeper = new CooldownKeeper(block, {
       rampStart: resolved.rampStart,
       ...(resolved.onEvent ? { onEvent: resolved.onEvent } : {}),
     });
-    const dispatcher = new Dispatcher(pool, resolved.threads);
+    const dispatcher = new Dispatcher(pool, resolved.threads, balancer);
     let running = 0;
 
     async function dispatch(item: BatchItem): Promise<ItemOutcome> {
