@@ -78,8 +78,9 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       baseURL: resolved.baseURL,
       apiKey: resolved.apiKey,
       headers: resolved.headers,
-      // Each item has at most one request open. Chunks spread items over the threads only
-      // roughly, so a thread may hold more than its share: never make its items queue for a socket.
+      // Each item has at most one request open. The balancer's per-thread counts lag the outcomes
+      // in transit, so a thread may briefly hold more than its share: never make its items queue
+      // for a socket.
       maxSockets: resolved.concurrency,
       model: resolved.model ?? null,
       taskFile: resolved.task ?? null,
