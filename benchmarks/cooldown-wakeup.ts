@@ -6,9 +6,9 @@
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { createControlBlock, I32 } from '../src/control-block.js';
-import { reportRateLimit } from '../src/cooldown.js';
-import { CooldownKeeper } from '../src/cooldown-keeper.js';
+import { createControlBlock, I32 } from '../src/control/control-block.js';
+import { reportRateLimit } from '../src/control/cooldown.js';
+import { CooldownKeeper } from '../src/control/cooldown-keeper.js';
 import { log, printResult } from './lib/report.js';
 import { summarize } from './lib/stats.js';
 
@@ -25,7 +25,7 @@ const threadCounts = values.threads.split(',').map(Number);
 const waiters = Number(values.waiters);
 const rounds = Number(values.rounds ?? (quick ? 20 : 50));
 const now = () => performance.timeOrigin + performance.now();
-const entry = new URL('../threads/ts-entry.mjs', import.meta.url);
+const entry = new URL('../tests/helpers/ts-entry.mjs', import.meta.url);
 const waiterModule = new URL('./lib/wake-waiters.ts', import.meta.url).href;
 
 async function measure(threads: number) {

@@ -11,8 +11,8 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
-import { responseFormat } from '../src/answer.js';
-import { isTask } from '../src/task.js';
+import { responseFormat } from '../src/task/answer.js';
+import { isTask } from '../src/task/task.js';
 import { type BaselineId, BASELINES } from './lib/baselines.js';
 import { runBatchLlm } from './lib/batch-llm.js';
 import { ownCpuMicros } from './lib/cpu.js';

@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pLimit from 'p-limit';
-import { streamBatch } from '../src/run-batch.js';
+import { streamBatch } from '../src/run/run-batch.js';
 import { log, printResult, round } from './lib/report.js';
 import { median } from './lib/stats.js';
 import { cannedCompletion, chatItems } from './lib/workload.js';

@@ -16,7 +16,7 @@
 //   npx tsx benchmarks/rate-limit-storm.ts [--quick] [--warm-up 4000] [--items 4000]
 //       [--concurrency 256] [--latency 50] [--hint-ms 1000] [--threads 1,2] [--runs 3]
 import { parseArgs } from 'node:util';
-import type { BatchEvent } from '../src/events.js';
+import type { BatchEvent } from '../src/model/events.js';
 import { startSimulator, type SimRequestRecord } from '../src/sim/index.js';
 import { runBatchLlm } from './lib/batch-llm.js';
 import { log, printResult } from './lib/report.js';

@@ -1,8 +1,8 @@
 // Runs batch-llm the way a library user would (streamBatch, results consumed as they come and
 // dropped), and reports what the scenarios compare across clients.
-import type { BatchOptions } from '../../src/options.js';
-import { streamBatch } from '../../src/run-batch.js';
-import type { BatchSummary } from '../../src/summary.js';
+import type { BatchOptions } from '../../src/run/options.js';
+import { streamBatch } from '../../src/run/run-batch.js';
+import type { BatchSummary } from '../../src/run/summary.js';
 import { splitThreadCpu, threadCpuMs, type ThreadSplit } from './cpu.js';
 
 export interface BatchLlmResult {

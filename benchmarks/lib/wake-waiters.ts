@@ -1,8 +1,8 @@
 // A benchmark thread: `waiters` async waiters sit at the cooldown gate (waitUntilOpen); each time
 // the gate opens they record, in a shared Float64Array, how long after `now()` they resumed.
 import { parentPort, workerData } from 'node:worker_threads';
-import { attachControlBlock } from '../../src/control-block.js';
-import { waitUntilOpen } from '../../src/cooldown.js';
+import { attachControlBlock } from '../../src/control/control-block.js';
+import { waitUntilOpen } from '../../src/control/cooldown.js';
 
 const { control, results, offset, waiters } = workerData as {
   control: SharedArrayBuffer;

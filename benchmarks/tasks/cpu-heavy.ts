@@ -3,7 +3,7 @@
 // scoring or feature extraction.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { defineTask } from '../../src/task.js';
+import { defineTask } from '../../src/task/task.js';
 
 const ROUNDS = Number(process.env['CPU_TASK_ROUNDS'] ?? 6000);
 

@@ -5,7 +5,7 @@
 // post-processing are exported so the baselines do exactly the same work on their one thread.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { defineTask } from '../../src/task.js';
+import { defineTask } from '../../src/task/task.js';
 
 const ENTITIES = Number(process.env['LARGE_JSON_ENTITIES'] ?? 100);
 const ROUNDS = Number(process.env['LARGE_JSON_ROUNDS'] ?? 3000);

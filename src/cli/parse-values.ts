@@ -2,7 +2,7 @@
 // repeat what came. Range checks beyond "is it a number" are left to the library's own
 // validation (resolveOptions), so the CLI and the library cannot disagree about limits.
 
-import { DurationError, parseDuration } from '../duration.js';
+import { DurationError, parseDuration } from '../model/duration.js';
 import { UsageError } from './usage-error.js';
 
 /** A whole number >= 0, or undefined when the option was not given. */

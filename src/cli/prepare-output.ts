@@ -10,7 +10,7 @@ import {
   writeMeta,
   type Checkpoint,
   type RunFingerprint,
-} from '../checkpoint.js';
+} from '../io/checkpoint.js';
 import { UsageError } from './usage-error.js';
 
 export interface OutputPlan {

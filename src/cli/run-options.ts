@@ -5,9 +5,9 @@
 
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
-import type { PriceTable } from '../cost.js';
-import type { ErrorCategory } from '../outcome.js';
-import type { AbortMode } from '../stop.js';
+import type { PriceTable } from '../model/cost.js';
+import type { ErrorCategory } from '../model/outcome.js';
+import type { AbortMode } from '../control/stop.js';
 import { decimal, duration, wholeNumber } from './parse-values.js';
 import { UsageError } from './usage-error.js';
 

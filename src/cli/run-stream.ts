@@ -6,13 +6,13 @@
 // of the file, so when a stopped run ends every input line has its line in the results — and
 // --resume runs the aborted ones again.
 
-import type { Checkpoint } from '../checkpoint.js';
-import { readInput, type LineMode } from '../input.js';
-import type { BatchOptions } from '../options.js';
-import type { BatchItem } from '../outcome.js';
-import { invalidInputLine, ResultFile, resultLine, serializeLine } from '../output.js';
-import { startProgress, type ProgressMode } from '../progress.js';
-import { streamBatch } from '../run-batch.js';
+import type { Checkpoint } from '../io/checkpoint.js';
+import { readInput, type LineMode } from '../io/input.js';
+import type { BatchOptions } from '../run/options.js';
+import type { BatchItem } from '../model/outcome.js';
+import { invalidInputLine, ResultFile, resultLine, serializeLine } from '../io/output.js';
+import { startProgress, type ProgressMode } from './progress.js';
+import { streamBatch } from '../run/run-batch.js';
 import { EXIT } from './exit-codes.js';
 import { completionOrder, InputOrder, type ResultOrder } from './result-order.js';
 import { runSummary, type RunSummary } from './run-summary.js';

@@ -3,10 +3,10 @@
 // counts, plus what resume skipped. Written as JSON with --summary, and as a few human lines on
 // stderr.
 
-import { formatDuration } from '../duration.js';
-import { formatCost } from '../progress.js';
-import type { ErrorCategory } from '../outcome.js';
-import type { BatchSummary } from '../summary.js';
+import { formatDuration } from '../model/duration.js';
+import { formatCost } from './progress.js';
+import type { ErrorCategory } from '../model/outcome.js';
+import type { BatchSummary } from '../run/summary.js';
 
 export interface RunSummary extends BatchSummary {
   /** Items skipped because an earlier run (resumed) already succeeded with them. */

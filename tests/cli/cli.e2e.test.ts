@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveOptions } from '../../src/options.js';
+import { resolveOptions } from '../../src/run/options.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { build, cli, readResults, ROOT, shortItems, spawnCli, tempDir, waitForLines, writeJsonl } from './helpers.js';
 

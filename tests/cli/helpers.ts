@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { ResultLine } from '../../src/output.js';
+import type { ResultLine } from '../../src/io/output.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The packaged bin, as package.json maps `batch-llm`. */
 export const BIN = join(ROOT, 'dist/src/cli/main.js');
 

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { LiveStats } from '../../src/live-stats.js';
-import { phaseOf, progressLine, startProgress } from '../../src/progress.js';
+import type { LiveStats } from '../../src/run/live-stats.js';
+import { phaseOf, progressLine, startProgress } from '../../src/cli/progress.js';
 
 const live = (overrides: Partial<LiveStats> = {}): LiveStats => ({
   done: 0,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapConcurrent } from '../../src/scheduler.js';
+import { mapConcurrent } from '../../src/run/admission.js';
 import { completionOrder, InputOrder } from '../../src/cli/result-order.js';
 
 describe('InputOrder', () => {

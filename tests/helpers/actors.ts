@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { ActorReply, ActorStep } from '../fixtures/protocol-actor.js';
 
-const entryFile = new URL('../../threads/ts-entry.mjs', import.meta.url);
+const entryFile = new URL('./ts-entry.mjs', import.meta.url);
 const actorFile = new URL('../fixtures/protocol-actor.ts', import.meta.url);
 
 export class Gates {

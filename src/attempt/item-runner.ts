@@ -1,0 +1,190 @@
+// The attempt loop, run in a worker thread for one item at a time (many items per thread at
+// once): gate -> call -> classify -> succeed, retry after a backoff, or join the cooldown; with a
+// task, also build the request, validate the answer (re-asking when it is invalid) and
+// post-process it. The item stays here across all its retries; it is never re-queued.
+// Every wait is bounded by the item's clock (interrupt.ts): its deadline, the run's, a stop.
+
+import { basename } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { threadId } from 'node:worker_threads';
+import { checkAnswer, feedbackMessages, responseFormat } from '../task/answer.js';
+import { isRetryable } from './classify.js';
+import { attachControlBlock, I32, type ControlBlock } from '../control/control-block.js';
+import { reportRateLimit } from '../control/cooldown.js';
+import { openEventChannel } from '../pool/event-channel.js';
+import { enterGate } from '../control/gate.js';
+import { interruptible, ItemFailed, startItemClock, type ClockSettings } from '../control/interrupt.js';
+import { callEndpoint, createClient, endpointPath, type ClientSettings } from './openai-call.js';
+import type { BatchItem, ErrorCategory, ItemOutcome, ItemStats } from '../model/outcome.js';
+import { recordSuccess, releasePermit } from '../control/permits.js';
+import { Pacer } from './pacer.js';
+import { RateBudget } from '../control/rate-budget.js';
+import { redact } from '../model/redact.js';
+import { backoffMs } from './backoff.js';
+import { isStopping, watchStop } from '../control/stop.js';
+import type { Task } from '../task/task.js';
+import { loadTask } from '../task/task-loader.js';
+import { claimThreadSlot } from '../control/thread-slots.js';
+import { addUsage, emptyUsage, usageFromBody } from '../model/usage.js';
+
+/** What a worker thread receives in `workerData`: plain data only. */
+export interface WorkerSettings extends ClientSettings, ClockSettings {
+  control: SharedArrayBuffer;
+  model: string | null;
+  /** Absolute path of the task module, or null for the built-in pass-through task. */
+  taskFile: string | null;
+  maxAttempts: number;
+  maxRateLimitRetries: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  cooldownBaseMs: number;
+  cooldownMaxMs: number;
+  rampJitterMs: number;
+  /** Share of a rate limit to use (rate-budget.ts). */
+  rateHeadroom: number;
+  /** Answer tokens reserved for a request without max_tokens. */
+  defaultAnswerTokens: number;
+  learnRateLimits: boolean;
+  /** Whether an observer wants item events (sent over a Comlink channel, event-channel.ts). */
+  events: boolean;
+}
+
+export type ItemRunner = (item: BatchItem) => Promise<ItemOutcome>;
+
+export async function createItemRunner(settings: WorkerSettings): Promise<ItemRunner> {
+  const block: ControlBlock = attachControlBlock(settings.control);
+  const slot = claimThreadSlot(block, threadId);
+  const stop = watchStop(block);
+  const client = createClient(settings);
+  const pause = { baseMs: settings.cooldownBaseMs, maxMs: settings.cooldownMaxMs };
+  const emit = settings.events ? openEventChannel() : undefined;
+  const pacer = new Pacer(new RateBudget(block, settings.rateHeadroom), settings.defaultAnswerTokens, settings.learnRateLimits);
+  const task: Task | null = settings.taskFile === null ? null : await loadTask(settings.taskFile);
+  const taskName = task?.name ?? (settings.taskFile === null ? 'pass-through' : basename(settings.taskFile));
+  const format = task?.schema ? responseFormat(task.schema, task.schemaName ?? 'answer') : null;
+  const maxInvalid = task?.maxInvalidOutputRetries ?? 2;
+
+  /** Runs one stage of the user's task code; an exception fails the item, naming the task. */
+  async function userCode<T>(stage: string, run: () => T | Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ItemFailed('task_error', `task ${taskName}: ${stage} threw: ${message}`);
+    }
+  }
+
+  async function requestBody(item: BatchItem): Promise<Record<string, unknown>> {
+    const context = { customId: item.custom_id };
+    const build = task?.buildRequest;
+    const body = build ? await userCode('buildRequest', () => build(item.record ?? item.body ?? {}, context)) : item.body;
+    if (typeof body !== 'object' || body === null) {
+      throw new ItemFailed(build ? 'task_error' : 'invalid_input', build ? `task ${taskName}: buildRequest returned no object` : 'the item has no request body');
+    }
+    const withModel = settings.model !== null && body['model'] === undefined ? { ...body, model: settings.model } : body;
+    return format ? { ...withModel, response_format: format } : withModel;
+  }
+
+  return async function runItem(item: BatchItem): Promise<ItemOutcome> {
+    const started = performance.now();
+    const clock = startItemClock(settings, stop.subscribe);
+    const stats: ItemStats = { attempts: 0, rateLimited: 0, invalidOutputs: 0, latencyMs: 0, usage: emptyUsage() };
+    let last: { requestId: string | null; body: unknown } = { requestId: null, body: null };
+    const finish = (outcome: ItemOutcome): ItemOutcome => {
+      clock.dispose();
+      stats.latencyMs = performance.now() - started;
+      return outcome;
+    };
+    const fail = (category: ErrorCategory, message: string, code: string | null = null, status: number | null = null) =>
+      finish({ ok: false, custom_id: item.custom_id, error: { category, code, status, message: redact(message, settings.apiKey) }, ...last, stats });
+    /** Before another attempt: is there still time, and is the run still going? */
+    const mayRetry = (delayMs = 0) => {
+      if (isStopping(block)) throw new ItemFailed('aborted', 'the run was stopped');
+      if (Date.now() + delayMs >= clock.deadline) throw clock.expired();
+    };
+
+    try {
+      let body = await requestBody(item);
+      const path = endpointPath(item.url);
+      for (;;) {
+        mayRetry();
+        const gen = await enterGate(block, slot, settings.rampJitterMs, clock);
+        let result;
+        let reservation;
+        try {
+          reservation = await pacer.reserve(body, clock);
+          // A cooldown may have opened while we waited for the rate budget: go back to the gate.
+          if (Atomics.load(block.i32, I32.GEN) !== gen) {
+            pacer.cancel(reservation);
+            continue;
+          }
+          Atomics.add(block.i32, I32.REQUESTS, 1);
+          stats.attempts += 1;
+          const timeoutMs = Math.max(1, Math.min(settings.attemptTimeoutMs, clock.deadline - Date.now()));
+          const call = task?.call;
+          result = call
+            ? { ok: true as const, status: 200, requestId: null, headers: null, body: await userCode('call', () => call(body, { customId: item.custom_id })) }
+            : await callEndpoint(client, path, body, settings.apiKey, timeoutMs, stop.cancel);
+        } finally {
+          releasePermit(block, slot);
+        }
+        // Tokens count for every attempt that reported usage, failed ones included.
+        const usage = usageFromBody(result.ok ? result.body : result.failure.body);
+        if (usage) addUsage(stats.usage, usage);
+        pacer.settle(reservation, usage, result.ok ? result.headers : result.failure.headers);
+
+        if (!result.ok) {
+          const { failure } = result;
+          last = { requestId: failure.requestId, body: failure.body };
+          if (failure.category === 'rate_limit') {
+            stats.rateLimited += 1;
+            // Report even when this item is out of budget: everybody else should still pause.
+            const report = reportRateLimit(block, gen, failure.hintMs, pause, Date.now());
+            emit?.({ type: 'rate-limited', custom_id: item.custom_id, report, hintMs: failure.hintMs });
+            if (stats.rateLimited > settings.maxRateLimitRetries) return fail('rate_limit', failure.message, failure.code, failure.status);
+            continue;
+          }
+          const counted = stats.attempts - stats.rateLimited - stats.invalidOutputs;
+          const retry = isRetryable(failure.category) && counted < settings.maxAttempts;
+          emit?.({ type: 'attempt-failed', custom_id: item.custom_id, attempt: stats.attempts, category: failure.category, status: failure.status, retry });
+          if (!retry) return fail(failure.category, failure.message, failure.code, failure.status);
+          const delay = backoffMs(counted, settings.backoffBaseMs, settings.backoffMaxMs);
+          mayRetry(delay);
+          await interruptible(sleep(delay), clock.interrupt);
+          continue;
+        }
+
+        last = { requestId: result.requestId, body: result.body };
+        recordSuccess(block);
+        const success = { ok: true as const, custom_id: item.custom_id, status: result.status, ...last, stats };
+        if (task === null) return finish(success);
+
+        let value: unknown = result.body;
+        if (task.schema) {
+          const answer = checkAnswer(result.body, task.schema);
+          if (!answer.ok) {
+            stats.invalidOutputs += 1;
+            const retry = stats.invalidOutputs <= maxInvalid;
+            emit?.({ type: 'attempt-failed', custom_id: item.custom_id, attempt: stats.attempts, category: 'invalid_output', status: result.status, retry });
+            if (!retry) return fail('invalid_output', answer.problem);
+            if (task.feedbackOnInvalid ?? true) {
+              const messages = Array.isArray(body['messages']) ? (body['messages'] as unknown[]) : [];
+              body = { ...body, messages: [...messages, ...feedbackMessages(answer.raw, answer.problem)] };
+            }
+            continue;
+          }
+          value = answer.value;
+        }
+        const post = task.postProcess;
+        if (post) value = await userCode('postProcess', () => post(value, { customId: item.custom_id }));
+        return finish({ ...success, value });
+      }
+    } catch (error) {
+      if (error instanceof ItemFailed) return fail(error.category, error.message);
+      // A bug of ours, not a dead thread: fail this item plainly rather than reject the task,
+      // which the main thread would take for a crash.
+      const message = error instanceof Error ? error.message : String(error);
+      return fail('transient', `batch-llm internal error: ${message}`, 'internal_error');
+    }
+  };
+}

@@ -1,0 +1,84 @@
+// Pacing one attempt through the proactive rate budgets (rate-budget.ts): reserve a request and
+// its estimated tokens, wait for the slot, and settle the difference once the usage is known.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { interruptible, type ItemClock } from '../control/interrupt.js';
+import type { Usage } from '../model/outcome.js';
+import type { RateBudget } from '../control/rate-budget.js';
+import type { HeaderSource } from './rate-limit-hint.js';
+import { estimateTokens, loadTokenizer } from './token-estimate.js';
+
+export interface Reservation {
+  /** Tokens reserved: the calibrated prompt estimate plus the answer's maximum. */
+  readonly tokens: number;
+  /** The tokenizer's own prompt count, to calibrate against the server's (0 without a token budget). */
+  readonly promptCounted: number;
+  readonly sendAt: number;
+}
+
+/** Bounds of the calibration: a server's count is trusted to be within this factor of ours. */
+const MIN_SCALE = 0.5;
+const MAX_SCALE = 4;
+
+export class Pacer {
+  readonly #budget: RateBudget;
+  readonly #defaultAnswerTokens: number;
+  readonly #learn: boolean;
+  /**
+   * Server prompt tokens per tokenizer-counted prompt token, learned from usage (a moving
+   * average). Servers count with their own tokenizers and templates; reserving by ours alone
+   * would under-reserve when theirs counts more, and bounce off the TPM limit.
+   */
+  #promptScale = 1;
+
+  constructor(budget: RateBudget, defaultAnswerTokens: number, learn: boolean) {
+    this.#budget = budget;
+    this.#defaultAnswerTokens = defaultAnswerTokens;
+    this.#learn = learn;
+  }
+
+  /** Reserves one request and its token estimate; resolves when they may be used. */
+  async reserve(body: Record<string, unknown>, clock: ItemClock): Promise<Reservation> {
+    let tokens = 0;
+    let promptCounted = 0;
+    if (this.#budget.limited('tokens')) {
+      await loadTokenizer();
+      const estimate = estimateTokens(body, this.#defaultAnswerTokens);
+      promptCounted = estimate.prompt;
+      tokens = Math.ceil(estimate.prompt * this.#promptScale) + estimate.answer;
+    }
+    // The time is read after the tokenizer has loaded: a `now` from before that wait would be a
+    // slot in the past, and every item that started meanwhile would go out at once.
+    const now = Date.now();
+    const sendAt = this.#budget.reserveRequest(tokens, now);
+    const reservation = { tokens, promptCounted, sendAt };
+    if (sendAt <= now) return reservation;
+    try {
+      // Waiting past the item's deadline is pointless: fail now, and free the slot.
+      if (sendAt >= clock.deadline) throw clock.expired();
+      await interruptible(sleep(sendAt - now), clock.interrupt);
+      return reservation;
+    } catch (error) {
+      this.cancel(reservation);
+      throw error;
+    }
+  }
+
+  /** The attempt was not sent after all: give its reservation back. */
+  cancel(reservation: Reservation): void {
+    this.#budget.refund('requests', 1);
+    this.#budget.refund('tokens', reservation.tokens);
+  }
+
+  /** The attempt is over: settle the token estimate against the usage, and learn from the headers. */
+  settle(reservation: Reservation, usage: Usage | null, headers: HeaderSource | null): void {
+    if (usage !== null && reservation.tokens > 0) {
+      this.#budget.refund('tokens', reservation.tokens - usage.total);
+      if (reservation.promptCounted > 0 && usage.prompt > 0) {
+        const seen = Math.min(MAX_SCALE, Math.max(MIN_SCALE, usage.prompt / reservation.promptCounted));
+        this.#promptScale += (seen - this.#promptScale) * 0.2;
+      }
+    }
+    if (this.#learn && headers !== null) this.#budget.learn(headers, Date.now());
+  }
+}

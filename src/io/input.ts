@@ -1,0 +1,216 @@
+// Reading the input file: JSONL in the OpenAI Batch request form, or the short
+// `{"custom_id", "prompt"}` form, streamed line by line so a file of millions of lines is never
+// held whole. A line that cannot be run becomes an `invalid` record naming the file and line
+// number; it never stops the rest of the file.
+
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { BatchItem } from '../model/outcome.js';
+import { IdTable } from './id-table.js';
+
+/** Endpoints an input line may name in `url`. */
+export const SUPPORTED_URLS: readonly string[] = ['/v1/chat/completions'];
+
+/** One non-blank line of the input file, read. `line` is 1-based and counts blank lines. */
+export type InputRecord =
+  | { kind: 'item'; line: number; item: BatchItem }
+  | {
+      kind: 'invalid';
+      line: number;
+      /** The line's `custom_id` when it had a usable one (a string not seen on an earlier line). */
+      custom_id: string | null;
+      /** Names the file and the line: `input.jsonl:17: expected "custom_id" to be a string, got number`. */
+      message: string;
+    };
+
+/** What one line holds, before duplicates are checked. */
+export type ParsedLine =
+  | { ok: true; custom_id: string; body: Record<string, unknown>; url: string }
+  | { ok: true; custom_id: string; record: Record<string, unknown> }
+  | { ok: false; custom_id: string | null; reason: string };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `number`, `array`, `null`, `nothing` (missing) …: what came, for messages. */
+export function kindOf(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+function quote(text: string, max = 80): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+}
+
+/** How lines are read: as requests, or as plain records for a task that builds the requests. */
+export type LineMode = 'requests' | 'records';
+
+/**
+ * Reads one input line (pure; duplicates are the reader's business). In `requests` mode it accepts
+ * `{"custom_id","method":"POST","url":"/v1/chat/completions","body":{…}}` (method and url may be
+ * left out) and `{"custom_id","prompt":"…","model"?:"…"}`, which becomes a chat body with one user
+ * message. In `records` mode (a task with buildRequest) any object with a `custom_id` is a record,
+ * handed whole to the task: its other fields are the user's data, whatever their names.
+ */
+export function parseLine(text: string, mode: LineMode = 'requests'): ParsedLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return { ok: false, custom_id: null, reason: `not valid JSON (${detail})` };
+  }
+  if (!isRecord(value)) return { ok: false, custom_id: null, reason: `expected a JSON object, got ${kindOf(value)}` };
+
+  const id = value['custom_id'];
+  if (typeof id !== 'string') {
+    return { ok: false, custom_id: null, reason: `expected "custom_id" to be a string, got ${kindOf(id)}` };
+  }
+  if (id === '') return { ok: false, custom_id: null, reason: 'expected "custom_id" to be a non-empty string, got ""' };
+  if (mode === 'records') return { ok: true, custom_id: id, record: value };
+  const fail = (reason: string): ParsedLine => ({ ok: false, custom_id: id, reason });
+
+  const prompt = value['prompt'];
+  const body = value['body'];
+  if (prompt !== undefined) {
+    if (body !== undefined) return fail('has both "prompt" and "body"; use one');
+    if (typeof prompt !== 'string') return fail(`expected "prompt" to be a string, got ${kindOf(prompt)}`);
+    const model = value['model'];
+    if (model !== undefined && typeof model !== 'string') {
+      return fail(`expected "model" to be a string, got ${kindOf(model)}`);
+    }
+    const chat: Record<string, unknown> = { messages: [{ role: 'user', content: prompt }] };
+    if (model !== undefined) chat['model'] = model;
+    return { ok: true, custom_id: id, body: chat, url: '/v1/chat/completions' };
+  }
+
+  const method = value['method'];
+  if (method !== undefined && method !== 'POST') {
+    return fail(`expected "method" to be "POST", got ${typeof method === 'string' ? quote(method) : kindOf(method)}`);
+  }
+  const url = value['url'] ?? '/v1/chat/completions';
+  if (typeof url !== 'string') return fail(`expected "url" to be a string, got ${kindOf(url)}`);
+  if (!SUPPORTED_URLS.includes(url)) {
+    return fail(`unsupported url ${quote(url)} (supported: ${SUPPORTED_URLS.join(', ')})`);
+  }
+  if (!isRecord(body)) {
+    return fail(`expected "body" to be an object (or a "prompt" string), got ${kindOf(body)}`);
+  }
+  return { ok: true, custom_id: id, body, url };
+}
+
+/**
+ * Reads lines, names failures with `label:line:` and catches repeated `custom_id`s. Keeps one
+ * compact table entry per `custom_id` seen (the only state that grows with the file; id-table.ts).
+ */
+export class InputLineReader {
+  readonly #label: string;
+  readonly #mode: LineMode;
+  readonly #firstLine = new IdTable();
+
+  constructor(label: string, mode: LineMode = 'requests') {
+    this.#label = label;
+    this.#mode = mode;
+  }
+
+  /** The record for line `line`, or null for a blank line. */
+  read(text: string, line: number): InputRecord | null {
+    if (text.trim() === '') return null;
+    const parsed = parseLine(text, this.#mode);
+    const id = parsed.custom_id;
+    if (id !== null) {
+      const first = this.#firstLine.get(id);
+      if (first !== undefined) {
+        // The repeat's result line carries no custom_id: the first line owns it.
+        return this.#invalid(line, null, `repeats custom_id ${quote(id)} from line ${first}`);
+      }
+      this.#firstLine.set(id, line);
+    }
+    if (!parsed.ok) return this.#invalid(line, id, parsed.reason);
+    if ('record' in parsed) return { kind: 'item', line, item: { custom_id: parsed.custom_id, record: parsed.record } };
+    return { kind: 'item', line, item: { custom_id: parsed.custom_id, body: parsed.body, url: parsed.url } };
+  }
+
+  #invalid(line: number, custom_id: string | null, reason: string): InputRecord {
+    return { kind: 'invalid', line, custom_id, message: `${this.#label}:${line}: ${reason}` };
+  }
+}
+
+/**
+ * Streams the records of a JSONL file with bounded memory (readline over a read stream).
+ * `label` names the file in messages (default: the path as given); `mode` says how lines are read
+ * (default: requests). Rejects when the file cannot be read.
+ */
+export async function* readInput(
+  path: string,
+  options: { label?: string; mode?: LineMode } = {},
+): AsyncGenerator<InputRecord, void, undefined> {
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  const reader = new InputLineReader(options.label ?? path, options.mode);
+  let line = 0;
+  try {
+    for await (const raw of lines) {
+      line += 1;
+      const text = line === 1 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
+      const record = reader.read(text, line);
+      if (record !== null) yield record;
+    }
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+}
+
+/** What one fast pass over the input file learns: its size, content hash and non-blank lines. */
+export interface InputScan {
+  size: number;
+  /** SHA-256 of the whole file, hex. */
+  sha256: string;
+  /** Lines with content (an upper bound on items: blank lines are not counted, invalid ones are). */
+  lines: number;
+}
+
+const NEWLINE = 0x0a;
+
+function isBlank(bytes: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = bytes[i];
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false;
+  }
+  return true;
+}
+
+/**
+ * One streaming pass over the file's bytes: hash and count non-blank lines, for the run
+ * fingerprint and the progress total. Rejects when the file cannot be read.
+ */
+export async function scanInput(path: string): Promise<InputScan> {
+  const hash = createHash('sha256');
+  let size = 0;
+  let lines = 0;
+  // Whether the current (unfinished) line has seen a non-blank byte so far.
+  let content = false;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const bytes = chunk as Buffer;
+    hash.update(bytes);
+    size += bytes.length;
+    let start = 0;
+    for (;;) {
+      const nl = bytes.indexOf(NEWLINE, start);
+      const end = nl === -1 ? bytes.length : nl;
+      // Only short segments are checked byte by byte: a long one is a request, not whitespace.
+      if (!content && end > start) content = end - start > 64 || !isBlank(bytes, start, end);
+      if (nl === -1) break;
+      if (content) lines += 1;
+      content = false;
+      start = nl + 1;
+    }
+  }
+  if (content) lines += 1;
+  return { size, sha256: hash.digest('hex'), lines };
+}

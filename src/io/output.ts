@@ -1,0 +1,138 @@
+// The results file: one line per item in the OpenAI Batch output format, with batch-llm's own
+// facts under one extra key, appended to the file descriptor before the item counts as done. The
+// same file is the checkpoint that `--resume` reads (checkpoint.ts).
+
+import { randomUUID } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import type { InputRecord } from './input.js';
+import type { ErrorCategory, Usage } from '../model/outcome.js';
+import type { ItemResult } from '../run/run-batch.js';
+import { emptyUsage } from '../model/usage.js';
+
+/** batch-llm's facts about one item. */
+export interface ResultFacts {
+  /** The item's line in the input file (1-based), when known. */
+  line: number | null;
+  /** Requests sent for the item, rate-limited ones included. */
+  attempts: number;
+  /** How many of those were answered with a rate limit. */
+  rate_limited: number;
+  /** How many answers failed the task's validation and were re-asked. */
+  invalid_outputs: number;
+  /** From the item's first gate entry to its outcome, in ms. */
+  latency_ms: number;
+  /** Tokens over all attempts, failed ones included. */
+  usage: Usage;
+  /** The task's result (its validated, post-processed answer); only with a task, on success. */
+  value?: unknown;
+}
+
+/** One line of the results file (OpenAI Batch output format + `batch_llm`). */
+export interface ResultLine {
+  id: string;
+  /** null only for an input line that had no usable custom_id (missing, not a string, a repeat). */
+  custom_id: string | null;
+  /** The last HTTP response, or null when none came (timeout, reset, invalid input). */
+  response: { status_code: number; request_id: string | null; body: unknown } | null;
+  error: { code: ErrorCategory; message: string } | null;
+  batch_llm: ResultFacts;
+}
+
+function requestId(): string {
+  return `batch_req_${randomUUID().replaceAll('-', '')}`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * An error response's body as the endpoint sent it: `{"error": {…}}`. The engine passes the inner
+ * error object (what the openai client exposes as `error.error`); wrap it back once.
+ */
+function errorBody(body: unknown): unknown {
+  if (body === null || body === undefined) return null;
+  if (isRecord(body) && Object.keys(body).length === 1 && isRecord(body['error'])) return body;
+  return { error: body };
+}
+
+/** The line for an item the engine ran. */
+export function resultLine(result: ItemResult, line: number | null): ResultLine {
+  const { stats } = result;
+  const facts: ResultFacts = {
+    line,
+    attempts: stats.attempts,
+    rate_limited: stats.rateLimited,
+    invalid_outputs: stats.invalidOutputs,
+    latency_ms: Math.round(stats.latencyMs),
+    usage: { ...stats.usage },
+  };
+  if (result.ok) {
+    if (result.value !== undefined) facts.value = result.value;
+    return {
+      id: requestId(),
+      custom_id: result.custom_id,
+      response: { status_code: result.status, request_id: result.requestId, body: result.body },
+      error: null,
+      batch_llm: facts,
+    };
+  }
+  const { error } = result;
+  return {
+    id: requestId(),
+    custom_id: result.custom_id,
+    response:
+      error.status === null ? null : { status_code: error.status, request_id: result.requestId, body: errorBody(result.body) },
+    error: { code: error.category, message: error.message },
+    batch_llm: facts,
+  };
+}
+
+/** The line for an input line that could not be run. */
+export function invalidInputLine(record: Extract<InputRecord, { kind: 'invalid' }>): ResultLine {
+  return {
+    id: requestId(),
+    custom_id: record.custom_id,
+    response: null,
+    error: { code: 'invalid_input', message: record.message },
+    batch_llm: { line: record.line, attempts: 0, rate_limited: 0, invalid_outputs: 0, latency_ms: 0, usage: emptyUsage() },
+  };
+}
+
+/** The line as written: JSON and a newline. */
+export function serializeLine(line: ResultLine): string {
+  return `${JSON.stringify(line)}\n`;
+}
+
+/**
+ * An append-only file. `append` returns once the bytes are in the kernel (a `kill -9` of this
+ * process cannot lose them); with `fsync` once they are on disk (a power cut cannot either).
+ * Synchronous on purpose: a line is a few hundred bytes and the write takes microseconds, and a
+ * result must never count as done while its line sits in a user-space buffer.
+ */
+export class ResultFile {
+  readonly path: string;
+  readonly #fd: number;
+  readonly #fsync: boolean;
+  #closed = false;
+
+  constructor(path: string, options: { fsync?: boolean } = {}) {
+    this.path = path;
+    this.#fd = openSync(path, 'a');
+    this.#fsync = options.fsync ?? false;
+  }
+
+  append(text: string): void {
+    const bytes = Buffer.from(text, 'utf8');
+    let offset = 0;
+    // writeSync may write less than asked (a full disk, a signal): loop until all of it is out.
+    while (offset < bytes.length) offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
+    if (this.#fsync) fsyncSync(this.#fd);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeSync(this.#fd);
+  }
+}

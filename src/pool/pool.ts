@@ -1,0 +1,35 @@
+// The worker-thread pool: Piscina running threads/item-worker, each thread holding many items in
+// flight at once (they spend nearly all their time awaiting the network). Items travel in chunks,
+// one Piscina task for many items (dispatcher.ts, chunk-runner.ts).
+
+import { Piscina } from 'piscina';
+import type { ChunkOutcomes, ItemChunk } from './chunk-runner.js';
+import type { WorkerSettings } from '../attempt/item-runner.js';
+import type { ThreadBalancer } from './thread-balancer.js';
+
+// From the built dist/ the worker entry is plain JS; from TypeScript source (tests, tsx) a small
+// JS entry registers the tsx loader first (see threads/item-worker.source.mjs).
+const fromSource = import.meta.url.endsWith('.ts');
+const workerFile = new URL(fromSource ? '../../threads/item-worker.source.mjs' : '../../threads/item-worker.js', import.meta.url);
+
+export type ItemPool = Piscina<ItemChunk, ChunkOutcomes>;
+
+export function createPool(settings: WorkerSettings, threads: number, concurrency: number, balancer: ThreadBalancer, memoryMb?: number): ItemPool {
+  return new Piscina<ItemChunk, ChunkOutcomes>({
+    filename: workerFile.href,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Infinity,
+    // A chunk holds at least one item, so `concurrency` chunks per thread never queue in Piscina
+    // while items are admitted. Chunks go to the thread with the fewest items (thread-balancer.ts).
+    concurrentTasksPerWorker: concurrency,
+    loadBalancer: balancer.pick,
+    // Not Piscina's default 'sync': it parks an idle worker in a blocking Atomics.wait, which
+    // freezes that thread's event loop — its sockets, timers and our own Atomics.waitAsync
+    // waiters — until the next task arrives. Our workers must keep running between tasks.
+    atomics: 'disabled',
+    workerData: settings,
+    // A thread over its heap limit dies with ERR_WORKER_OUT_OF_MEMORY; Piscina starts another.
+    ...(memoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: memoryMb } }),
+  });
+}

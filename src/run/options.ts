@@ -1,0 +1,230 @@
+// The options of a batch run: the one reference for every knob, its default, unit and minimum.
+// Defaults are merged field by field with `??`, so an explicit `undefined` never erases a default.
+
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import type { PriceTable } from '../model/cost.js';
+import type { BatchEvent } from '../model/events.js';
+import { ERROR_CATEGORIES, type BatchItem, type ErrorCategory } from '../model/outcome.js';
+import type { AbortMode } from '../control/stop.js';
+
+export interface BatchOptions {
+  /** The requests to run, in the OpenAI Batch request shape. Read lazily: never held whole. */
+  items: Iterable<BatchItem> | AsyncIterable<BatchItem>;
+  /**
+   * Base URL of the OpenAI-compatible endpoint, including `/v1`.
+   * @default process.env.OPENAI_BASE_URL (required if that is not set)
+   */
+  baseURL?: string | undefined;
+  /**
+   * API key sent as a Bearer token. Never written to results, events, summaries or errors.
+   * @default process.env.OPENAI_API_KEY, else a placeholder (local servers need none)
+   */
+  apiKey?: string | undefined;
+  /**
+   * Path of a task module (TypeScript or JavaScript) whose default export is made by defineTask().
+   * @default none: the built-in pass-through task sends each item's body as given
+   */
+  task?: string | undefined;
+  /** Model for items whose body names none. @default undefined (the body must name one) */
+  model?: string | undefined;
+  /** Items in progress at once (in flight, waiting at the gate, or backing off). Minimum: 1. @default 64 */
+  concurrency?: number | undefined;
+  /** Worker threads. Minimum: 1. @default os.availableParallelism() */
+  threads?: number | undefined;
+  /** Attempts per item, not counting rate-limit retries. Minimum: 1. @default 5 */
+  maxAttempts?: number | undefined;
+  /** 429 retries per item; they have their own budget and never use up `maxAttempts`. Minimum: 0. @default 20 */
+  maxRateLimitRetries?: number | undefined;
+  /** Time limit of one HTTP attempt, in milliseconds. Minimum: 1. @default 60000 */
+  attemptTimeoutMs?: number | undefined;
+  /** First backoff ceiling after a transient failure, in ms (full jitter, doubling). @default 500 */
+  backoffBaseMs?: number | undefined;
+  /** Cap of the backoff ceiling, in ms. @default 30000 */
+  backoffMaxMs?: number | undefined;
+  /**
+   * Pause of a cooldown when the 429 carried no hint, in ms; doubles with each cooldown in a row
+   * without a success in between. Server hints (Retry-After …) are honoured at any length.
+   * @default 1000
+   */
+  cooldownBaseMs?: number | undefined;
+  /** Cap of the escalating no-hint pause, in ms. @default 60000 */
+  cooldownMaxMs?: number | undefined;
+  /**
+   * In-flight attempts allowed right after a cooldown ends; each success adds one, up to
+   * `concurrency`. Minimum: 1. @default ceil(concurrency / 8)
+   */
+  rampStart?: number | undefined;
+  /** After a cooldown, each waiting attempt starts after a random delay in [0, this) ms. @default 50 */
+  rampJitterMs?: number | undefined;
+  /**
+   * Everything one item may take — waits at the gate, cooldowns, attempts, backoffs — in ms.
+   * When it runs out the item fails as `timeout`; a cooldown or backoff that would outlast it
+   * fails the item at once. Minimum: 1. @default none
+   */
+  itemDeadlineMs?: number | undefined;
+  /**
+   * The whole run's time budget in ms, from the start. When it runs out nothing new starts,
+   * attempts still on the wire are cut off, and every unfinished item gets an `aborted` result.
+   * Minimum: 1. @default none
+   */
+  deadlineMs?: number | undefined;
+  /** Failure categories that stop the whole run (e.g. a revoked key, an empty quota). @default ["auth", "quota"] */
+  failFast?: readonly ErrorCategory[] | undefined;
+  /**
+   * How a stopped run ends: `drain` lets attempts on the wire finish (nothing new starts);
+   * `cancel` aborts them too. Either way every unfinished item gets an `aborted` result.
+   * @default "drain"
+   */
+  abortMode?: AbortMode | undefined;
+  /** Stops the run (in `abortMode`) when aborted. */
+  signal?: AbortSignal | undefined;
+  /** Stop starting items once the next would take the run's total tokens past this. @default none */
+  maxTokens?: number | undefined;
+  /** Stop starting items once the next would take the run's cost past this; needs `prices`. @default none */
+  maxCost?: number | undefined;
+  /** Heap limit of each worker thread in MB; a thread that exceeds it is replaced. @default Node's default */
+  threadMemoryMb?: number | undefined;
+  /** Prices per million tokens, for cost in summaries and progress. @default none (no cost shown) */
+  prices?: PriceTable | undefined;
+  /**
+   * Requests per minute to stay under, paced by a shared budget so 429s stay rare.
+   * Minimum: > 0. @default none (no request budget unless learned from the server's headers)
+   */
+  rpm?: number | undefined;
+  /**
+   * Tokens per minute to stay under. Each attempt reserves its prompt (counted with a tokenizer)
+   * plus max_tokens, and settles with the actual usage afterwards. Minimum: > 0. @default none
+   */
+  tpm?: number | undefined;
+  /** Share of a rate limit (configured or learned) to aim for, leaving room for bursts. Range (0, 1]. @default 0.98 */
+  rateHeadroom?: number | undefined;
+  /** Answer tokens reserved against `tpm` for a request without max_tokens / max_completion_tokens. @default 256 */
+  defaultAnswerTokens?: number | undefined;
+  /**
+   * Read x-ratelimit-limit/remaining/reset-* headers and tighten the budgets to what the server
+   * says (a limit it reports turns on that budget even without rpm / tpm). @default true
+   */
+  learnRateLimits?: boolean | undefined;
+  /** Extra HTTP headers for every request. @default {} */
+  headers?: Record<string, string> | undefined;
+  /**
+   * Observer of run events — cooldowns opening and ending, failed attempts, rate limits — called
+   * on the main thread. Item events travel from the worker threads over a channel that is only
+   * opened when an observer is given.
+   */
+  onEvent?: ((event: BatchEvent) => void) | undefined;
+}
+
+type Optional = 'model' | 'onEvent' | 'task' | 'prices' | 'itemDeadlineMs' | 'deadlineMs' | 'signal' | 'maxTokens' | 'maxCost' | 'threadMemoryMb' | 'rpm' | 'tpm';
+type Defaulted = Exclude<keyof BatchOptions, Optional>;
+
+/** Options with every default filled in; the others may stay unset. */
+export type ResolvedOptions = { [K in Defaulted]-?: Exclude<BatchOptions[K], undefined> } & {
+  [K in Optional]?: Exclude<BatchOptions[K], undefined>;
+};
+
+export class OptionsError extends Error {
+  override name = 'OptionsError';
+}
+
+function integer(name: string, value: number | undefined, fallback: number, min: number): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw new OptionsError(`Expected \`${name}\` to be an integer >= ${min}, got \`${String(v)}\` (${typeof v})`);
+  }
+  return v;
+}
+
+function finite(name: string, value: number | undefined, fallback: number, min: number, what: string): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+    throw new OptionsError(`Expected \`${name}\` to be ${what} >= ${min}, got \`${String(v)}\` (${typeof v})`);
+  }
+  return v;
+}
+
+function ms(name: string, value: number | undefined, fallback: number, min = 0): number {
+  return finite(name, value, fallback, min, 'a finite number of milliseconds');
+}
+
+function price(name: string, value: number | undefined): number {
+  return finite(name, value, Number.NaN, 0, 'a finite price per million tokens');
+}
+
+function positive(name: string, value: number, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new OptionsError(`Expected \`${name}\` to be ${what} > 0, got \`${String(value)}\` (${typeof value})`);
+  }
+  return value;
+}
+
+/** Validate and fill in the defaults. Throws OptionsError naming the option, what was expected and what came. */
+export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  const baseURL = options.baseURL ?? env['OPENAI_BASE_URL'];
+  if (typeof baseURL !== 'string' || !/^https?:\/\//.test(baseURL)) {
+    throw new OptionsError(
+      `Expected \`baseURL\` (or OPENAI_BASE_URL) to be an http(s) URL, got \`${String(baseURL)}\` (${typeof baseURL})`,
+    );
+  }
+  if (options.items == null) throw new OptionsError('Expected `items` to be an iterable of requests, got nothing');
+  const concurrency = integer('concurrency', options.concurrency, 64, 1);
+  const resolved: ResolvedOptions = {
+    items: options.items,
+    baseURL,
+    apiKey: options.apiKey ?? env['OPENAI_API_KEY'] ?? 'no-key',
+    concurrency,
+    threads: integer('threads', options.threads, availableParallelism(), 1),
+    maxAttempts: integer('maxAttempts', options.maxAttempts, 5, 1),
+    maxRateLimitRetries: integer('maxRateLimitRetries', options.maxRateLimitRetries, 20, 0),
+    attemptTimeoutMs: ms('attemptTimeoutMs', options.attemptTimeoutMs, 60_000, 1),
+    backoffBaseMs: ms('backoffBaseMs', options.backoffBaseMs, 500),
+    backoffMaxMs: ms('backoffMaxMs', options.backoffMaxMs, 30_000),
+    cooldownBaseMs: ms('cooldownBaseMs', options.cooldownBaseMs, 1_000),
+    cooldownMaxMs: ms('cooldownMaxMs', options.cooldownMaxMs, 60_000),
+    rampStart: Math.min(concurrency, integer('rampStart', options.rampStart, Math.ceil(concurrency / 8), 1)),
+    rampJitterMs: ms('rampJitterMs', options.rampJitterMs, 50),
+    headers: options.headers ?? {},
+    rateHeadroom: positive('rateHeadroom', options.rateHeadroom ?? 0.98, 'a share of the limit'),
+    defaultAnswerTokens: integer('defaultAnswerTokens', options.defaultAnswerTokens, 256, 0),
+    learnRateLimits: options.learnRateLimits ?? true,
+    failFast: options.failFast ?? ['auth', 'quota'],
+    abortMode: options.abortMode ?? 'drain',
+  };
+  for (const category of resolved.failFast) {
+    if (!(ERROR_CATEGORIES as readonly string[]).includes(category)) {
+      throw new OptionsError(`Expected \`failFast\` to hold error categories (${ERROR_CATEGORIES.join(', ')}), got \`${String(category)}\``);
+    }
+  }
+  if (resolved.abortMode !== 'drain' && resolved.abortMode !== 'cancel') {
+    throw new OptionsError(`Expected \`abortMode\` to be "drain" or "cancel", got \`${String(resolved.abortMode)}\``);
+  }
+  if (resolved.rateHeadroom > 1) throw new OptionsError(`Expected \`rateHeadroom\` to be a share in (0, 1], got \`${resolved.rateHeadroom}\` (number)`);
+  if (options.rpm !== undefined) resolved.rpm = positive('rpm', options.rpm, 'a finite number of requests per minute');
+  if (options.tpm !== undefined) resolved.tpm = positive('tpm', options.tpm, 'a finite number of tokens per minute');
+  if (options.itemDeadlineMs !== undefined) resolved.itemDeadlineMs = ms('itemDeadlineMs', options.itemDeadlineMs, 0, 1);
+  if (options.deadlineMs !== undefined) resolved.deadlineMs = ms('deadlineMs', options.deadlineMs, 0, 1);
+  if (options.maxTokens !== undefined) resolved.maxTokens = integer('maxTokens', options.maxTokens, 0, 1);
+  if (options.maxCost !== undefined) {
+    if (options.prices === undefined) throw new OptionsError('Expected `prices` with `maxCost`: a cost cap needs a price table');
+    resolved.maxCost = finite('maxCost', options.maxCost, 0, 0, 'a finite amount');
+  }
+  if (options.threadMemoryMb !== undefined) resolved.threadMemoryMb = integer('threadMemoryMb', options.threadMemoryMb, 0, 16);
+  if (options.signal !== undefined) resolved.signal = options.signal;
+  if (options.task !== undefined) {
+    if (typeof options.task !== 'string' || options.task === '') {
+      throw new OptionsError(`Expected \`task\` to be the path of a task module, got \`${String(options.task)}\` (${typeof options.task})`);
+    }
+    resolved.task = resolve(options.task);
+  }
+  if (options.prices !== undefined) {
+    const { inputPerMillion, outputPerMillion, cachedInputPerMillion } = options.prices;
+    price('prices.inputPerMillion', inputPerMillion);
+    price('prices.outputPerMillion', outputPerMillion);
+    if (cachedInputPerMillion !== undefined) price('prices.cachedInputPerMillion', cachedInputPerMillion);
+    resolved.prices = options.prices;
+  }
+  if (options.model !== undefined) resolved.model = options.model;
+  if (options.onEvent !== undefined) resolved.onEvent = options.onEvent;
+  return resolved;
+}

@@ -1,0 +1,171 @@
+// The library's entry points: streamBatch (results as they finish, bounded memory) and runBatch
+// (everything at once, for small batches and tests).
+
+import { createControlBlock } from '../control/control-block.js';
+import { CooldownKeeper } from '../control/cooldown-keeper.js';
+import { BatchItemError } from '../model/errors.js';
+import { serveEventChannels } from '../pool/event-channel.js';
+import type { WorkerSettings } from '../attempt/item-runner.js';
+import { readLive, type LiveStats } from './live-stats.js';
+import { resolveOptions, type BatchOptions } from './options.js';
+import { Dispatcher, DispatcherClosed } from '../pool/dispatcher.js';
+import { failedOutcome, type BatchItem, type ItemOutcome } from '../model/outcome.js';
+import { createPool, type ItemPool } from '../pool/pool.js';
+import { RateBudget } from '../control/rate-budget.js';
+import { redact } from '../model/redact.js';
+import { RunControl } from './run-control.js';
+import { mapConcurrent } from './admission.js';
+import type { AbortMode } from '../control/stop.js';
+import { SummaryBuilder, type BatchSummary } from './summary.js';
+import { loadTask } from '../task/task-loader.js';
+import { ThreadBalancer } from '../pool/thread-balancer.js';
+import { reclaimDeadThreads } from '../control/thread-slots.js';
+
+/**
+ * One item's result, as library users see it. `Value` types a task's result: for a task file,
+ * `ItemResult<TaskValue<typeof task>>` (see task.ts).
+ */
+export type ItemResult<Value = unknown> =
+  | (Omit<Extract<ItemOutcome, { ok: true }>, 'value'> & { value?: Value })
+  | (Omit<Extract<ItemOutcome, { ok: false }>, 'error'> & { error: BatchItemError });
+
+export interface BatchStream<Value = unknown> extends AsyncGenerator<ItemResult<Value>, void, undefined> {
+  /** Counts so far; final once the stream has ended. */
+  summary(): BatchSummary;
+  /** A cheap live view (in flight, ramp, open cooldown, tokens) for progress displays. */
+  live(): LiveStats;
+  /**
+   * Stops the run: nothing new starts and every unfinished item gets an `aborted` result; in
+   * `cancel` mode attempts on the wire are aborted too. Calling again with `cancel` upgrades a drain.
+   */
+  stop(mode: AbortMode, reason?: string): void;
+}
+
+function toResult<Value>(outcome: ItemOutcome): ItemResult<Value> {
+  // The worker produced `value` with the task the caller named; its type is the caller's claim.
+  return outcome.ok ? (outcome as ItemResult<Value>) : { ...outcome, error: new BatchItemError(outcome.error) };
+}
+
+function liveThreadIds(pool: ItemPool): Set<number> {
+  return new Set(pool.threads.map((thread) => thread.threadId));
+}
+
+/** Results in completion order. At most `concurrency` items are held in memory at any time. */
+export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream<Value> {
+  const resolved = resolveOptions(options);
+  const startedAt = Date.now();
+  // Room for every thread and, should some die, their replacements.
+  const block = createControlBlock(resolved.concurrency, resolved.threads * 2 + 8);
+  const summary = new SummaryBuilder(block, resolved.prices);
+  const budget = new RateBudget(block, resolved.rateHeadroom);
+  budget.configure('requests', resolved.rpm);
+  budget.configure('tokens', resolved.tpm);
+  const control = new RunControl(block, {
+    failFast: new Set(resolved.failFast),
+    abortMode: resolved.abortMode,
+    deadlineAt: resolved.deadlineMs === undefined ? null : startedAt + resolved.deadlineMs,
+    signal: resolved.signal,
+    maxTokens: resolved.maxTokens ?? null,
+    maxCost: resolved.maxCost ?? null,
+    prices: resolved.prices,
+  });
+
+  async function* run(): AsyncGenerator<ItemResult<Value>, void, undefined> {
+    // Load the task here first: a broken task file fails the run at once, not every item.
+    if (resolved.task !== undefined) await loadTask(resolved.task);
+    const settings: WorkerSettings = {
+      control: block.buffer,
+      baseURL: resolved.baseURL,
+      apiKey: resolved.apiKey,
+      headers: resolved.headers,
+      // Each item has at most one request open. The balancer's per-thread counts lag the outcomes
+      // in transit, so a thread may briefly hold more than its share: never make its items queue
+      // for a socket.
+      maxSockets: resolved.concurrency,
+      model: resolved.model ?? null,
+      taskFile: resolved.task ?? null,
+      attemptTimeoutMs: resolved.attemptTimeoutMs,
+      itemDeadlineMs: resolved.itemDeadlineMs ?? null,
+      runDeadline: resolved.deadlineMs === undefined ? null : startedAt + resolved.deadlineMs,
+      maxAttempts: resolved.maxAttempts,
+      maxRateLimitRetries: resolved.maxRateLimitRetries,
+      backoffBaseMs: resolved.backoffBaseMs,
+      backoffMaxMs: resolved.backoffMaxMs,
+      cooldownBaseMs: resolved.cooldownBaseMs,
+      cooldownMaxMs: resolved.cooldownMaxMs,
+      rampJitterMs: resolved.rampJitterMs,
+      rateHeadroom: resolved.rateHeadroom,
+      defaultAnswerTokens: resolved.defaultAnswerTokens,
+      learnRateLimits: resolved.learnRateLimits,
+      events: resolved.onEvent !== undefined,
+    };
+    const balancer = new ThreadBalancer();
+    const pool = createPool(settings, resolved.threads, resolved.concurrency, balancer, resolved.threadMemoryMb);
+    const closeEvents = resolved.onEvent ? serveEventChannels(pool, resolved.onEvent) : () => {};
+    const keeper = new CooldownKeeper(block, {
+      rampStart: resolved.rampStart,
+      ...(resolved.onEvent ? { onEvent: resolved.onEvent } : {}),
+    });
+    const dispatcher = new Dispatcher(pool, resolved.threads, balancer);
+    let running = 0;
+
+    async function dispatch(item: BatchItem): Promise<ItemOutcome> {
+      if (!control.mayAdmit(summary.counts(), running)) {
+        return failedOutcome(item.custom_id, 'aborted', `not started: ${control.stopped?.reason ?? 'the run was stopped'}`);
+      }
+      running += 1;
+      try {
+        for (let crashes = 1; ; crashes += 1) {
+          try {
+            return await dispatcher.run(item);
+          } catch (error) {
+            // The run is over (its consumer left early): nothing may start any more.
+            if (error instanceof DispatcherClosed) return failedOutcome(item.custom_id, 'aborted', error.message);
+            // The item's thread died (its own code or another item's took it down). Give the dead
+            // thread's permits back, then run the item again on a live thread, counting an attempt.
+            reclaimDeadThreads(block, liveThreadIds(pool));
+            if (crashes >= resolved.maxAttempts || control.stopped !== null) {
+              const why = error instanceof Error ? error.message : String(error);
+              return failedOutcome(item.custom_id, 'worker_crash', redact(`its worker thread died ${crashes} time(s): ${why}`, resolved.apiKey), null, { attempts: crashes });
+            }
+          }
+        }
+      } finally {
+        running -= 1;
+      }
+    }
+
+    try {
+      for await (const outcome of mapConcurrent(resolved.items, resolved.concurrency, dispatch)) {
+        const stopped = control.stopped;
+        if (!outcome.ok && outcome.error.message === 'the run was stopped' && stopped !== null) {
+          outcome.error.message = `the run was stopped: ${stopped.reason}`;
+        }
+        summary.add(outcome);
+        control.observe(outcome);
+        yield toResult<Value>(outcome);
+      }
+    } finally {
+      summary.setStopped(control.stopped);
+      control.dispose();
+      await keeper.stop();
+      dispatcher.close();
+      await pool.destroy();
+      closeEvents();
+    }
+  }
+
+  return Object.assign(run(), {
+    summary: () => summary.build(),
+    live: () => readLive(block, summary.counts()),
+    stop: (mode: AbortMode, reason = 'stopped by the caller') => control.stop(mode, reason),
+  });
+}
+
+/** Runs the whole batch and resolves with every result (in completion order) and the summary. */
+export async function runBatch<Value = unknown>(options: BatchOptions): Promise<{ summary: BatchSummary; results: ItemResult<Value>[] }> {
+  const stream = streamBatch<Value>(options);
+  const results: ItemResult<Value>[] = [];
+  for await (const result of stream) results.push(result);
+  return { summary: stream.summary(), results };
+}

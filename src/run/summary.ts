@@ -1,0 +1,100 @@
+// What a run did, in numbers: counts by outcome and category, requests, rate limits, cooldowns,
+// tokens, latency percentiles, wall time. Built incrementally on the main thread.
+
+import { I32, type ControlBlock } from '../control/control-block.js';
+import { costOf, type PriceTable } from '../model/cost.js';
+import type { StopState } from './run-control.js';
+import type { ErrorCategory, ItemOutcome, Usage } from '../model/outcome.js';
+import { addUsage, emptyUsage } from '../model/usage.js';
+
+export interface BatchSummary {
+  total: number;
+  succeeded: number;
+  failed: number;
+  by_category: Partial<Record<ErrorCategory, number>>;
+  /** HTTP requests sent, retries and rate-limited ones included. */
+  requests: number;
+  /** Requests answered with a rate limit. */
+  rate_limited: number;
+  cooldowns: number;
+  tokens: Usage;
+  /** Cost of all tokens, from the `prices` option; null without one. */
+  cost: number | null;
+  /** Item latency (first gate entry to outcome) percentiles, in ms; null before any item. */
+  latency_ms: { p50: number; p95: number; p99: number } | null;
+  wall_ms: number;
+  /** Why and how the run stopped early; null when it ran to the end of its input. */
+  stopped: StopState | null;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+export class SummaryBuilder {
+  readonly #started = performance.now();
+  readonly #block: ControlBlock;
+  #total = 0;
+  #succeeded = 0;
+  readonly #byCategory: Partial<Record<ErrorCategory, number>> = {};
+  readonly #tokens = emptyUsage();
+  #latencies = new Float64Array(1024);
+
+  readonly #prices: PriceTable | undefined;
+  #stopped: StopState | null = null;
+
+  constructor(block: ControlBlock, prices?: PriceTable) {
+    this.#block = block;
+    this.#prices = prices;
+  }
+
+  add(outcome: ItemOutcome): void {
+    if (this.#total === this.#latencies.length) {
+      const grown = new Float64Array(this.#latencies.length * 2);
+      grown.set(this.#latencies);
+      this.#latencies = grown;
+    }
+    this.#latencies[this.#total] = outcome.stats.latencyMs;
+    this.#total += 1;
+    addUsage(this.#tokens, outcome.stats.usage);
+    if (outcome.ok) {
+      this.#succeeded += 1;
+    } else {
+      const category = outcome.error.category;
+      this.#byCategory[category] = (this.#byCategory[category] ?? 0) + 1;
+    }
+  }
+
+  setStopped(stopped: StopState | null): void {
+    this.#stopped = stopped;
+  }
+
+  /** Running counts, cheap enough to read many times a second. */
+  counts(): { done: number; succeeded: number; tokens: Usage; cost: number | null } {
+    const cost = this.#prices ? costOf(this.#tokens, this.#prices) : null;
+    return { done: this.#total, succeeded: this.#succeeded, tokens: this.#tokens, cost };
+  }
+
+  build(): BatchSummary {
+    const latencies = this.#latencies.slice(0, this.#total).sort();
+    const { i32 } = this.#block;
+    return {
+      total: this.#total,
+      succeeded: this.#succeeded,
+      failed: this.#total - this.#succeeded,
+      by_category: { ...this.#byCategory },
+      requests: Atomics.load(i32, I32.REQUESTS),
+      rate_limited: Atomics.load(i32, I32.RATE_LIMITED),
+      cooldowns: Atomics.load(i32, I32.COOLDOWNS),
+      tokens: { ...this.#tokens },
+      cost: this.#prices ? costOf(this.#tokens, this.#prices) : null,
+      latency_ms:
+        this.#total === 0
+          ? null
+          : { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
+      wall_ms: performance.now() - this.#started,
+      stopped: this.#stopped,
+    };
+  }
+}

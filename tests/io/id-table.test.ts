@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { IdTable } from '../../src/io/id-table.js';
+
+describe('IdTable', () => {
+  it('stores and finds many ids exactly, through growth', () => {
+    const table = new IdTable();
+    const n = 50_000;
+    for (let i = 0; i < n; i += 1) table.set(`item-${i}`, i + 1);
+    expect(table.size).toBe(n);
+    for (let i = 0; i < n; i += 997) expect(table.get(`item-${i}`)).toBe(i + 1);
+    expect(table.get('item-50000')).toBeUndefined();
+    expect(table.get('item-')).toBeUndefined();
+  });
+
+  it('tells apart ids whose hashes collide, and handles empty, long and non-ASCII ids', () => {
+    const table = new IdTable();
+    // "costarring" and "liquid" collide under 32-bit FNV-1a.
+    table.set('costarring', 1);
+    table.set('liquid', 2);
+    table.set('', 3);
+    table.set('ü'.repeat(500), 4);
+    table.set('日本語', 5);
+    expect([table.get('costarring'), table.get('liquid'), table.get(''), table.get('ü'.repeat(500)), table.get('日本語')]).toEqual([1, 2, 3, 4, 5]);
+    expect(table.get('ü'.repeat(499))).toBeUndefined();
+  });
+
+  it('keeps one entry per id, the latest value', () => {
+    const table = new IdTable();
+    table.set('a', 1);
+    table.set('a', 7);
+    expect(table.size).toBe(1);
+    expect(table.get('a')).toBe(7);
+  });
+});

@@ -1,0 +1,140 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { InputLineReader, parseLine, readInput, scanInput, type InputRecord } from '../../src/io/input.js';
+
+const chat = { messages: [{ role: 'user', content: 'hi' }] };
+
+describe('parseLine', () => {
+  it('reads the OpenAI Batch request form', () => {
+    const line = JSON.stringify({ custom_id: 'a', method: 'POST', url: '/v1/chat/completions', body: chat });
+    expect(parseLine(line)).toEqual({ ok: true, custom_id: 'a', body: chat, url: '/v1/chat/completions' });
+  });
+
+  it('lets method and url be left out', () => {
+    expect(parseLine(JSON.stringify({ custom_id: 'a', body: chat }))).toMatchObject({ ok: true, url: '/v1/chat/completions' });
+  });
+
+  it('turns the short form into a chat body with one user message', () => {
+    expect(parseLine('{"custom_id":"s","prompt":"Say hi"}')).toEqual({
+      ok: true,
+      custom_id: 's',
+      body: { messages: [{ role: 'user', content: 'Say hi' }] },
+      url: '/v1/chat/completions',
+    });
+    expect(parseLine('{"custom_id":"s","prompt":"Say hi","model":"m1"}')).toMatchObject({ body: { model: 'm1' } });
+  });
+
+  it.each([
+    ['not json', null, /^not valid JSON \(/],
+    ['[1,2]', null, /^expected a JSON object, got array$/],
+    ['null', null, /^expected a JSON object, got null$/],
+    ['{"body":{}}', null, /^expected "custom_id" to be a string, got nothing$/],
+    ['{"custom_id":17,"body":{}}', null, /^expected "custom_id" to be a string, got number$/],
+    ['{"custom_id":"","body":{}}', null, /^expected "custom_id" to be a non-empty string/],
+    ['{"custom_id":"a"}', 'a', /^expected "body" to be an object \(or a "prompt" string\), got nothing$/],
+    ['{"custom_id":"a","body":"hi"}', 'a', /^expected "body" to be an object .*got string$/],
+    ['{"custom_id":"a","body":[]}', 'a', /got array$/],
+    ['{"custom_id":"a","url":"/v1/embeddings","body":{}}', 'a', /^unsupported url "\/v1\/embeddings" \(supported: \/v1\/chat\/completions\)$/],
+    ['{"custom_id":"a","url":7,"body":{}}', 'a', /^expected "url" to be a string, got number$/],
+    ['{"custom_id":"a","method":"GET","body":{}}', 'a', /^expected "method" to be "POST", got "GET"$/],
+    ['{"custom_id":"a","prompt":5}', 'a', /^expected "prompt" to be a string, got number$/],
+    ['{"custom_id":"a","prompt":"x","body":{}}', 'a', /^has both "prompt" and "body"/],
+    ['{"custom_id":"a","prompt":"x","model":1}', 'a', /^expected "model" to be a string, got number$/],
+  ])('refuses %s with a message saying what was expected and what came', (text, id, reason) => {
+    const parsed = parseLine(text);
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.custom_id).toBe(id);
+    expect(parsed.reason).toMatch(reason);
+  });
+});
+
+describe('parseLine in records mode (a task that builds its requests)', () => {
+  it('hands the whole line to the task, whatever its fields are called', () => {
+    const line = { custom_id: 'r1', text: 'Ada Lovelace, 1815', url: 'https://example.com/page', body: 'not a request body' };
+    expect(parseLine(JSON.stringify(line), 'records')).toEqual({ ok: true, custom_id: 'r1', record: line });
+  });
+
+  it('still needs a JSON object with a string custom_id', () => {
+    expect(parseLine('{"text":"x"}', 'records')).toMatchObject({ ok: false, reason: 'expected "custom_id" to be a string, got nothing' });
+    expect(parseLine('[]', 'records')).toMatchObject({ ok: false, reason: 'expected a JSON object, got array' });
+  });
+});
+
+describe('InputLineReader', () => {
+  it('names the file and the line, skips blank lines and catches repeated custom_ids', () => {
+    const reader = new InputLineReader('input.jsonl');
+    const records = [
+      '{"custom_id":"a","prompt":"1"}',
+      '',
+      '   ',
+      '{"custom_id":17,"prompt":"2"}',
+      '{"custom_id":"a","prompt":"3"}',
+      '{"custom_id":"b","url":"/v1/embeddings","body":{}}',
+      '{"custom_id":"b","prompt":"4"}',
+    ].map((text, i) => reader.read(text, i + 1));
+    expect(records[1]).toBeNull();
+    expect(records[2]).toBeNull();
+    expect(records[0]).toMatchObject({ kind: 'item', line: 1, item: { custom_id: 'a' } });
+    expect(records[3]).toEqual({
+      kind: 'invalid',
+      line: 4,
+      custom_id: null,
+      message: 'input.jsonl:4: expected "custom_id" to be a string, got number',
+    });
+    // The repeat's line carries no custom_id: the first line owns it.
+    expect(records[4]).toEqual({ kind: 'invalid', line: 5, custom_id: null, message: 'input.jsonl:5: repeats custom_id "a" from line 1' });
+    // An invalid line with a usable id still claims it.
+    expect(records[5]).toMatchObject({ kind: 'invalid', custom_id: 'b', message: expect.stringMatching(/^input.jsonl:6: unsupported url/) });
+    expect(records[6]).toMatchObject({ kind: 'invalid', custom_id: null, message: 'input.jsonl:7: repeats custom_id "b" from line 6' });
+  });
+});
+
+async function tempFile(name: string, text: string | Buffer): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'batch-llm-input-'));
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+describe('readInput', () => {
+  it('streams the file, counting lines from 1 with blank and CRLF lines, stripping a BOM', async () => {
+    const path = await tempFile('in.jsonl', '\uFEFF{"custom_id":"a","prompt":"x"}\r\n\r\n{oops\r\n{"custom_id":"b","prompt":"y"}');
+    const records: InputRecord[] = [];
+    for await (const record of readInput(path, { label: 'in.jsonl' })) records.push(record);
+    expect(records.map((r) => [r.kind, r.line])).toEqual([
+      ['item', 1],
+      ['invalid', 3],
+      ['item', 4],
+    ]);
+    expect(records[1]).toMatchObject({ message: expect.stringMatching(/^in\.jsonl:3: not valid JSON/) });
+  });
+
+  it('rejects when the file cannot be read', async () => {
+    const reading = async () => {
+      for await (const _ of readInput('/nonexistent/in.jsonl')) void _;
+    };
+    await expect(reading()).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('scanInput', () => {
+  it('hashes the whole file and counts non-blank lines', async () => {
+    const text = '{"a":1}\n\n  \n{"b":2}\r\n{"c":3}';
+    const path = await tempFile('in.jsonl', text);
+    expect(await scanInput(path)).toEqual({
+      size: Buffer.byteLength(text),
+      sha256: createHash('sha256').update(text).digest('hex'),
+      lines: 3,
+    });
+  });
+
+  it('counts lines across read chunks', async () => {
+    const line = `${JSON.stringify({ custom_id: 'x', prompt: 'p'.repeat(300) })}\n`;
+    const path = await tempFile('big.jsonl', line.repeat(10_000));
+    expect((await scanInput(path)).lines).toBe(10_000);
+  });
+});

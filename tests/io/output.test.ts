@@ -1,0 +1,98 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BatchItemError } from '../../src/model/errors.js';
+import { invalidInputLine, ResultFile, resultLine, serializeLine } from '../../src/io/output.js';
+import type { ItemResult } from '../../src/run/run-batch.js';
+
+const usage = { prompt: 10, completion: 4, total: 14, cached: 2, reasoning: 0 };
+const stats = { attempts: 3, rateLimited: 1, invalidOutputs: 0, latencyMs: 123.456, usage };
+
+describe('resultLine', () => {
+  it('writes a success in the OpenAI Batch output format, with batch-llm facts under one key', () => {
+    const body = { id: 'chatcmpl-1', choices: [] };
+    const result: ItemResult = { ok: true, custom_id: 'a', status: 200, requestId: 'req_1', body, stats };
+    const line = resultLine(result, 7);
+    expect(line).toEqual({
+      id: expect.stringMatching(/^batch_req_[0-9a-f]{32}$/),
+      custom_id: 'a',
+      response: { status_code: 200, request_id: 'req_1', body },
+      error: null,
+      batch_llm: { line: 7, attempts: 3, rate_limited: 1, invalid_outputs: 0, latency_ms: 123, usage },
+    });
+    expect(Object.keys(line)).toEqual(['id', 'custom_id', 'response', 'error', 'batch_llm']);
+  });
+
+  it('keeps a task’s value under batch_llm', () => {
+    const result: ItemResult = { ok: true, custom_id: 'a', status: 200, requestId: null, body: {}, value: { label: 'Ada (1815)' }, stats: { ...stats, invalidOutputs: 1 } };
+    expect(resultLine(result, 1).batch_llm).toMatchObject({ invalid_outputs: 1, value: { label: 'Ada (1815)' } });
+    expect('value' in resultLine({ ...result, value: undefined }, 1).batch_llm).toBe(false);
+  });
+
+  it('writes a failure with its category as the error code and the last HTTP response', () => {
+    const result: ItemResult = {
+      ok: false,
+      custom_id: 'b',
+      error: new BatchItemError({ category: 'bad_request', code: 'context_length_exceeded', status: 400, message: '400 too long' }),
+      requestId: 'req_2',
+      body: { message: 'too long', type: 'invalid_request_error', code: 'context_length_exceeded' },
+      stats,
+    };
+    expect(resultLine(result, null)).toMatchObject({
+      custom_id: 'b',
+      response: {
+        status_code: 400,
+        request_id: 'req_2',
+        body: { error: { message: 'too long', type: 'invalid_request_error', code: 'context_length_exceeded' } },
+      },
+      error: { code: 'bad_request', message: '400 too long' },
+      batch_llm: { line: null },
+    });
+  });
+
+  it('has a null response when no HTTP response came', () => {
+    const result: ItemResult = {
+      ok: false,
+      custom_id: 'c',
+      error: new BatchItemError({ category: 'timeout', code: null, status: null, message: 'Request timed out.' }),
+      requestId: null,
+      body: null,
+      stats,
+    };
+    expect(resultLine(result, 1)).toMatchObject({ response: null, error: { code: 'timeout', message: 'Request timed out.' } });
+  });
+
+  it('writes an invalid input line with code invalid_input and the message naming the line', () => {
+    const line = invalidInputLine({ kind: 'invalid', line: 17, custom_id: null, message: 'in.jsonl:17: expected "custom_id" to be a string, got number' });
+    expect(line).toEqual({
+      id: expect.stringMatching(/^batch_req_/),
+      custom_id: null,
+      response: null,
+      error: { code: 'invalid_input', message: 'in.jsonl:17: expected "custom_id" to be a string, got number' },
+      batch_llm: { line: 17, attempts: 0, rate_limited: 0, invalid_outputs: 0, latency_ms: 0, usage: { prompt: 0, completion: 0, total: 0, cached: 0, reasoning: 0 } },
+    });
+  });
+
+  it('serializes to one line of JSON ending in a newline', () => {
+    const text = serializeLine(invalidInputLine({ kind: 'invalid', line: 1, custom_id: 'x', message: 'a\nb' }));
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.slice(0, -1)).not.toContain('\n');
+    expect(JSON.parse(text)).toMatchObject({ custom_id: 'x' });
+  });
+});
+
+describe('ResultFile', () => {
+  it('appends to an existing file, with and without fsync', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'batch-llm-out-')), 'out.jsonl');
+    const first = new ResultFile(path);
+    first.append('one\n');
+    first.close();
+    const second = new ResultFile(path, { fsync: true });
+    second.append('two\n');
+    // The bytes are in the file before close: nothing waits in a user-space buffer.
+    expect(await readFile(path, 'utf8')).toBe('one\ntwo\n');
+    second.close();
+    second.close();
+  });
+});

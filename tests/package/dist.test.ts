@@ -1,0 +1,33 @@
+// The built package, as plain JavaScript on plain Node: worker threads load dist/threads, a
+// TypeScript task still loads (through tsx), and item events still cross over Comlink.
+// `npm test` builds dist/ before running the tests.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = new URL('../..', import.meta.url).pathname;
+
+const script = `
+import { runBatch } from './dist/src/index.js';
+import { startSimulator } from './dist/src/sim/index.js';
+const sim = await startSimulator({ faults: { scripts: { 'first': [429] } }, rateLimitHint: { header: 'retry-after-ms', ms: 50 } });
+const events = [];
+const items = [{ custom_id: 'a', record: { text: 'first' } }, { custom_id: 'b', record: { text: 'second' } }];
+const { summary, results } = await runBatch({ items, baseURL: sim.url, task: 'tests/fixtures/tasks/extract.ts', threads: 2, onEvent: (e) => events.push(e.type) });
+await sim.close();
+console.log(JSON.stringify({ succeeded: summary.succeeded, events, values: results.map((r) => r.value) }));
+`;
+
+describe('the built package', () => {
+  it('runs a TypeScript task in worker threads from dist/ on plain Node', async () => {
+    expect(existsSync(new URL('../../dist/threads/item-worker.js', import.meta.url)), 'run `npm run build` first').toBe(true);
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: root, timeout: 30_000 });
+    const out = JSON.parse(stdout) as { succeeded: number; events: string[]; values: Array<{ customId: string; label: string }> };
+    expect(out.succeeded).toBe(2);
+    expect(out.values.map((v) => v.customId).sort()).toEqual(['a', 'b']);
+    expect(out.events).toContain('rate-limited');
+    expect(out.events).toContain('cooldown-ended');
+  });
+});
