@@ -6,58 +6,44 @@
 
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { threadId } from 'node:worker_threads';
-import { checkAnswer, feedbackMessages, responseFormat } from '../task/answer.js';
-import { isRetryable } from './classify.js';
 import { attachControlBlock, I32, type ControlBlock } from '../control/control-block.js';
 import { reportRateLimit } from '../control/cooldown.js';
-import { openEventChannel } from '../pool/event-channel.js';
 import { enterGate } from '../control/gate.js';
-import { interruptible, ItemFailed, startItemClock, type ClockSettings } from '../control/interrupt.js';
-import { callEndpoint, createClient, endpointPath, type ClientSettings } from './openai-call.js';
-import type { BatchItem, ErrorCategory, ItemOutcome, ItemStats } from '../model/outcome.js';
+import { interruptible, startItemClock } from '../control/interrupt.js';
 import { recordSuccess, releasePermit } from '../control/permits.js';
-import { Pacer } from './pacer.js';
 import { RateBudget } from '../control/rate-budget.js';
-import { redact } from '../model/redact.js';
-import { backoffMs } from './backoff.js';
 import { isStopping, watchStop } from '../control/stop.js';
-import type { Task } from '../task/task.js';
-import { loadTask } from '../task/task-loader.js';
 import { claimThreadSlot } from '../control/thread-slots.js';
+import { ItemFailed, RUN_STOPPED } from '../model/errors.js';
+import type { BatchEvent } from '../model/events.js';
+import type { BatchItem, ErrorCategory, ItemOutcome, ItemStats } from '../model/outcome.js';
+import { redact } from '../model/redact.js';
 import { addUsage, emptyUsage, usageFromBody } from '../model/usage.js';
-
-/** What a worker thread receives in `workerData`: plain data only. */
-export interface WorkerSettings extends ClientSettings, ClockSettings {
-  control: SharedArrayBuffer;
-  model: string | null;
-  /** Absolute path of the task module, or null for the built-in pass-through task. */
-  taskFile: string | null;
-  maxAttempts: number;
-  maxRateLimitRetries: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  cooldownBaseMs: number;
-  cooldownMaxMs: number;
-  rampJitterMs: number;
-  /** Share of a rate limit to use (rate-budget.ts). */
-  rateHeadroom: number;
-  /** Answer tokens reserved for a request without max_tokens. */
-  defaultAnswerTokens: number;
-  learnRateLimits: boolean;
-  /** Whether an observer wants item events (sent over a Comlink channel, event-channel.ts). */
-  events: boolean;
-}
+import { checkAnswer, feedbackMessages, responseFormat } from '../task/answer.js';
+import { loadTask } from '../task/task-loader.js';
+import type { Task } from '../task/task.js';
+import { backoffMs } from './backoff.js';
+import { isRetryable } from './classify.js';
+import { callEndpoint, createClient, endpointPath } from './openai-call.js';
+import { Pacer } from './pacer.js';
+import type { WorkerSettings } from './settings.js';
 
 export type ItemRunner = (item: BatchItem) => Promise<ItemOutcome>;
 
-export async function createItemRunner(settings: WorkerSettings): Promise<ItemRunner> {
+/** What the thread running the items provides (pool/worker-main.ts): who it is, and where events go. */
+export interface ThreadContext {
+  readonly threadId: number;
+  /** Sends an event to the main thread's observer; absent when nobody observes. */
+  readonly emit?: ((event: BatchEvent) => void) | undefined;
+}
+
+export async function createItemRunner(settings: WorkerSettings, thread: ThreadContext): Promise<ItemRunner> {
   const block: ControlBlock = attachControlBlock(settings.control);
-  const slot = claimThreadSlot(block, threadId);
+  const slot = claimThreadSlot(block, thread.threadId);
   const stop = watchStop(block);
   const client = createClient(settings);
   const pause = { baseMs: settings.cooldownBaseMs, maxMs: settings.cooldownMaxMs };
-  const emit = settings.events ? openEventChannel() : undefined;
+  const { emit } = thread;
   const pacer = new Pacer(new RateBudget(block, settings.rateHeadroom), settings.defaultAnswerTokens, settings.learnRateLimits);
   const task: Task | null = settings.taskFile === null ? null : await loadTask(settings.taskFile);
   const taskName = task?.name ?? (settings.taskFile === null ? 'pass-through' : basename(settings.taskFile));
@@ -99,7 +85,7 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
       finish({ ok: false, custom_id: item.custom_id, error: { category, code, status, message: redact(message, settings.apiKey) }, ...last, stats });
     /** Before another attempt: is there still time, and is the run still going? */
     const mayRetry = (delayMs = 0) => {
-      if (isStopping(block)) throw new ItemFailed('aborted', 'the run was stopped');
+      if (isStopping(block)) throw new ItemFailed('aborted', 'the run was stopped', RUN_STOPPED);
       if (Date.now() + delayMs >= clock.deadline) throw clock.expired();
     };
 
@@ -180,7 +166,7 @@ export async function createItemRunner(settings: WorkerSettings): Promise<ItemRu
         return finish({ ...success, value });
       }
     } catch (error) {
-      if (error instanceof ItemFailed) return fail(error.category, error.message);
+      if (error instanceof ItemFailed) return fail(error.category, error.message, error.failureCode);
       // A bug of ours, not a dead thread: fail this item plainly rather than reject the task,
       // which the main thread would take for a crash.
       const message = error instanceof Error ? error.message : String(error);

@@ -3,9 +3,9 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { interruptible, type ItemClock } from '../control/interrupt.js';
-import type { Usage } from '../model/outcome.js';
+import type { Usage } from '../model/usage.js';
 import type { RateBudget } from '../control/rate-budget.js';
-import type { HeaderSource } from './rate-limit-hint.js';
+import { parseResetDuration, readHeader, type HeaderSource } from './rate-limit-hint.js';
 import { estimateTokens, loadTokenizer } from './token-estimate.js';
 
 export interface Reservation {
@@ -79,6 +79,27 @@ export class Pacer {
         this.#promptScale += (seen - this.#promptScale) * 0.2;
       }
     }
-    if (this.#learn && headers !== null) this.#budget.learn(headers, Date.now());
+    if (this.#learn && headers !== null) learnFromHeaders(this.#budget, headers, Date.now());
+  }
+}
+
+/**
+ * What the server says about its limits (OpenAI's x-ratelimit-* headers): a lower per-minute
+ * limit slows the budget down for good; nothing remaining holds the next unit back until the
+ * server has one again. Learning also turns a budget on that was not configured.
+ */
+export function learnFromHeaders(budget: RateBudget, headers: HeaderSource, nowMs: number): void {
+  for (const bucket of ['requests', 'tokens'] as const) {
+    const limit = Number(readHeader(headers, `x-ratelimit-limit-${bucket}`));
+    if (Number.isFinite(limit) && limit > 0) budget.slowTo(bucket, limit);
+    // x-ratelimit-reset-* is the time until the server's budget is whole again; it refills as
+    // it goes, one unit every reset ÷ (limit − remaining). So only an empty budget holds us
+    // back, until one unit has come back — a budget that is merely low is paced already.
+    const remaining = Number(readHeader(headers, `x-ratelimit-remaining-${bucket}`));
+    const resetText = readHeader(headers, `x-ratelimit-reset-${bucket}`);
+    const resetMs = resetText === null ? null : parseResetDuration(resetText);
+    if (!(remaining < 1) || resetMs === null) continue;
+    const perUnitMs = Number.isFinite(limit) && limit > remaining ? resetMs / (limit - remaining) : resetMs;
+    budget.holdUntil(bucket, nowMs + perUnitMs);
   }
 }

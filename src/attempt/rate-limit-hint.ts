@@ -2,6 +2,8 @@
 // Order of trust: `retry-after-ms`, then `retry-after` (seconds or an HTTP date, at any length),
 // then OpenAI's `x-ratelimit-reset-requests` / `x-ratelimit-reset-tokens` (the longer of the two).
 
+import { durationMs } from '../model/duration.js';
+
 /** A header lookup that works for fetch `Headers` and for plain records. */
 export type HeaderSource = { get(name: string): string | null } | Record<string, string | undefined>;
 
@@ -12,21 +14,8 @@ export function readHeader(headers: HeaderSource, name: string): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-const DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** Parses OpenAI's reset durations such as "250ms", "1s", "6m0s", "1h2m3.5s". */
-export function parseResetDuration(text: string): number | null {
-  const trimmed = text.trim();
-  let total = 0;
-  let consumed = 0;
-  for (const match of trimmed.matchAll(DURATION_PART)) {
-    if (match.index !== consumed) return null;
-    total += Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? Number.NaN);
-    consumed += match[0].length;
-  }
-  return consumed > 0 && consumed === trimmed.length && Number.isFinite(total) ? total : null;
-}
+/** OpenAI's reset durations ("250ms", "6m0s", "1h2m3.5s") are the duration grammar of model/. */
+export const parseResetDuration = durationMs;
 
 function nonNegative(ms: number): number | null {
   return Number.isFinite(ms) ? Math.max(0, ms) : null;

@@ -7,7 +7,8 @@ import { EXIT } from './exit-codes.js';
 import { declareRunCommand, EXIT_CODES_HELP } from './run-options.js';
 import { runCommand } from './run-command.js';
 import { declareSimCommand, simCommand } from './sim-command.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../model/errors.js';
+import { redact } from '../model/redact.js';
 import { packageVersion } from './version.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -48,7 +49,7 @@ function secrets(argv: readonly string[]): string[] {
     if (arg === '--api-key') found.push(argv[i + 1] ?? '');
     else if (arg.startsWith('--api-key=')) found.push(arg.slice('--api-key='.length));
   });
-  return found.filter((secret) => secret.length >= 8);
+  return found;
 }
 
 function finish(code: number): void {
@@ -60,7 +61,7 @@ function finish(code: number): void {
 
 main(process.argv).then(finish, (error: unknown) => {
   let text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  for (const secret of secrets(process.argv)) text = text.split(secret).join('[redacted]');
+  for (const secret of secrets(process.argv)) text = redact(text, secret);
   process.stderr.write(`batch-llm: unexpected error (a bug; please report it): ${text}\n`);
   finish(EXIT.internal);
 });

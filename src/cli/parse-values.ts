@@ -2,8 +2,9 @@
 // repeat what came. Range checks beyond "is it a number" are left to the library's own
 // validation (resolveOptions), so the CLI and the library cannot disagree about limits.
 
-import { DurationError, parseDuration } from '../model/duration.js';
-import { UsageError } from './usage-error.js';
+import { parseDuration } from '../model/duration.js';
+import { DurationError } from '../model/errors.js';
+import { UsageError } from '../model/errors.js';
 
 /** A whole number >= 0, or undefined when the option was not given. */
 export function wholeNumber(name: string, text: string | undefined): number | undefined {

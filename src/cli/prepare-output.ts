@@ -11,7 +11,7 @@ import {
   type Checkpoint,
   type RunFingerprint,
 } from '../io/checkpoint.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../model/errors.js';
 
 export interface OutputPlan {
   out: string;

@@ -9,7 +9,8 @@ import { access, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { BUILTIN_SIMULATOR, endpointIdentity, hashFile, type RunFingerprint } from '../io/checkpoint.js';
 import { scanInput, type InputScan } from '../io/input.js';
-import { OptionsError, resolveOptions, type BatchOptions } from '../run/options.js';
+import { OptionsError } from '../model/errors.js';
+import { resolveOptions, type BatchOptions } from '../run/options.js';
 import type { ProgressMode } from './progress.js';
 import { redact } from '../model/redact.js';
 import { startSimulator, type Simulator } from '../sim/index.js';
@@ -19,7 +20,7 @@ import { prepareOutput } from './prepare-output.js';
 import type { RunSettings } from './run-options.js';
 import { streamToFile } from './run-stream.js';
 import { formatRunSummary } from './run-summary.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../model/errors.js';
 
 export interface CliIO {
   env: NodeJS.ProcessEnv;

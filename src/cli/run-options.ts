@@ -9,7 +9,7 @@ import type { PriceTable } from '../model/cost.js';
 import type { ErrorCategory } from '../model/outcome.js';
 import type { AbortMode } from '../control/stop.js';
 import { decimal, duration, wholeNumber } from './parse-values.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../model/errors.js';
 
 export interface RunSettings {
   input: string;

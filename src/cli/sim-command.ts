@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { SIM_DEFAULTS, startSimulator, type SimOptions } from '../sim/index.js';
 import { decimal, duration, probability, wholeNumber } from './parse-values.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../model/errors.js';
 
 interface RawSimOptions {
   host?: string;

@@ -17,6 +17,7 @@
 import { waitForChange } from './atomic-wait.js';
 import { I32, I64, type ControlBlock } from './control-block.js';
 import { interruptible } from './interrupt.js';
+import type { RateLimitReport } from '../model/events.js';
 
 const GEN_SHIFT = 33n;
 const REL_MASK = (1n << GEN_SHIFT) - 1n;
@@ -73,16 +74,6 @@ export async function waitUntilOpen(
     await interruptible(waitForChange(block.i32, I32.GEN, gen), clock?.interrupt);
   }
 }
-
-export type RateLimitReport =
-  /** This attempt opened the cooldown for its burst. */
-  | 'opened'
-  /** A cooldown for the same burst was already open; this hint made it longer. */
-  | 'extended'
-  /** A cooldown for the same burst was already open and at least as long. */
-  | 'joined'
-  /** The attempt was sent before a cooldown that has already ended: nothing to open or extend. */
-  | 'stale';
 
 export interface PausePolicy {
   /** The first pause without a server hint, in ms. */

@@ -2,17 +2,7 @@
 // Every wait of an item — the gate, a permit, a backoff — is raced against one promise per item
 // that rejects with the reason, so nothing an item waits for can outlast its clock.
 
-import type { ErrorCategory } from '../model/outcome.js';
-
-/** Ends an item early with a categorized failure. Thrown and caught inside the worker only. */
-export class ItemFailed extends Error {
-  constructor(
-    readonly category: ErrorCategory,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { ItemFailed, RUN_STOPPED } from '../model/errors.js';
 
 export interface ItemClock {
   /** Epoch ms by which the item must be done (Infinity when no deadline applies). */
@@ -44,7 +34,7 @@ export function startItemClock(settings: ClockSettings, onStop: (listener: () =>
   let unsubscribe = () => {};
   const interrupt = new Promise<never>((_, reject) => {
     if (deadline !== Infinity) timer = setTimeout(() => reject(expired()), Math.max(0, deadline - now));
-    unsubscribe = onStop(() => reject(new ItemFailed('aborted', 'the run was stopped')));
+    unsubscribe = onStop(() => reject(new ItemFailed('aborted', 'the run was stopped', RUN_STOPPED)));
   });
   // Nobody may be racing the interrupt when it fires; that is not an unhandled rejection.
   interrupt.catch(() => {});

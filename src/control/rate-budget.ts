@@ -7,11 +7,11 @@
 //
 // Token reservations are estimates (prompt tokens counted with a real tokenizer, plus the answer's
 // max_tokens); after the response the difference to the actual usage is given back (or charged).
-// Servers that send x-ratelimit-* headers tighten the budgets further: their limit can only lower
-// the rate, and an empty "remaining" holds the bucket until the server's budget has refilled a unit.
+// Servers that send x-ratelimit-* headers tighten the budgets further (the pacer reads them,
+// attempt/pacer.ts): their limit can only lower the rate, and an empty "remaining" holds the
+// bucket until the server's budget has refilled a unit. This file knows nothing of HTTP.
 
 import { I64, type ControlBlock } from './control-block.js';
-import { parseResetDuration, readHeader as read, type HeaderSource } from '../attempt/rate-limit-hint.js';
 
 export type Bucket = 'requests' | 'tokens';
 
@@ -106,29 +106,14 @@ export class RateBudget {
     Atomics.sub(this.#i64, tat, BigInt(Math.round(units)) * interval);
   }
 
-  /**
-   * What the server says about its limits (OpenAI's x-ratelimit-* headers): a lower per-minute
-   * limit slows the bucket down for good; nothing remaining holds the next unit back until the
-   * server has one again. Learning also turns a budget on that was not configured.
-   */
-  learn(headers: HeaderSource, nowMs: number): void {
-    for (const bucket of ['requests', 'tokens'] as const) {
-      const limit = Number(read(headers, `x-ratelimit-limit-${bucket}`));
-      if (Number.isFinite(limit) && limit > 0) this.#slowTo(bucket, intervalFor(limit, this.#headroom));
-      // x-ratelimit-reset-* is the time until the server's budget is whole again; it refills as
-      // it goes, one unit every reset ÷ (limit − remaining). So only an empty budget holds us
-      // back, until one unit has come back — a budget that is merely low is paced already.
-      const remaining = Number(read(headers, `x-ratelimit-remaining-${bucket}`));
-      const resetText = read(headers, `x-ratelimit-reset-${bucket}`);
-      const resetMs = resetText === null ? null : parseResetDuration(resetText);
-      if (!(remaining < 1) || resetMs === null) continue;
-      const perUnitMs = Number.isFinite(limit) && limit > remaining ? resetMs / (limit - remaining) : resetMs;
-      this.#atLeast(SLOTS[bucket].tat, this.#ns(nowMs + perUnitMs));
-    }
+  /** Slows the bucket to at most `perMinute` units a minute, for good (learned limits only tighten). */
+  slowTo(bucket: Bucket, perMinute: number): void {
+    this.#atLeast(SLOTS[bucket].interval, intervalFor(perMinute, this.#headroom));
   }
 
-  #slowTo(bucket: Bucket, interval: bigint): void {
-    this.#atLeast(SLOTS[bucket].interval, interval);
+  /** Holds the bucket's next unit back until `atMs` at the earliest (the server's budget is empty). */
+  holdUntil(bucket: Bucket, atMs: number): void {
+    this.#atLeast(SLOTS[bucket].tat, this.#ns(atMs));
   }
 
   #atLeast(slot: number, value: bigint): void {

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import { isRecord } from '../model/records.js';
 
 const NEWLINE = 0x0a;
 
@@ -35,10 +36,6 @@ export interface Checkpoint {
   corrupt: number[];
   /** The torn tail that was set aside, or null when the file ended on a whole line. */
   torn: TornTail | null;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A results line's verdict: `ok`, `failed`, `ignored` (an invalid-input line), or null if unreadable. */

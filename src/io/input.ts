@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { BatchItem } from '../model/outcome.js';
 import { IdTable } from './id-table.js';
+import { isRecord } from '../model/records.js';
 
 /** Endpoints an input line may name in `url`. */
 export const SUPPORTED_URLS: readonly string[] = ['/v1/chat/completions'];
@@ -29,10 +30,6 @@ export type ParsedLine =
   | { ok: true; custom_id: string; body: Record<string, unknown>; url: string }
   | { ok: true; custom_id: string; record: Record<string, unknown> }
   | { ok: false; custom_id: string | null; reason: string };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** `number`, `array`, `null`, `nothing` (missing) …: what came, for messages. */
 export function kindOf(value: unknown): string {

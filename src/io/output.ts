@@ -5,9 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import type { InputRecord } from './input.js';
-import type { ErrorCategory, Usage } from '../model/outcome.js';
-import type { ItemResult } from '../run/run-batch.js';
+import type { ErrorCategory } from '../model/outcome.js';
+import type { Usage } from '../model/usage.js';
+import type { ItemResult } from '../model/item-result.js';
 import { emptyUsage } from '../model/usage.js';
+import { isRecord } from '../model/records.js';
 
 /** batch-llm's facts about one item. */
 export interface ResultFacts {
@@ -40,10 +42,6 @@ export interface ResultLine {
 
 function requestId(): string {
   return `batch_req_${randomUUID().replaceAll('-', '')}`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

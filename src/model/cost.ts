@@ -1,7 +1,7 @@
 // Cost from a price table the user gives. No price list is bundled: they go stale, and every
 // provider and contract differs.
 
-import type { Usage } from './outcome.js';
+import type { Usage } from './usage.js';
 
 /** Prices per million tokens, in the currency of the user's choice. */
 export interface PriceTable {

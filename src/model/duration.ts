@@ -1,30 +1,40 @@
 // Durations as people type them on a command line: `500ms`, `30s`, `5m`, `1h`, `1.5s`, `1m30s`.
 
+import { DurationError } from './errors.js';
+
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
 
-const WHOLE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 
-export class DurationError extends Error {
-  override name = 'DurationError';
+/**
+ * Milliseconds in a duration such as "250ms", "1s", "6m0s" or "1h2m3.5s" (also the form of
+ * OpenAI's x-ratelimit-reset-* headers), or null when `text` is not one.
+ */
+export function durationMs(text: string): number | null {
+  const trimmed = text.trim();
+  let total = 0;
+  let consumed = 0;
+  for (const match of trimmed.matchAll(PART)) {
+    if (match.index !== consumed) return null;
+    total += Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+    consumed += match[0].length;
+  }
+  return consumed > 0 && consumed === trimmed.length && Number.isFinite(total) ? total : null;
 }
+
 
 /**
  * Milliseconds in `text`. `name` is what the user typed it for (e.g. `--attempt-timeout`) and is
  * named in the error, together with the value, when `text` is not a duration.
  */
 export function parseDuration(text: string, name: string): number {
-  const trimmed = text.trim();
-  if (!WHOLE.test(trimmed)) {
+  const ms = durationMs(text);
+  if (ms === null) {
+    const trimmed = text.trim();
     const hint = /^\d+(?:\.\d+)?$/.test(trimmed) ? ` (add a unit: ${trimmed}ms or ${trimmed}s?)` : '';
     throw new DurationError(
       `${name}: expected a duration such as 500ms, 30s, 5m or 1h, got ${JSON.stringify(text)}${hint}`,
     );
-  }
-  let ms = 0;
-  for (const match of trimmed.matchAll(PART)) {
-    const unit = match[2] as keyof typeof UNIT_MS;
-    ms += Number(match[1]) * UNIT_MS[unit];
   }
   return ms;
 }

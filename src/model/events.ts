@@ -1,8 +1,19 @@
 // Run events for observers (progress, logs, tests). Delivered on the main thread: cooldown events
 // come from the main thread's keeper, item events from the worker threads (event-channel.ts).
 
-import type { RateLimitReport } from '../control/cooldown.js';
 import type { ErrorCategory } from './outcome.js';
+
+/** What one 429 did to the shared cooldown (control/cooldown.ts). */
+export type RateLimitReport =
+  /** This attempt opened the cooldown for its burst. */
+  | 'opened'
+  /** A cooldown for the same burst was already open; this hint made it longer. */
+  | 'extended'
+  /** A cooldown for the same burst was already open and at least as long. */
+  | 'joined'
+  /** The attempt was sent before a cooldown that has already ended: nothing to open or extend. */
+  | 'stale';
+
 
 export type BatchEvent =
   | {

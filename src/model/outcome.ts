@@ -3,7 +3,7 @@
 // of these discriminated objects (modelled on zod's safeParse result) and the main thread turns it
 // into typed errors (errors.ts) for library users.
 
-import { emptyUsage } from './usage.js';
+import { emptyUsage, type Usage } from './usage.js';
 
 /** One request, in the OpenAI Batch request shape, or a record for a task that builds requests. */
 export interface BatchItem {
@@ -47,14 +47,6 @@ export type ErrorCategory =
   /** The worker thread running the item died (crash, out of memory) more often than maxAttempts. */
   | 'worker_crash'
   | 'aborted';
-
-export interface Usage {
-  prompt: number;
-  completion: number;
-  total: number;
-  cached: number;
-  reasoning: number;
-}
 
 export interface ItemStats {
   /** Requests sent for this item, rate-limited ones included. */

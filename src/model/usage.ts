@@ -1,6 +1,13 @@
 // Token usage as reported in an OpenAI-compatible response body.
 
-import type { Usage } from './outcome.js';
+/** Tokens, as the response's `usage` counts them. */
+export interface Usage {
+  prompt: number;
+  completion: number;
+  total: number;
+  cached: number;
+  reasoning: number;
+}
 
 export function emptyUsage(): Usage {
   return { prompt: 0, completion: 0, total: 0, cached: 0, reasoning: 0 };

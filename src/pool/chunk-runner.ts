@@ -7,24 +7,8 @@
 
 import { parentPort, threadId } from 'node:worker_threads';
 import type { ItemRunner } from '../attempt/item-runner.js';
-import { failedOutcome, type BatchItem, type ItemOutcome } from '../model/outcome.js';
-
-/** Items for one thread; the main thread knows item `i` by the number `firstSeq + i`. */
-export interface ItemChunk {
-  readonly firstSeq: number;
-  readonly items: BatchItem[];
-}
-
-/** Outcomes, each with its item's number: streamed in a message, or a chunk task's result. */
-export interface ChunkOutcomes {
-  /** The thread they come from (the main thread counts each thread's items in flight). */
-  threadId: number;
-  seqs: number[];
-  outcomes: ItemOutcome[];
-}
-
-/** Marks a worker message that carries outcomes (the pool relays it as a 'message' event). */
-export const OUTCOMES = 'batch-llm:outcomes';
+import { OUTCOMES, type ChunkOutcomes, type ItemChunk } from './messages.js';
+import { failedOutcome, type ItemOutcome } from '../model/outcome.js';
 
 export type ChunkRunner = (chunk: ItemChunk) => Promise<ChunkOutcomes>;
 

@@ -4,7 +4,8 @@
 // then pays for a map entry and a promise instead of a Piscina task (a message, a task record,
 // an async resource, a balancing pass), which made it the bottleneck of fast runs.
 
-import { OUTCOMES, type ChunkOutcomes, type ItemChunk } from './chunk-runner.js';
+import { DispatcherClosed } from '../model/errors.js';
+import { OUTCOMES, type ChunkOutcomes, type ItemChunk } from './messages.js';
 import type { BatchItem, ItemOutcome } from '../model/outcome.js';
 import type { ItemPool } from './pool.js';
 import { CHUNK_SIZE, type ThreadBalancer } from './thread-balancer.js';
@@ -15,12 +16,6 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
-/** `run` was called, or an item was still waiting to be sent, after the run ended. */
-export class DispatcherClosed extends Error {
-  constructor() {
-    super('the run has ended');
-  }
-}
 
 export class Dispatcher {
   readonly #pool: ItemPool;

@@ -7,9 +7,8 @@ import { MessageChannel, parentPort, type MessagePort } from 'node:worker_thread
 import Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { BatchEvent } from '../model/events.js';
+import { EVENTS_PORT } from './messages.js';
 
-/** Marks the one message a worker posts to hand the main thread its end of the channel. */
-const EVENTS_PORT = 'batch-llm:events-port';
 
 interface EventSink {
   emit(event: BatchEvent): void;

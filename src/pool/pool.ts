@@ -3,8 +3,8 @@
 // one Piscina task for many items (dispatcher.ts, chunk-runner.ts).
 
 import { Piscina } from 'piscina';
-import type { ChunkOutcomes, ItemChunk } from './chunk-runner.js';
-import type { WorkerSettings } from '../attempt/item-runner.js';
+import type { ChunkOutcomes, ItemChunk } from './messages.js';
+import type { WorkerSettings } from '../attempt/settings.js';
 import type { ThreadBalancer } from './thread-balancer.js';
 
 // From the built dist/ the worker entry is plain JS; from TypeScript source (tests, tsx) a small

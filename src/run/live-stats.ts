@@ -3,7 +3,7 @@
 
 import { I32, I64, type ControlBlock } from '../control/control-block.js';
 import { epochOf, unpackCooldown } from '../control/cooldown.js';
-import type { Usage } from '../model/outcome.js';
+import type { Usage } from '../model/usage.js';
 
 export interface LiveStats {
   done: number;

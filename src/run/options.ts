@@ -7,6 +7,7 @@ import type { PriceTable } from '../model/cost.js';
 import type { BatchEvent } from '../model/events.js';
 import { ERROR_CATEGORIES, type BatchItem, type ErrorCategory } from '../model/outcome.js';
 import type { AbortMode } from '../control/stop.js';
+import { OptionsError } from '../model/errors.js';
 
 export interface BatchOptions {
   /** The requests to run, in the OpenAI Batch request shape. Read lazily: never held whole. */
@@ -124,9 +125,6 @@ export type ResolvedOptions = { [K in Defaulted]-?: Exclude<BatchOptions[K], und
   [K in Optional]?: Exclude<BatchOptions[K], undefined>;
 };
 
-export class OptionsError extends Error {
-  override name = 'OptionsError';
-}
 
 function integer(name: string, value: number | undefined, fallback: number, min: number): number {
   const v = value ?? fallback;

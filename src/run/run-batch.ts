@@ -3,12 +3,13 @@
 
 import { createControlBlock } from '../control/control-block.js';
 import { CooldownKeeper } from '../control/cooldown-keeper.js';
-import { BatchItemError } from '../model/errors.js';
+import { DispatcherClosed, RUN_STOPPED } from '../model/errors.js';
+import { toResult, type ItemResult } from '../model/item-result.js';
 import { serveEventChannels } from '../pool/event-channel.js';
-import type { WorkerSettings } from '../attempt/item-runner.js';
+import type { WorkerSettings } from '../attempt/settings.js';
 import { readLive, type LiveStats } from './live-stats.js';
 import { resolveOptions, type BatchOptions } from './options.js';
-import { Dispatcher, DispatcherClosed } from '../pool/dispatcher.js';
+import { Dispatcher } from '../pool/dispatcher.js';
 import { failedOutcome, type BatchItem, type ItemOutcome } from '../model/outcome.js';
 import { createPool, type ItemPool } from '../pool/pool.js';
 import { RateBudget } from '../control/rate-budget.js';
@@ -21,14 +22,6 @@ import { loadTask } from '../task/task-loader.js';
 import { ThreadBalancer } from '../pool/thread-balancer.js';
 import { reclaimDeadThreads } from '../control/thread-slots.js';
 
-/**
- * One item's result, as library users see it. `Value` types a task's result: for a task file,
- * `ItemResult<TaskValue<typeof task>>` (see task.ts).
- */
-export type ItemResult<Value = unknown> =
-  | (Omit<Extract<ItemOutcome, { ok: true }>, 'value'> & { value?: Value })
-  | (Omit<Extract<ItemOutcome, { ok: false }>, 'error'> & { error: BatchItemError });
-
 export interface BatchStream<Value = unknown> extends AsyncGenerator<ItemResult<Value>, void, undefined> {
   /** Counts so far; final once the stream has ended. */
   summary(): BatchSummary;
@@ -39,11 +32,6 @@ export interface BatchStream<Value = unknown> extends AsyncGenerator<ItemResult<
    * `cancel` mode attempts on the wire are aborted too. Calling again with `cancel` upgrades a drain.
    */
   stop(mode: AbortMode, reason?: string): void;
-}
-
-function toResult<Value>(outcome: ItemOutcome): ItemResult<Value> {
-  // The worker produced `value` with the task the caller named; its type is the caller's claim.
-  return outcome.ok ? (outcome as ItemResult<Value>) : { ...outcome, error: new BatchItemError(outcome.error) };
 }
 
 function liveThreadIds(pool: ItemPool): Set<number> {
@@ -138,7 +126,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
     try {
       for await (const outcome of mapConcurrent(resolved.items, resolved.concurrency, dispatch)) {
         const stopped = control.stopped;
-        if (!outcome.ok && outcome.error.message === 'the run was stopped' && stopped !== null) {
+        if (!outcome.ok && outcome.error.code === RUN_STOPPED && stopped !== null) {
           outcome.error.message = `the run was stopped: ${stopped.reason}`;
         }
         summary.add(outcome);

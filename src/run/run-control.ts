@@ -4,7 +4,8 @@
 
 import type { ControlBlock } from '../control/control-block.js';
 import { costOf, type PriceTable } from '../model/cost.js';
-import type { ErrorCategory, ItemOutcome, Usage } from '../model/outcome.js';
+import type { ErrorCategory, ItemOutcome } from '../model/outcome.js';
+import type { Usage } from '../model/usage.js';
 import { requestStop, type AbortMode } from '../control/stop.js';
 
 export interface RunControlOptions {

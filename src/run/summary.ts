@@ -4,7 +4,8 @@
 import { I32, type ControlBlock } from '../control/control-block.js';
 import { costOf, type PriceTable } from '../model/cost.js';
 import type { StopState } from './run-control.js';
-import type { ErrorCategory, ItemOutcome, Usage } from '../model/outcome.js';
+import type { ErrorCategory, ItemOutcome } from '../model/outcome.js';
+import type { Usage } from '../model/usage.js';
 import { addUsage, emptyUsage } from '../model/usage.js';
 
 export interface BatchSummary {

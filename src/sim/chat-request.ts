@@ -3,6 +3,8 @@
  * (what scripts and deterministic content are keyed by) and a cheap prompt-token estimate.
  */
 
+import { isRecord } from '../model/records.js';
+
 /** A JSON Schema document, as sent in `response_format.json_schema.schema`. */
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
@@ -30,10 +32,6 @@ export type ParsedChatRequest =
 /** Roughly what OpenAI charges for an image part at low detail; only the order of magnitude matters. */
 const NON_TEXT_PART_TOKENS = 85;
 const TOKENS_PER_MESSAGE = 3;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function invalid(message: string, param: string | null = null): ParsedChatRequest {
   return { ok: false, message, param };

@@ -11,6 +11,7 @@
  */
 import type { JsonSchema } from './chat-request.js';
 import { randomInt, type Random } from './prng.js';
+import { isRecord } from '../model/records.js';
 
 type Schema = Readonly<Record<string, unknown>>;
 
@@ -24,10 +25,6 @@ const WORDS = [
   'lumen', 'maple', 'nectar', 'orbit', 'pepper', 'quartz', 'river', 'sable', 'tundra', 'umber', 'velvet',
   'willow', 'xenon', 'yarrow', 'zephyr',
 ] as const;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function asSchema(value: unknown): Schema {
   return isRecord(value) ? value : {};

@@ -4,6 +4,8 @@
  * (`??`, never a spread, so an explicit `undefined` keeps the default).
  */
 
+import { isRecord } from '../model/records.js';
+
 /** Which header a 429 uses to tell the client how long to pause. */
 export type RateLimitHintHeader =
   /** `retry-after-ms: <ms>` (OpenAI's own header). */
@@ -281,10 +283,6 @@ function optionalNumber(name: string, value: unknown, rule: NumberRule): number 
 function checkString(name: string, value: unknown): string {
   if (typeof value !== 'string') fail(name, 'a string', value);
   return value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function checkHint(name: string, value: unknown): RateLimitHint {

@@ -2,11 +2,9 @@
 
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { TaskLoadError } from '../model/errors.js';
 import { isTask, type Task } from './task.js';
 
-export class TaskLoadError extends Error {
-  override name = 'TaskLoadError';
-}
 
 /** The file's default export, checked to be a task. Throws TaskLoadError naming the file. */
 export async function loadTask(file: string): Promise<Task> {

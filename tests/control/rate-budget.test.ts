@@ -1,4 +1,5 @@
 // The shared rate budgets: arithmetic, settling, learning, and several threads on one bucket.
+import { learnFromHeaders } from '../../src/attempt/pacer.js';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
@@ -71,27 +72,27 @@ describe('a rate budget', () => {
     const b = budget();
     b.configure('requests', 6_000); // one every 10 ms
     const t0 = Date.now();
-    b.learn(new Headers({ 'x-ratelimit-limit-requests': '60' }), t0); // one a second
+    learnFromHeaders(b, new Headers({ 'x-ratelimit-limit-requests': '60' }), t0); // one a second
     b.reserve('requests', 1, t0);
     expect(b.reserve('requests', 1, t0)).toBeCloseTo(t0 + 1_000, 0);
-    b.learn(new Headers({ 'x-ratelimit-limit-requests': '100000' }), t0);
+    learnFromHeaders(b, new Headers({ 'x-ratelimit-limit-requests': '100000' }), t0);
     expect(b.reserve('requests', 1, t0)).toBeCloseTo(t0 + 2_000, 0);
 
     const c = budget();
     c.configure('requests', 6_000);
     const t1 = Date.now();
     // Some left: the pace is already right, nothing changes.
-    c.learn(new Headers({ 'x-ratelimit-remaining-requests': '5', 'x-ratelimit-reset-requests': '2s' }), t1);
+    learnFromHeaders(c, new Headers({ 'x-ratelimit-remaining-requests': '5', 'x-ratelimit-reset-requests': '2s' }), t1);
     expect(c.reserve('requests', 1, t1)).toBeCloseTo(t1, 0);
     // Nothing left of a budget of 100 that is whole again in 2 s: one unit comes back in 20 ms.
-    c.learn(new Headers({ 'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '2s' }), t1);
+    learnFromHeaders(c, new Headers({ 'x-ratelimit-limit-requests': '100', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '2s' }), t1);
     expect(c.reserve('requests', 1, t1)).toBeGreaterThanOrEqual(t1 + 20);
   });
 
   it('turns a budget on from the server’s headers when none was configured', () => {
     const b = budget();
     b.configure('tokens', undefined);
-    b.learn(new Headers({ 'x-ratelimit-limit-tokens': '60000' }), Date.now());
+    learnFromHeaders(b, new Headers({ 'x-ratelimit-limit-tokens': '60000' }), Date.now());
     expect(b.limited('tokens')).toBe(true);
   });
 

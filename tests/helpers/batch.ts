@@ -1,7 +1,7 @@
 // Test helpers for whole runs against the simulator.
 import { expect } from 'vitest';
 import type { BatchItem } from '../../src/model/outcome.js';
-import type { ItemResult } from '../../src/run/run-batch.js';
+import type { ItemResult } from '../../src/model/item-result.js';
 import type { SimRequestRecord } from '../../src/sim/index.js';
 
 /** A chat request whose last user message (the simulator's script key) is `key`. */

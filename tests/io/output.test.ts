@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BatchItemError } from '../../src/model/errors.js';
 import { invalidInputLine, ResultFile, resultLine, serializeLine } from '../../src/io/output.js';
-import type { ItemResult } from '../../src/run/run-batch.js';
+import type { ItemResult } from '../../src/model/item-result.js';
 
 const usage = { prompt: 10, completion: 4, total: 14, cached: 2, reasoning: 0 };
 const stats = { attempts: 3, rateLimited: 1, invalidOutputs: 0, latencyMs: 123.456, usage };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DurationError, formatDuration, parseDuration } from '../../src/model/duration.js';
+import { formatDuration, parseDuration } from '../../src/model/duration.js';
+import { DurationError } from '../../src/model/errors.js';
 
 describe('parseDuration', () => {
   it.each([

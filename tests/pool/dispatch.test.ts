@@ -2,7 +2,8 @@
 // on its own, as soon as it is ready.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { streamBatch, type ItemResult } from '../../src/run/run-batch.js';
+import type { ItemResult } from '../../src/model/item-result.js';
+import { streamBatch } from '../../src/run/run-batch.js';
 import { chatItem, chatItems } from '../helpers/batch.js';
 import { useSimulator } from '../helpers/simulator.js';
 

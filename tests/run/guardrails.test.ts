@@ -2,7 +2,8 @@
 // as exactly one result.
 import { describe, expect, it } from 'vitest';
 import type { BatchItem } from '../../src/model/outcome.js';
-import { runBatch, streamBatch, type ItemResult } from '../../src/run/run-batch.js';
+import type { ItemResult } from '../../src/model/item-result.js';
+import { runBatch, streamBatch } from '../../src/run/run-batch.js';
 import type { ScriptStep } from '../../src/sim/index.js';
 import { chatItem, chatItems } from '../helpers/batch.js';
 import { useSimulator } from '../helpers/simulator.js';

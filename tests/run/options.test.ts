@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { OptionsError, resolveOptions } from '../../src/run/options.js';
+import { OptionsError } from '../../src/model/errors.js';
+import { resolveOptions } from '../../src/run/options.js';
 
 const items: never[] = [];
 

@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { BatchItem } from '../../src/model/outcome.js';
 import { runBatch } from '../../src/run/run-batch.js';
 import type { TaskValue } from '../../src/task/task.js';
-import { TaskLoadError } from '../../src/task/task-loader.js';
+import { TaskLoadError } from '../../src/model/errors.js';
 import type extractTask from '../fixtures/tasks/extract.js';
 import { Person } from '../fixtures/tasks/extract.js';
 import { useSimulator } from '../helpers/simulator.js';
 
-const task = (name: string) => new URL(`./fixtures/tasks/${name}.ts`, import.meta.url).pathname;
+const task = (name: string) => new URL(`../fixtures/tasks/${name}.ts`, import.meta.url).pathname;
 const start = useSimulator();
 
 function record(id: string, text: string): BatchItem {
