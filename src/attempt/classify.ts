@@ -1,4 +1,4 @@
-// Which category a failed attempt belongs to (DESIGN §4). Pure functions over what the openai
+// Which category a failed attempt belongs to (docs/architecture.md, "Errors"). Pure functions over what the openai
 // client reports, so the whole table is unit-tested without a server.
 
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';

@@ -2,7 +2,7 @@
 //
 // Why not the global fetch: on a latency-bound batch the HTTP client's CPU per request decides
 // throughput, and Node 20's fetch (undici behind WHATWG streams) costs several times more CPU per
-// request than node:http with a keep-alive Agent (DESIGN §9 measured ~900 vs ~2,900 items/s on one
+// request than node:http with a keep-alive Agent (the original brief measured ~900 vs ~2,900 items/s on one
 // thread; benchmarks/latency-throughput.ts measures it inside batch-llm). The openai client takes
 // a custom `fetch`, so the transport is ours to choose while everything else stays the official
 // client. Request and response bodies here are small JSON documents: the body is read whole.

@@ -32,7 +32,7 @@ export const ERROR_CATEGORIES = [
   'aborted',
 ] as const satisfies readonly ErrorCategory[];
 
-/** Every failure is classified into exactly one category (DESIGN §4). */
+/** Every failure is classified into exactly one category (docs/architecture.md, "Errors"). */
 export type ErrorCategory =
   | 'rate_limit'
   | 'quota'
@@ -44,7 +44,7 @@ export type ErrorCategory =
   | 'invalid_input'
   /** The task module's own code threw (building, parsing or post-processing). */
   | 'task_error'
-  /** The worker thread running the item died (crash, out of memory) more often than maxAttempts. */
+  /** The worker thread running the item died (crash, out of memory) `maxAttempts` times. */
   | 'worker_crash'
   | 'aborted';
 
@@ -55,7 +55,7 @@ export interface ItemStats {
   rateLimited: number;
   /** How many answers failed the task's validation and were re-asked (their own budget). */
   invalidOutputs: number;
-  /** From the item's first gate entry to its outcome, in ms. */
+  /** From the item's start in its thread (before the task's buildRequest) to its outcome, in ms. */
   latencyMs: number;
   /** Tokens over all attempts, failed ones included, when the response carried usage. */
   usage: Usage;
@@ -63,7 +63,7 @@ export interface ItemStats {
 
 export interface ItemFailure {
   category: ErrorCategory;
-  /** The provider's error code when it gave one (e.g. "rate_limit_exceeded"). */
+  /** The provider's error code when it gave one (e.g. "rate_limit_exceeded"), or batch-llm's own ("run_stopped", "internal_error"). */
   code: string | null;
   /** HTTP status of the last attempt, null when none came (timeout, connection reset). */
   status: number | null;

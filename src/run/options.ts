@@ -33,30 +33,35 @@ export interface BatchOptions {
   concurrency?: number | undefined;
   /** Worker threads. Minimum: 1. @default os.availableParallelism() */
   threads?: number | undefined;
-  /** Attempts per item, not counting rate-limit retries. Minimum: 1. @default 5 */
+  /**
+   * Attempts per item that fail retryably (5xx, timeouts, resets): the item fails once it has
+   * used them all. Rate-limit retries (`maxRateLimitRetries`) and re-asks after an invalid answer
+   * (the task's `maxInvalidOutputRetries`) do not count. It also bounds thread deaths: an item
+   * whose thread has died `maxAttempts` times fails as `worker_crash`. Minimum: 1. @default 5
+   */
   maxAttempts?: number | undefined;
   /** 429 retries per item; they have their own budget and never use up `maxAttempts`. Minimum: 0. @default 20 */
   maxRateLimitRetries?: number | undefined;
   /** Time limit of one HTTP attempt, in milliseconds. Minimum: 1. @default 60000 */
   attemptTimeoutMs?: number | undefined;
-  /** First backoff ceiling after a transient failure, in ms (full jitter, doubling). @default 500 */
+  /** First backoff ceiling after a transient failure, in ms (full jitter, doubling). Minimum: 0. @default 500 */
   backoffBaseMs?: number | undefined;
-  /** Cap of the backoff ceiling, in ms. @default 30000 */
+  /** Cap of the backoff ceiling, in ms. Minimum: 0. @default 30000 */
   backoffMaxMs?: number | undefined;
   /**
    * Pause of a cooldown when the 429 carried no hint, in ms; doubles with each cooldown in a row
    * without a success in between. Server hints (Retry-After …) are honoured at any length.
-   * @default 1000
+   * Minimum: 0. @default 1000
    */
   cooldownBaseMs?: number | undefined;
-  /** Cap of the escalating no-hint pause, in ms. @default 60000 */
+  /** Cap of the escalating no-hint pause, in ms. Minimum: 0. @default 60000 */
   cooldownMaxMs?: number | undefined;
   /**
    * In-flight attempts allowed right after a cooldown ends; each success adds one, up to
-   * `concurrency`. Minimum: 1. @default ceil(concurrency / 8)
+   * `concurrency`. Minimum: 1; a value above `concurrency` is lowered to it. @default ceil(concurrency / 8)
    */
   rampStart?: number | undefined;
-  /** After a cooldown, each waiting attempt starts after a random delay in [0, this) ms. @default 50 */
+  /** After a cooldown, each waiting attempt starts after a random delay in [0, this) ms. Minimum: 0. @default 50 */
   rampJitterMs?: number | undefined;
   /**
    * Everything one item may take — waits at the gate, cooldowns, attempts, backoffs — in ms.
@@ -80,11 +85,11 @@ export interface BatchOptions {
   abortMode?: AbortMode | undefined;
   /** Stops the run (in `abortMode`) when aborted. */
   signal?: AbortSignal | undefined;
-  /** Stop starting items once the next would take the run's total tokens past this. @default none */
+  /** Stop starting items once the next would take the run's total tokens (all attempts, prompt + answer) past this. Minimum: 1 token. @default none */
   maxTokens?: number | undefined;
-  /** Stop starting items once the next would take the run's cost past this; needs `prices`. @default none */
+  /** Stop starting items once the next would take the run's cost past this, in the currency of `prices`; needs `prices`. Minimum: 0. @default none */
   maxCost?: number | undefined;
-  /** Heap limit of each worker thread in MB; a thread that exceeds it is replaced. @default Node's default */
+  /** Heap limit (V8 old generation) of each worker thread, in MB; a thread that exceeds it dies and is replaced. Minimum: 16. @default Node's default */
   threadMemoryMb?: number | undefined;
   /** Prices per million tokens, for cost in summaries and progress. @default none (no cost shown) */
   prices?: PriceTable | undefined;
@@ -100,7 +105,7 @@ export interface BatchOptions {
   tpm?: number | undefined;
   /** Share of a rate limit (configured or learned) to aim for, leaving room for bursts. Range (0, 1]. @default 0.98 */
   rateHeadroom?: number | undefined;
-  /** Answer tokens reserved against `tpm` for a request without max_tokens / max_completion_tokens. @default 256 */
+  /** Answer tokens reserved against `tpm` for a request without max_tokens / max_completion_tokens. Minimum: 0. @default 256 */
   defaultAnswerTokens?: number | undefined;
   /**
    * Read x-ratelimit-limit/remaining/reset-* headers and tighten the budgets to what the server

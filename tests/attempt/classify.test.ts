@@ -7,7 +7,7 @@ function apiError(status: number, code: string | null, headers: Record<string, s
 }
 
 describe('classifying a failed attempt', () => {
-  it('maps statuses to categories as DESIGN §4 says', () => {
+  it('maps statuses to categories as docs/architecture.md says', () => {
     expect(categoryOfStatus(429, 'rate_limit_exceeded')).toBe('rate_limit');
     expect(categoryOfStatus(429, null)).toBe('rate_limit');
     expect(categoryOfStatus(429, 'insufficient_quota')).toBe('quota');
