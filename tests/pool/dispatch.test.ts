@@ -11,8 +11,9 @@ const start = useSimulator();
 
 describe('chunked dispatch', () => {
   it('returns each outcome when it is ready, not when the rest of its chunk is done', async () => {
-    const sim = await start({ latencyMs: 5, faults: { scripts: { stuck: [{ kind: 'hang' }] } } });
+    const sim = await start({ latencyMs: 200, faults: { scripts: { stuck: [{ kind: 'hang' }] } } });
     // All 20 are admitted in one turn, so they travel to the one thread as one chunk.
+    // 200 ms of latency: all 20 are on the wire together even on a loaded machine.
     const items = [chatItem('stuck'), ...chatItems(19)];
     const stream = streamBatch({ items, baseURL: sim.url, threads: 1, concurrency: 20 });
     const results: ItemResult[] = [];
