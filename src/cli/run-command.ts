@@ -17,7 +17,7 @@ import { startSimulator, type Simulator } from '../sim/index.js';
 import { loadTask } from '../task/task-loader.js';
 import type { Task } from '../task/task.js';
 import { prepareOutput } from './prepare-output.js';
-import type { RunSettings } from './run-options.js';
+import { FLAG_OF, type RunSettings } from './run-options.js';
 import { streamToFile } from './run-stream.js';
 import { formatRunSummary } from './run-summary.js';
 import { UsageError } from '../model/errors.js';
@@ -31,31 +31,9 @@ export interface CliIO {
 const SIMULATOR_MODEL = 'batch-llm-sim';
 
 /** The library names options as in code (`maxAttempts`); on the command line they are flags. */
-const FLAGS: Readonly<Record<string, string>> = {
-  concurrency: '--concurrency',
-  threads: '--threads',
-  maxAttempts: '--max-attempts',
-  maxRateLimitRetries: '--max-rate-limit-retries',
-  attemptTimeoutMs: '--attempt-timeout',
-  itemDeadlineMs: '--item-deadline',
-  deadlineMs: '--deadline',
-  failFast: '--fail-fast',
-  abortMode: '--abort-mode',
-  maxTokens: '--max-tokens',
-  threadMemoryMb: '--thread-memory',
-  maxCost: '--max-cost',
-  rpm: '--rpm',
-  tpm: '--tpm',
-  prices: '--price-input/--price-output',
-  'prices.inputPerMillion': '--price-input',
-  'prices.outputPerMillion': '--price-output',
-  'prices.cachedInputPerMillion': '--price-cached',
-  baseURL: '--base-url',
-};
-
 function flagNames(message: string): string {
   return message.replace(/`([\w.]+)`/g, (whole, name: string) => {
-    const flag = FLAGS[name];
+    const flag = FLAG_OF.get(name);
     return flag === undefined ? whole : `\`${flag}\``;
   });
 }
@@ -77,36 +55,17 @@ function urlPassword(url: string | undefined): string | undefined {
 /** Runs the command; resolves with the exit code. Throws UsageError for exit code 2. */
 export async function runCommand(settings: RunSettings, io: CliIO): Promise<number> {
   const envURL = io.env['OPENAI_BASE_URL'];
-  const baseURL = settings.baseURL ?? (envURL === '' ? undefined : envURL);
+  const baseURL = settings.engine.baseURL ?? (envURL === '' ? undefined : envURL);
   const embedded = baseURL === undefined;
-  const apiKey = settings.apiKey ?? io.env['OPENAI_API_KEY'];
-  const model = settings.model ?? (embedded ? SIMULATOR_MODEL : undefined);
+  const apiKey = settings.engine.apiKey ?? io.env['OPENAI_API_KEY'];
+  const model = settings.engine.model ?? (embedded ? SIMULATOR_MODEL : undefined);
   const secrets = [apiKey, urlPassword(baseURL)];
   const clean = (text: string): string => secrets.reduce<string>((out, secret) => redact(out, secret), text);
   const say = (message: string): void => void io.stderr.write(`batch-llm: ${clean(message)}\n`);
 
-  // 1. Options, checked by the library itself so that the CLI cannot disagree with it.
-  const engine: Omit<BatchOptions, 'items'> = {
-    ...(apiKey !== undefined ? { apiKey } : {}),
-    ...(model !== undefined ? { model } : {}),
-    ...(settings.task !== undefined ? { task: settings.task } : {}),
-    ...(settings.concurrency !== undefined ? { concurrency: settings.concurrency } : {}),
-    ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
-    ...(settings.maxAttempts !== undefined ? { maxAttempts: settings.maxAttempts } : {}),
-    ...(settings.maxRateLimitRetries !== undefined ? { maxRateLimitRetries: settings.maxRateLimitRetries } : {}),
-    ...(settings.attemptTimeoutMs !== undefined ? { attemptTimeoutMs: settings.attemptTimeoutMs } : {}),
-    ...(settings.prices !== undefined ? { prices: settings.prices } : {}),
-    ...(settings.itemDeadlineMs !== undefined ? { itemDeadlineMs: settings.itemDeadlineMs } : {}),
-    ...(settings.deadlineMs !== undefined ? { deadlineMs: settings.deadlineMs } : {}),
-    ...(settings.failFast !== undefined ? { failFast: settings.failFast } : {}),
-    ...(settings.abortMode !== undefined ? { abortMode: settings.abortMode } : {}),
-    ...(settings.maxTokens !== undefined ? { maxTokens: settings.maxTokens } : {}),
-    ...(settings.threadMemoryMb !== undefined ? { threadMemoryMb: settings.threadMemoryMb } : {}),
-    ...(settings.maxCost !== undefined ? { maxCost: settings.maxCost } : {}),
-    ...(settings.rpm !== undefined ? { rpm: settings.rpm } : {}),
-    ...(settings.tpm !== undefined ? { tpm: settings.tpm } : {}),
-    learnRateLimits: settings.learnRateLimits,
-  };
+  // 1. Options, checked by the library itself so that the CLI cannot disagree with it. Every
+  // option accepts undefined (the library's default), so the settings go over as they are.
+  const engine: Omit<BatchOptions, 'items'> = { ...settings.engine, apiKey, model };
   let concurrency: number;
   try {
     concurrency = resolveOptions({ ...engine, items: [], baseURL: baseURL ?? 'http://127.0.0.1/v1' }, io.env).concurrency;
@@ -127,12 +86,12 @@ export async function runCommand(settings: RunSettings, io: CliIO): Promise<numb
   // 2. The task, loaded once here so that a broken file fails now, with exit code 2.
   let task: Task | null = null;
   let taskHash: string | null = null;
-  if (settings.task !== undefined) {
+  if (settings.engine.task !== undefined) {
     try {
-      task = await loadTask(settings.task);
-      taskHash = await hashFile(settings.task);
+      task = await loadTask(settings.engine.task);
+      taskHash = await hashFile(settings.engine.task);
     } catch (error) {
-      throw new UsageError(clean(`--task ${settings.task}: ${errorText(error)}`));
+      throw new UsageError(clean(`--task ${settings.engine.task}: ${errorText(error)}`));
     }
   }
 

@@ -1,87 +1,179 @@
-// `batch-llm run`'s options: declared once here (names, help text, documented defaults) and
-// turned into checked settings. Defaults of the library's own options are not repeated as values:
-// they are left undefined so that resolveOptions applies them; the help text states them, and a
-// test checks that the two agree.
+// `batch-llm run`'s options, spelled once: one table row per option holds its flag, help text,
+// documented default and how its value is read. The same table declares the options to commander,
+// reads commander's values into settings, hands the library its options, and names the flag in the
+// library's error messages. Defaults of the library's own options are not repeated as values: they
+// are left undefined so that resolveOptions applies them; the help text states them, and a test
+// checks that the two agree.
 
 import { availableParallelism } from 'node:os';
-import { Command, Option } from 'commander';
+import { Command, Option, type OptionValues } from 'commander';
 import type { PriceTable } from '../model/cost.js';
 import type { ErrorCategory } from '../model/outcome.js';
 import type { AbortMode } from '../control/stop.js';
+import type { BatchOptions } from '../run/options.js';
 import { decimal, duration, wholeNumber } from './parse-values.js';
 import { UsageError } from '../model/errors.js';
 
-export interface RunSettings {
-  input: string;
-  out: string;
-  baseURL: string | undefined;
-  apiKey: string | undefined;
-  model: string | undefined;
-  task: string | undefined;
-  concurrency: number | undefined;
-  threads: number | undefined;
-  maxAttempts: number | undefined;
-  maxRateLimitRetries: number | undefined;
-  attemptTimeoutMs: number | undefined;
-  itemDeadlineMs: number | undefined;
-  deadlineMs: number | undefined;
-  /** Categories that stop the run; undefined for the library's default. */
-  failFast: ErrorCategory[] | undefined;
-  abortMode: AbortMode | undefined;
-  maxTokens: number | undefined;
-  maxCost: number | undefined;
-  threadMemoryMb: number | undefined;
-  rpm: number | undefined;
-  tpm: number | undefined;
-  learnRateLimits: boolean;
-  /** Prices per million tokens, for cost in progress and summary; undefined when none given. */
-  prices: PriceTable | undefined;
-  resume: boolean;
-  forceResume: boolean;
-  overwrite: boolean;
-  preserveOrder: boolean;
-  fsync: boolean;
-  progress: boolean;
-  progressIntervalMs: number;
-  summary: string | undefined;
+/** One row of the table: the commander option(s) it declares and how their values are read. */
+interface OptionRow<V> {
+  options: Option[];
+  read: (values: OptionValues) => V;
+  /** Library option names (as in messages, e.g. `prices.inputPerMillion`) this row's flags stand for. */
+  names?: Readonly<Record<string, string>>;
 }
 
-/** What commander hands over: every value as typed. */
-interface RawRunOptions {
-  out: string;
-  baseUrl?: string;
-  apiKey?: string;
-  model?: string;
-  task?: string;
-  concurrency?: string;
-  threads?: string;
-  maxAttempts?: string;
-  maxRateLimitRetries?: string;
-  attemptTimeout?: string;
-  itemDeadline?: string;
-  deadline?: string;
-  rpm?: string;
-  tpm?: string;
-  learnRateLimits: boolean;
-  failFast?: string;
-  abortMode?: string;
-  maxTokens?: string;
-  threadMemory?: string;
-  maxCost?: string;
-  priceInput?: string;
-  priceOutput?: string;
-  priceCached?: string;
-  resume?: boolean;
-  forceResume?: boolean;
-  overwrite?: boolean;
-  preserveOrder?: boolean;
-  fsync?: boolean;
-  progress: boolean;
-  progressInterval?: string;
-  summary?: string;
+type RowValue<R> = R extends OptionRow<infer V> ? V : never;
+type Values<T> = { [K in keyof T]: RowValue<T[K]> };
+
+function describe(description: string, defaultText: string): string {
+  return `${description} (default: ${defaultText})`;
+}
+
+/** The raw text of an option, or undefined when it was not given. */
+function textOf(values: OptionValues, option: Option): string | undefined {
+  const value: unknown = values[option.attributeName()];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** An option with a value, read by `parse` (which receives the flag, for messages). */
+function valued<V>(flags: string, description: string, defaultText: string, parse: (flag: string, text: string | undefined) => V): OptionRow<V> {
+  const option = new Option(flags, describe(description, defaultText));
+  return { options: [option], read: (values) => parse(option.long ?? flags, textOf(values, option)) };
+}
+
+const text = (flags: string, description: string, defaultText: string): OptionRow<string | undefined> =>
+  valued(flags, description, defaultText, (_flag, value) => value);
+const whole = (flags: string, description: string, defaultText: string): OptionRow<number | undefined> =>
+  valued(flags, description, defaultText, wholeNumber);
+const number = (flags: string, description: string, defaultText: string): OptionRow<number | undefined> =>
+  valued(flags, description, defaultText, decimal);
+const time = (flags: string, description: string, defaultText: string): OptionRow<number | undefined> =>
+  valued(flags, description, defaultText, duration);
+
+/** An option that must be given. */
+function required(flags: string, description: string): OptionRow<string> {
+  const option = new Option(flags, description).makeOptionMandatory();
+  return { options: [option], read: (values) => String(values[option.attributeName()]) };
+}
+
+/** A switch that is off unless given. */
+function toggle(flags: string, description: string): OptionRow<boolean> {
+  const option = new Option(flags, describe(description, 'off'));
+  return { options: [option], read: (values) => values[option.attributeName()] === true };
+}
+
+/** A `--no-…` switch: on unless negated. */
+function negatable(flags: string, description: string, defaultText: string): OptionRow<boolean> {
+  const option = new Option(flags, describe(description, defaultText));
+  return { options: [option], read: (values) => values[option.attributeName()] !== false };
+}
+
+/** `auth,quota` → ['auth', 'quota']; `none` → []. The categories themselves are checked by resolveOptions. */
+function parseFailFast(flag: string, value: string | undefined): ErrorCategory[] | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === 'none') return [];
+  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  if (names.length === 0) throw new UsageError(`${flag}: expected categories such as auth,quota (or none), got ${JSON.stringify(value)}`);
+  // Unchecked here on purpose: the library validates categories and names the bad one.
+  return names as ErrorCategory[];
+}
+
+function parseAbortMode(flag: string, value: string | undefined): AbortMode | undefined {
+  if (value === undefined || value === 'drain' || value === 'cancel') return value;
+  throw new UsageError(`${flag}: expected drain or cancel, got ${JSON.stringify(value)}`);
+}
+
+/** The price table, when prices are given; input and output prices go together. */
+function prices(): OptionRow<PriceTable | undefined> {
+  const input = new Option('--price-input <n>', describe('price per million prompt tokens, for cost in progress and summary', 'none, no cost shown'));
+  const output = new Option('--price-output <n>', describe('price per million completion tokens', 'none; needed with --price-input'));
+  const cached = new Option('--price-cached <n>', describe('price per million cached prompt tokens', '--price-input'));
+  return {
+    options: [input, output, cached],
+    names: { prices: '--price-input/--price-output', 'prices.inputPerMillion': '--price-input', 'prices.outputPerMillion': '--price-output', 'prices.cachedInputPerMillion': '--price-cached' },
+    read: (values) => {
+      const inputPrice = decimal('--price-input', textOf(values, input));
+      const outputPrice = decimal('--price-output', textOf(values, output));
+      const cachedPrice = decimal('--price-cached', textOf(values, cached));
+      if (inputPrice === undefined && outputPrice === undefined && cachedPrice === undefined) return undefined;
+      if (inputPrice === undefined || outputPrice === undefined) {
+        throw new UsageError('--price-input and --price-output go together (prices per million tokens): give both');
+      }
+      return { inputPerMillion: inputPrice, outputPerMillion: outputPrice, ...(cachedPrice !== undefined ? { cachedInputPerMillion: cachedPrice } : {}) };
+    },
+  };
 }
 
 const DEFAULT_PROGRESS_INTERVAL = '5s';
+
+/**
+ * Options that are the library's own, keyed by their BatchOptions name: their values go to the
+ * engine as they are (undefined = the library's default), and the library's messages name them.
+ */
+const ENGINE_OPTIONS = {
+  baseURL: text('--base-url <url>', 'OpenAI-compatible endpoint including /v1', '$OPENAI_BASE_URL, else the built-in simulator'),
+  apiKey: text('--api-key <key>', 'API key; prefer the variable, command lines are visible to others', '$OPENAI_API_KEY'),
+  model: text('--model <name>', 'model for requests that name none', 'none; "batch-llm-sim" on the built-in simulator'),
+  task: text('--task <file>', 'task module (.ts or .js, default export made by defineTask) that builds, validates and post-processes each item', 'none: bodies are sent as given'),
+  concurrency: whole('--concurrency <n>', 'items in progress at once', '64'),
+  threads: whole('--threads <n>', 'worker threads', `number of CPUs, here ${availableParallelism()}`),
+  maxAttempts: whole('--max-attempts <n>', 'attempts per item, not counting rate-limit retries', '5'),
+  maxRateLimitRetries: whole('--max-rate-limit-retries <n>', '429 retries per item, a budget of their own', '20'),
+  attemptTimeoutMs: time('--attempt-timeout <duration>', 'time limit of one HTTP attempt: 500ms, 30s, 5m, 1h', '60s'),
+  itemDeadlineMs: time('--item-deadline <duration>', 'time limit of one item: waits, cooldowns, attempts, backoffs; then it fails as timeout', 'none'),
+  deadlineMs: time('--deadline <duration>', 'time limit of the whole run; then unfinished items get aborted lines, exit 3', 'none'),
+  failFast: valued('--fail-fast <categories>', 'failure categories that stop the run, comma-separated, or "none"', 'auth,quota', parseFailFast),
+  abortMode: valued('--abort-mode <mode>', 'how a stopped run ends: drain (attempts on the wire finish) or cancel (they are aborted)', 'drain', parseAbortMode),
+  maxTokens: whole('--max-tokens <n>', 'stop starting items once the next would take the run past this many tokens', 'none'),
+  maxCost: number('--max-cost <amount>', 'stop starting items once the next would take the run past this cost; needs --price-*', 'none'),
+  threadMemoryMb: whole('--thread-memory <MB>', 'heap limit of each worker thread; a thread that exceeds it is replaced and its items retried', "Node's"),
+  rpm: number('--rpm <n>', 'requests per minute to stay under, paced by a shared budget so 429s stay rare', 'none'),
+  tpm: number('--tpm <n>', 'tokens per minute to stay under: prompt (tokenizer count) + max_tokens reserved per attempt', 'none'),
+  learnRateLimits: negatable('--no-learn-rate-limits', "don't tighten the budgets to the server's x-ratelimit-* headers", 'learn them'),
+  prices: prices(),
+} satisfies { [K in keyof BatchOptions]?: OptionRow<BatchOptions[K]> };
+
+/** Options of the command line itself. */
+const CLI_OPTIONS = {
+  out: required('-o, --out <file>', 'results file (JSONL, OpenAI Batch output lines; appended and flushed per item)'),
+  resume: toggle('--resume', 'continue the run in --out: skip items that succeeded, re-run failed ones'),
+  forceResume: toggle('--force-resume', 'resume even if endpoint, model, task or input changed since the run began'),
+  overwrite: toggle('--overwrite', 'start over, replacing a non-empty --out (off: refuse)'),
+  preserveOrder: toggle('--preserve-order', 'write results in input order, with bounded buffering (off: completion order)'),
+  fsync: toggle('--fsync', 'fsync the results file after every line, for power-loss safety'),
+  progress: negatable('--no-progress', 'no progress display', 'a live bar on a terminal, else a line every --progress-interval'),
+  progressIntervalMs: valued('--progress-interval <duration>', 'how often to print a progress line when not on a terminal', DEFAULT_PROGRESS_INTERVAL, (flag, value) => {
+    const ms = duration(flag, value ?? DEFAULT_PROGRESS_INTERVAL) ?? 5_000;
+    if (ms <= 0) throw new UsageError(`${flag}: expected a duration > 0, got ${JSON.stringify(value)}`);
+    return ms;
+  }),
+  summary: text('--summary <file>', 'also write the end-of-run summary as JSON to this file', 'none'),
+};
+
+/** The library's options as given on the command line (undefined: not given, the library's default). */
+export type EngineSettings = Values<typeof ENGINE_OPTIONS>;
+
+export type RunSettings = Values<typeof CLI_OPTIONS> & {
+  input: string;
+  engine: EngineSettings;
+};
+
+/** Every row, the command line's own first, in the order --help lists them. */
+const ROWS: ReadonlyArray<OptionRow<unknown>> = [CLI_OPTIONS.out, ...Object.values(ENGINE_OPTIONS), ...Object.values(CLI_OPTIONS).slice(1)];
+
+/** The flag for each library option name, for the library's messages (`maxAttempts` → `--max-attempts`). */
+export const FLAG_OF: ReadonlyMap<string, string> = new Map(
+  Object.entries(ENGINE_OPTIONS).flatMap(([name, row]: [string, OptionRow<unknown>]) => [
+    ...(row.options[0]?.long !== undefined ? [[name, row.options[0].long] as const] : []),
+    ...Object.entries(row.names ?? {}),
+  ]),
+);
+
+function readRows<T extends Record<string, OptionRow<unknown>>>(rows: T, values: OptionValues): Values<T> {
+  const read: Partial<Record<keyof T, unknown>> = {};
+  for (const key of Object.keys(rows) as Array<keyof T>) read[key] = rows[key]?.read(values);
+  return read as Values<T>;
+}
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -122,114 +214,20 @@ Examples:
 
 /** Declares `run` on `program`; `action` receives the checked settings. */
 export function declareRunCommand(program: Command, action: (settings: RunSettings) => Promise<void>): Command {
-  return program
+  const command = program
     .command('run')
     .description('run every request of a JSONL file and write one result line per item')
-    .argument('<input>', 'JSONL file of requests (OpenAI Batch request lines, or {"custom_id","prompt"})')
-    .requiredOption('-o, --out <file>', 'results file (JSONL, OpenAI Batch output lines; appended and flushed per item)')
-    .option('--base-url <url>', 'OpenAI-compatible endpoint including /v1 (default: $OPENAI_BASE_URL, else the built-in simulator)')
-    .option('--api-key <key>', 'API key (default: $OPENAI_API_KEY; prefer the variable, command lines are visible to others)')
-    .option('--model <name>', 'model for requests that name none (default: none; "batch-llm-sim" on the built-in simulator)')
-    .option('--task <file>', 'task module (.ts or .js, default export made by defineTask) that builds, validates and post-processes each item (default: none: bodies are sent as given)')
-    .option('--concurrency <n>', 'items in progress at once (default: 64)')
-    .option('--threads <n>', `worker threads (default: number of CPUs, here ${availableParallelism()})`)
-    .option('--max-attempts <n>', 'attempts per item, not counting rate-limit retries (default: 5)')
-    .option('--max-rate-limit-retries <n>', '429 retries per item, a budget of their own (default: 20)')
-    .option('--attempt-timeout <duration>', 'time limit of one HTTP attempt: 500ms, 30s, 5m, 1h (default: 60s)')
-    .option('--item-deadline <duration>', 'time limit of one item: waits, cooldowns, attempts, backoffs; then it fails as timeout (default: none)')
-    .option('--deadline <duration>', 'time limit of the whole run; then unfinished items get aborted lines, exit 3 (default: none)')
-    .option('--fail-fast <categories>', 'failure categories that stop the run, comma-separated, or "none" (default: auth,quota)')
-    .option('--abort-mode <mode>', 'how a stopped run ends: drain (attempts on the wire finish) or cancel (they are aborted) (default: drain)')
-    .option('--max-tokens <n>', 'stop starting items once the next would take the run past this many tokens (default: none)')
-    .option('--max-cost <amount>', 'stop starting items once the next would take the run past this cost; needs --price-* (default: none)')
-    .option('--thread-memory <MB>', 'heap limit of each worker thread; a thread that exceeds it is replaced and its items retried (default: Node\'s)')
-    .option('--rpm <n>', 'requests per minute to stay under, paced by a shared budget so 429s stay rare (default: none)')
-    .option('--tpm <n>', 'tokens per minute to stay under: prompt (tokenizer count) + max_tokens reserved per attempt (default: none)')
-    .addOption(new Option('--no-learn-rate-limits', "don't tighten the budgets to the server's x-ratelimit-* headers (default: learn them)"))
-    .option('--price-input <n>', 'price per million prompt tokens, for cost in progress and summary (default: none, no cost shown)')
-    .option('--price-output <n>', 'price per million completion tokens (default: none; needed with --price-input)')
-    .option('--price-cached <n>', 'price per million cached prompt tokens (default: --price-input)')
-    .option('--resume', 'continue the run in --out: skip items that succeeded, re-run failed ones (default: off)')
-    .option('--force-resume', 'resume even if endpoint, model, task or input changed since the run began (default: off)')
-    .option('--overwrite', 'start over, replacing a non-empty --out (default: off: refuse)')
-    .option('--preserve-order', 'write results in input order, with bounded buffering (default: off: completion order)')
-    .option('--fsync', 'fsync the results file after every line, for power-loss safety (default: off)')
-    .addOption(new Option('--no-progress', 'no progress display (default: a live bar on a terminal, else a line every --progress-interval)'))
-    .option('--progress-interval <duration>', `how often to print a progress line when not on a terminal (default: ${DEFAULT_PROGRESS_INTERVAL})`)
-    .option('--summary <file>', 'also write the end-of-run summary as JSON to this file (default: none)')
-    .addHelpText('after', RUN_HELP_AFTER)
-    .action(async (input: string, raw: RawRunOptions) => {
-      await action(parseRunOptions(input, raw));
-    });
+    .argument('<input>', 'JSONL file of requests (OpenAI Batch request lines, or {"custom_id","prompt"})');
+  for (const row of ROWS) for (const option of row.options) command.addOption(option);
+  return command.addHelpText('after', RUN_HELP_AFTER).action(async (input: string, values: OptionValues) => {
+    await action(parseRunOptions(input, values));
+  });
 }
 
-/** `auth,quota` → ['auth', 'quota']; `none` → []. The categories themselves are checked by resolveOptions. */
-function parseFailFast(text: string | undefined): ErrorCategory[] | undefined {
-  if (text === undefined) return undefined;
-  if (text.trim() === 'none') return [];
-  const names = text.split(',').map((name) => name.trim()).filter((name) => name !== '');
-  if (names.length === 0) throw new UsageError(`--fail-fast: expected categories such as auth,quota (or none), got ${JSON.stringify(text)}`);
-  // Unchecked here on purpose: the library validates categories and names the bad one.
-  return names as ErrorCategory[];
-}
-
-function parseAbortMode(text: string | undefined): AbortMode | undefined {
-  if (text === undefined || text === 'drain' || text === 'cancel') return text;
-  throw new UsageError(`--abort-mode: expected drain or cancel, got ${JSON.stringify(text)}`);
-}
-
-/** The price table, when prices are given; input and output prices go together. */
-function parsePrices(raw: RawRunOptions): PriceTable | undefined {
-  const input = decimal('--price-input', raw.priceInput);
-  const output = decimal('--price-output', raw.priceOutput);
-  const cached = decimal('--price-cached', raw.priceCached);
-  if (input === undefined && output === undefined && cached === undefined) return undefined;
-  if (input === undefined || output === undefined) {
-    throw new UsageError('--price-input and --price-output go together (prices per million tokens): give both');
-  }
-  return { inputPerMillion: input, outputPerMillion: output, ...(cached !== undefined ? { cachedInputPerMillion: cached } : {}) };
-}
-
-/** Checks the raw values; throws UsageError naming the option and the value. */
-export function parseRunOptions(input: string, raw: RawRunOptions): RunSettings {
-  if (raw.resume === true && raw.overwrite === true) {
-    throw new UsageError('--resume and --overwrite contradict each other: use one');
-  }
-  if (raw.forceResume === true && raw.resume !== true) {
-    throw new UsageError('--force-resume goes with --resume');
-  }
-  const progressIntervalMs = duration('--progress-interval', raw.progressInterval ?? DEFAULT_PROGRESS_INTERVAL) ?? 5_000;
-  if (progressIntervalMs <= 0) throw new UsageError(`--progress-interval: expected a duration > 0, got ${JSON.stringify(raw.progressInterval)}`);
-  return {
-    input,
-    out: raw.out,
-    baseURL: raw.baseUrl,
-    apiKey: raw.apiKey,
-    model: raw.model,
-    task: raw.task,
-    concurrency: wholeNumber('--concurrency', raw.concurrency),
-    threads: wholeNumber('--threads', raw.threads),
-    maxAttempts: wholeNumber('--max-attempts', raw.maxAttempts),
-    maxRateLimitRetries: wholeNumber('--max-rate-limit-retries', raw.maxRateLimitRetries),
-    attemptTimeoutMs: duration('--attempt-timeout', raw.attemptTimeout),
-    itemDeadlineMs: duration('--item-deadline', raw.itemDeadline),
-    deadlineMs: duration('--deadline', raw.deadline),
-    failFast: parseFailFast(raw.failFast),
-    abortMode: parseAbortMode(raw.abortMode),
-    maxTokens: wholeNumber('--max-tokens', raw.maxTokens),
-    threadMemoryMb: wholeNumber('--thread-memory', raw.threadMemory),
-    maxCost: decimal('--max-cost', raw.maxCost),
-    rpm: decimal('--rpm', raw.rpm),
-    tpm: decimal('--tpm', raw.tpm),
-    learnRateLimits: raw.learnRateLimits,
-    prices: parsePrices(raw),
-    resume: raw.resume === true,
-    forceResume: raw.forceResume === true,
-    overwrite: raw.overwrite === true,
-    preserveOrder: raw.preserveOrder === true,
-    fsync: raw.fsync === true,
-    progress: raw.progress,
-    progressIntervalMs,
-    summary: raw.summary,
-  };
+/** Checks the values commander read; throws UsageError naming the option and the value. */
+export function parseRunOptions(input: string, values: OptionValues): RunSettings {
+  const settings: RunSettings = { input, ...readRows(CLI_OPTIONS, values), engine: readRows(ENGINE_OPTIONS, values) };
+  if (settings.resume && settings.overwrite) throw new UsageError('--resume and --overwrite contradict each other: use one');
+  if (settings.forceResume && !settings.resume) throw new UsageError('--force-resume goes with --resume');
+  return settings;
 }

@@ -49,6 +49,10 @@ describe('batch-llm --help', () => {
     expect(flat).toMatch(/--attempt-timeout <duration> [^(]*\(default: 60s\)/);
     expect(flat).toMatch(new RegExp(`--threads <n> [^(]*\\(default: number of CPUs, here ${defaults.threads}\\)`));
     expect(flat).toContain('0 every item succeeded');
+    // One table declares every option with its default: each one but --out and --help states it.
+    const options = stdout.split('Arguments:')[1]?.split('Input lines')[0]?.match(/^ {2}-/gm) ?? [];
+    expect(options.length).toBeGreaterThan(30);
+    expect(flat.split('Input lines')[0]?.match(/\(default: /g)).toHaveLength(options.length - 2);
     const top = await cli(['--help']);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('sim [options]');
