@@ -16,6 +16,7 @@ const FLOORS: Record<string, number> = {
   control: 1,
   io: 2,
   task: 2,
+  trace: 2,
   attempt: 3,
   pool: 4,
   run: 5,

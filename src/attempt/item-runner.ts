@@ -7,7 +7,7 @@
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { attachControlBlock, I32, type ControlBlock } from '../control/control-block.js';
-import { reportRateLimit } from '../control/cooldown.js';
+import { cooldownEnd, reportRateLimit } from '../control/cooldown.js';
 import { enterGate } from '../control/gate.js';
 import { interruptible, startItemClock } from '../control/interrupt.js';
 import { recordSuccess, releasePermit } from '../control/permits.js';
@@ -26,6 +26,7 @@ import { backoffMs } from './backoff.js';
 import { isRetryable } from './classify.js';
 import { callEndpoint, createClient, endpointPath } from './openai-call.js';
 import { Pacer } from './pacer.js';
+import { raisedEvent, rateLimitedEvent } from './trace-events.js';
 import type { WorkerSettings } from './settings.js';
 
 export type ItemRunner = (item: BatchItem) => Promise<ItemOutcome>;
@@ -44,7 +45,8 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
   const client = createClient(settings);
   const pause = { baseMs: settings.cooldownBaseMs, maxMs: settings.cooldownMaxMs };
   const { emit } = thread;
-  const pacer = new Pacer(new RateBudget(block, settings.rateHeadroom), settings.defaultAnswerTokens, settings.learnRateLimits);
+  const onLearned = emit === undefined ? undefined : (bucket: 'requests' | 'tokens', perMinute: number) => emit({ type: 'limit-learned', bucket, perMinute });
+  const pacer = new Pacer(new RateBudget(block, settings.rateHeadroom), settings.defaultAnswerTokens, settings.learnRateLimits, onLearned);
   const task: Task | null = settings.taskFile === null ? null : await loadTask(settings.taskFile);
   const taskName = task?.name ?? (settings.taskFile === null ? 'pass-through' : basename(settings.taskFile));
   const format = task?.schema ? responseFormat(task.schema, task.schemaName ?? 'answer') : null;
@@ -125,8 +127,9 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
           if (failure.category === 'rate_limit') {
             stats.rateLimited += 1;
             // Report even when this item is out of budget: everybody else should still pause.
+            const endBefore = emit && cooldownEnd(block, gen + 1);
             const report = reportRateLimit(block, gen, failure.hintMs, pause, Date.now());
-            emit?.({ type: 'rate-limited', custom_id: item.custom_id, report, hintMs: failure.hintMs });
+            if (emit) emit(rateLimitedEvent(block, thread.threadId, item.custom_id, report, gen, failure, endBefore || null));
             if (stats.rateLimited > settings.maxRateLimitRetries) return fail('rate_limit', failure.message, failure.code, failure.status);
             continue;
           }
@@ -141,7 +144,8 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
         }
 
         last = { requestId: result.requestId, body: result.body };
-        recordSuccess(block);
+        const raised = recordSuccess(block);
+        if (emit && raised !== 0) emit(raisedEvent(block, raised));
         const success = { ok: true as const, custom_id: item.custom_id, status: result.status, ...last, stats };
         if (task === null) return finish(success);
 

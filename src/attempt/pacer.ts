@@ -8,6 +8,9 @@ import type { RateBudget } from '../control/rate-budget.js';
 import { parseResetDuration, readHeader, type HeaderSource } from './rate-limit-hint.js';
 import { estimateTokens, loadTokenizer } from './token-estimate.js';
 
+/** Told when a server's header tightened a budget (for the trace). */
+export type LearnedLimit = (bucket: 'requests' | 'tokens', perMinute: number) => void;
+
 export interface Reservation {
   /** Tokens reserved: the calibrated prompt estimate plus the answer's maximum. */
   readonly tokens: number;
@@ -24,6 +27,7 @@ export class Pacer {
   readonly #budget: RateBudget;
   readonly #defaultAnswerTokens: number;
   readonly #learn: boolean;
+  readonly #onLearned: LearnedLimit | undefined;
   /**
    * Server prompt tokens per tokenizer-counted prompt token, learned from usage (a moving
    * average). Servers count with their own tokenizers and templates; reserving by ours alone
@@ -31,10 +35,11 @@ export class Pacer {
    */
   #promptScale = 1;
 
-  constructor(budget: RateBudget, defaultAnswerTokens: number, learn: boolean) {
+  constructor(budget: RateBudget, defaultAnswerTokens: number, learn: boolean, onLearned?: LearnedLimit) {
     this.#budget = budget;
     this.#defaultAnswerTokens = defaultAnswerTokens;
     this.#learn = learn;
+    this.#onLearned = onLearned;
   }
 
   /** Reserves one request and its token estimate; resolves when they may be used. */
@@ -79,7 +84,7 @@ export class Pacer {
         this.#promptScale += (seen - this.#promptScale) * 0.2;
       }
     }
-    if (this.#learn && headers !== null) learnFromHeaders(this.#budget, headers, Date.now());
+    if (this.#learn && headers !== null) learnFromHeaders(this.#budget, headers, Date.now(), this.#onLearned);
   }
 }
 
@@ -88,10 +93,10 @@ export class Pacer {
  * limit slows the budget down for good; nothing remaining holds the next unit back until the
  * server has one again. Learning also turns a budget on that was not configured.
  */
-export function learnFromHeaders(budget: RateBudget, headers: HeaderSource, nowMs: number): void {
+export function learnFromHeaders(budget: RateBudget, headers: HeaderSource, nowMs: number, onLearned?: LearnedLimit): void {
   for (const bucket of ['requests', 'tokens'] as const) {
     const limit = Number(readHeader(headers, `x-ratelimit-limit-${bucket}`));
-    if (Number.isFinite(limit) && limit > 0) budget.slowTo(bucket, limit);
+    if (Number.isFinite(limit) && limit > 0 && budget.slowTo(bucket, limit)) onLearned?.(bucket, limit);
     // x-ratelimit-reset-* is the time until the server's budget is whole again; it refills as
     // it goes, one unit every reset ÷ (limit − remaining). So only an empty budget holds us
     // back, until one unit has come back — a budget that is merely low is paced already.

@@ -3,6 +3,7 @@
 // then OpenAI's `x-ratelimit-reset-requests` / `x-ratelimit-reset-tokens` (the longer of the two).
 
 import { durationMs } from '../model/duration.js';
+import type { HintSource } from '../model/events.js';
 
 /** A header lookup that works for fetch `Headers` and for plain records. */
 export type HeaderSource = { get(name: string): string | null } | Record<string, string | undefined>;
@@ -23,24 +24,29 @@ function nonNegative(ms: number): number | null {
 
 /** The pause the server asked for, in ms, or null when it gave no usable hint. */
 export function rateLimitHintMs(headers: HeaderSource | undefined, nowMs: number): number | null {
+  return rateLimitHint(headers, nowMs)?.ms ?? null;
+}
+
+/** The pause the server asked for and the header it came from (for the trace), or null. */
+export function rateLimitHint(headers: HeaderSource | undefined, nowMs: number): { ms: number; source: Exclude<HintSource, 'default'> } | null {
   if (headers === undefined) return null;
 
   const retryAfterMs = readHeader(headers, 'retry-after-ms');
   if (retryAfterMs !== null && retryAfterMs.trim() !== '') {
     const ms = nonNegative(Number(retryAfterMs));
-    if (ms !== null) return ms;
+    if (ms !== null) return { ms, source: 'retry-after-ms' };
   }
 
   const retryAfter = readHeader(headers, 'retry-after')?.trim();
   if (retryAfter) {
-    if (/^\d+(\.\d+)?$/.test(retryAfter)) return Number(retryAfter) * 1_000;
+    if (/^\d+(\.\d+)?$/.test(retryAfter)) return { ms: Number(retryAfter) * 1_000, source: 'retry-after' };
     const date = Date.parse(retryAfter);
-    if (!Number.isNaN(date)) return Math.max(0, date - nowMs);
+    if (!Number.isNaN(date)) return { ms: Math.max(0, date - nowMs), source: 'retry-after' };
   }
 
   const resets = ['x-ratelimit-reset-requests', 'x-ratelimit-reset-tokens']
     .map((name) => readHeader(headers, name))
     .map((value) => (value === null ? null : parseResetDuration(value)))
     .filter((ms): ms is number => ms !== null);
-  return resets.length > 0 ? Math.max(...resets) : null;
+  return resets.length > 0 ? { ms: Math.max(...resets), source: 'reset-headers' } : null;
 }

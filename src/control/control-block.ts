@@ -36,9 +36,14 @@ export const I32 = {
   MAX_CEILING: 9,
   /** Successes since CEILING last grew (additive increase: +1 per CEILING successes). */
   SUCCESSES: 10,
+  /**
+   * Attempts waiting at the gate for a cooldown to end, for the trace's "how many waited" (only
+   * touched while a cooldown is open, never on the hot path).
+   */
+  WAITING: 11,
 } as const;
 
-const I32_SLOTS = 11;
+const I32_SLOTS = 12;
 
 /** BigInt64 slot indices (their own index space, in the same buffer after the Int32 slots). */
 export const I64 = {

@@ -52,6 +52,7 @@ export class CooldownKeeper {
   async #run(): Promise<void> {
     const { i32, i64 } = this.#block;
     let announced = -1;
+    let openedAt = 0;
     while (!this.#stopped) {
       const gen = Atomics.load(i32, I32.GEN);
       if ((gen & 1) === 0) {
@@ -69,7 +70,8 @@ export class CooldownKeeper {
       const until = this.#epoch + relMs;
       if (announced !== gen) {
         announced = gen;
-        this.#options.onEvent?.({ type: 'cooldown-opened', gen, at: Date.now(), until });
+        openedAt = Date.now();
+        this.#options.onEvent?.({ type: 'cooldown-opened', gen, at: openedAt, until });
       }
       const remaining = until - Date.now();
       if (remaining > 0) {
@@ -81,15 +83,19 @@ export class CooldownKeeper {
       // Cooldowns in a row (no success in between) mean the ceiling itself is too high: halve it
       // (multiplicative decrease; successes raise it again, see permits.ts).
       if (Atomics.load(i32, I32.STREAK) >= 2) {
-        Atomics.store(i32, I32.CEILING, Math.max(1, Math.floor(Atomics.load(i32, I32.CEILING) / 2)));
+        const ceiling = Atomics.load(i32, I32.CEILING);
+        const halved = Math.max(1, Math.floor(ceiling / 2));
+        Atomics.store(i32, I32.CEILING, halved);
         Atomics.store(i32, I32.SUCCESSES, 0);
+        this.#options.onEvent?.({ type: 'ceiling-changed', from: ceiling, to: halved });
       }
       const limit = Math.min(this.#options.rampStart, Atomics.load(i32, I32.CEILING));
       const at = performance.timeOrigin + performance.now(); // taken before the gate opens
+      const waiting = Atomics.load(i32, I32.WAITING);
       Atomics.store(i32, I32.LIMIT, limit);
       Atomics.store(i32, I32.GEN, gen + 1);
       Atomics.notify(i32, I32.GEN);
-      this.#options.onEvent?.({ type: 'cooldown-ended', gen, at, limit });
+      this.#options.onEvent?.({ type: 'cooldown-ended', gen, at, limit, by: 'keeper', durationMs: at - openedAt, waiting });
     }
   }
 }

@@ -66,12 +66,17 @@ export async function waitUntilOpen(
   clock?: { deadline: number; interrupt: Promise<never>; expired(): Error },
 ): Promise<GatePassage> {
   let waitedForCooldown = false;
-  for (;;) {
-    const gen = Atomics.load(block.i32, I32.GEN);
-    if ((gen & 1) === 0) return { gen, waitedForCooldown };
-    if (clock !== undefined && (cooldownEnd(block, gen) ?? 0) >= clock.deadline) throw clock.expired();
-    waitedForCooldown = true;
-    await interruptible(waitForChange(block.i32, I32.GEN, gen), clock?.interrupt);
+  try {
+    for (;;) {
+      const gen = Atomics.load(block.i32, I32.GEN);
+      if ((gen & 1) === 0) return { gen, waitedForCooldown };
+      if (clock !== undefined && (cooldownEnd(block, gen) ?? 0) >= clock.deadline) throw clock.expired();
+      if (!waitedForCooldown) Atomics.add(block.i32, I32.WAITING, 1);
+      waitedForCooldown = true;
+      await interruptible(waitForChange(block.i32, I32.GEN, gen), clock?.interrupt);
+    }
+  } finally {
+    if (waitedForCooldown) Atomics.sub(block.i32, I32.WAITING, 1);
   }
 }
 

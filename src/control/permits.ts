@@ -35,12 +35,17 @@ export function releasePermit(block: ControlBlock, slot: number): void {
   Atomics.notify(block.i32, I32.IN_FLIGHT, 1);
 }
 
+
 /**
  * A success: the streak of cooldowns is broken and the ramp grows by one. Once the ramp is at its
  * ceiling and the ceiling is below `concurrency` (cooldowns in a row lowered it), every CEILING
  * successes raise the ceiling by one: additive increase, after the keeper's multiplicative decrease.
+ * Returns what it raised, for the trace, as one number (no object: this runs once per success):
+ * 0 for nothing (the common case), the new limit when it raised the limit, minus the new ceiling
+ * when it raised the ceiling. The new value comes from the compare-and-swap itself; reading the
+ * slot again could already see another thread's raise.
  */
-export function recordSuccess(block: ControlBlock): void {
+export function recordSuccess(block: ControlBlock): number {
   const { i32 } = block;
   // Load first: most successes find the streak already 0, and a store would bounce the cache line.
   if (Atomics.load(i32, I32.STREAK) !== 0) Atomics.store(i32, I32.STREAK, 0);
@@ -50,13 +55,13 @@ export function recordSuccess(block: ControlBlock): void {
     if (limit >= ceiling) {
       if (ceiling < Atomics.load(i32, I32.MAX_CEILING) && Atomics.add(i32, I32.SUCCESSES, 1) + 1 >= ceiling) {
         Atomics.store(i32, I32.SUCCESSES, 0);
-        Atomics.compareExchange(i32, I32.CEILING, ceiling, ceiling + 1);
+        if (Atomics.compareExchange(i32, I32.CEILING, ceiling, ceiling + 1) === ceiling) return -(ceiling + 1);
       }
-      return;
+      return 0;
     }
     if (Atomics.compareExchange(i32, I32.LIMIT, limit, limit + 1) === limit) {
       Atomics.notify(i32, I32.IN_FLIGHT, 1);
-      return;
+      return limit + 1;
     }
   }
 }

@@ -106,9 +106,12 @@ export class RateBudget {
     Atomics.sub(this.#i64, tat, BigInt(Math.round(units)) * interval);
   }
 
-  /** Slows the bucket to at most `perMinute` units a minute, for good (learned limits only tighten). */
-  slowTo(bucket: Bucket, perMinute: number): void {
-    this.#atLeast(SLOTS[bucket].interval, intervalFor(perMinute, this.#headroom));
+  /**
+   * Slows the bucket to at most `perMinute` units a minute, for good (learned limits only tighten).
+   * Returns whether it did (the limit was tighter than the budget's).
+   */
+  slowTo(bucket: Bucket, perMinute: number): boolean {
+    return this.#atLeast(SLOTS[bucket].interval, intervalFor(perMinute, this.#headroom));
   }
 
   /** Holds the bucket's next unit back until `atMs` at the earliest (the server's budget is empty). */
@@ -116,11 +119,12 @@ export class RateBudget {
     this.#atLeast(SLOTS[bucket].tat, this.#ns(atMs));
   }
 
-  #atLeast(slot: number, value: bigint): void {
+  /** Atomic max; returns whether it raised the slot. */
+  #atLeast(slot: number, value: bigint): boolean {
     for (;;) {
       const current = Atomics.load(this.#i64, slot);
-      if (current >= value) return;
-      if (Atomics.compareExchange(this.#i64, slot, current, value) === current) return;
+      if (current >= value) return false;
+      if (Atomics.compareExchange(this.#i64, slot, current, value) === current) return true;
     }
   }
 }

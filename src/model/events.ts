@@ -1,5 +1,7 @@
-// Run events for observers (progress, logs, tests). Delivered on the main thread: cooldown events
-// come from the main thread's keeper, item events from the worker threads (event-channel.ts).
+// Run events for observers (progress, logs, tests, the trace file). Delivered on the main thread:
+// cooldown events come from the main thread's keeper, item events from the worker threads
+// (event-channel.ts), samples and run events from the run itself. The trace (trace/) writes this
+// same stream, one event a line; there is no second event model.
 
 import type { ErrorCategory } from './outcome.js';
 
@@ -14,6 +16,28 @@ export type RateLimitReport =
   /** The attempt was sent before a cooldown that has already ended: nothing to open or extend. */
   | 'stale';
 
+/** Where a cooldown's pause came from: a header of the 429, or the escalating default (no hint). */
+export type HintSource = 'retry-after-ms' | 'retry-after' | 'reset-headers' | 'default';
+
+/** One point of the run's time series, taken on the main thread every `sampleIntervalMs`. */
+export interface RunSample {
+  /** Items finished so far (succeeded + failed). */
+  done: number;
+  succeeded: number;
+  failed: number;
+  /** Attempts on the wire now, the in-flight limit (the ramp) and its ceiling (AIMD). */
+  inFlight: number;
+  limit: number;
+  ceiling: number;
+  /** Requests sent and 429s so far (monotonic counters). */
+  requests: number;
+  rateLimited: number;
+  /** Whether a cooldown was open at the sample. */
+  cooldownOpen: boolean;
+  /** Tokens so far (all kinds), and their cost from `prices` (null without). */
+  tokens: number;
+  cost: number | null;
+}
 
 export type BatchEvent =
   | {
@@ -32,6 +56,51 @@ export type BatchEvent =
       at: number;
       /** The in-flight limit the ramp starts from. */
       limit: number;
+      /** Who ended it: always the main thread's keeper, on its timer (no worker can). */
+      by: 'keeper';
+      /** From when the keeper saw it open to its end, in ms. */
+      durationMs: number;
+      /** Attempts that were waiting at the gate when it opened again. */
+      waiting: number;
+    }
+  | {
+      /** Cooldowns in a row lowered the AIMD ceiling (multiplicative decrease), or successes raised it. */
+      type: 'ceiling-changed';
+      from: number;
+      to: number;
+    }
+  | {
+      /** A success raised the in-flight limit (the ramp after a cooldown, up to the ceiling). */
+      type: 'limit-raised';
+      limit: number;
+      ceiling: number;
+    }
+  | {
+      /** A server's x-ratelimit-limit-* header tightened a rate budget. */
+      type: 'limit-learned';
+      bucket: 'requests' | 'tokens';
+      perMinute: number;
+    }
+  | {
+      /** The thread running an item died; the item runs again on a live thread, or fails. */
+      type: 'thread-died';
+      custom_id: string;
+      /** How many times the item's thread has died so far. */
+      crashes: number;
+      rerun: boolean;
+      message: string;
+    }
+  | {
+      /** The run stops: nothing new starts (drain), or attempts on the wire are aborted too (cancel). */
+      type: 'run-stopping';
+      mode: 'drain' | 'cancel';
+      reason: string;
+    }
+  | ({ type: 'sample' } & RunSample)
+  | {
+      /** The first event of a run: its settings, without secrets (no key, no URL password, no header values). */
+      type: 'run-started';
+      settings: Record<string, string | number | boolean | null>;
     }
   | {
       type: 'attempt-failed';
@@ -50,4 +119,15 @@ export type BatchEvent =
       report: RateLimitReport;
       /** The server's pause hint in ms, null when it gave none. */
       hintMs: number | null;
+      /** Where the pause came from (the header read, or the escalating default). */
+      hintSource: HintSource;
+      /** The worker thread that got the 429. */
+      thread: number;
+      /** The open generation the attempt was sent in. */
+      sentGen: number;
+      /** GEN when the 429 was reported: the cooldown opened or joined, or for `stale` a later one. */
+      gen: number;
+      /** The cooldown's end (epoch ms) before and after this report; null where none was published. */
+      endBefore: number | null;
+      endAfter: number | null;
     };

@@ -120,9 +120,17 @@ export interface BatchOptions {
    * opened when an observer is given.
    */
   onEvent?: ((event: BatchEvent) => void) | undefined;
+  /**
+   * Path of a trace file to write: every event `onEvent` would get, one JSON object a line, each
+   * with `t` (ms since the run started, monotonic). API keys never appear in it.
+   * @default none (no trace)
+   */
+  trace?: string | undefined;
+  /** How often the time series is sampled (into the trace, and its aggregate into the summary), in ms. Minimum: 10. @default 1000 */
+  sampleIntervalMs?: number | undefined;
 }
 
-type Optional = 'model' | 'onEvent' | 'task' | 'prices' | 'itemDeadlineMs' | 'deadlineMs' | 'signal' | 'maxTokens' | 'maxCost' | 'threadMemoryMb' | 'rpm' | 'tpm';
+type Optional = 'model' | 'onEvent' | 'trace' | 'task' | 'prices' | 'itemDeadlineMs' | 'deadlineMs' | 'signal' | 'maxTokens' | 'maxCost' | 'threadMemoryMb' | 'rpm' | 'tpm';
 type Defaulted = Exclude<keyof BatchOptions, Optional>;
 
 /** Options with every default filled in; the others may stay unset. */
@@ -193,6 +201,7 @@ export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = p
     learnRateLimits: options.learnRateLimits ?? true,
     failFast: options.failFast ?? ['auth', 'quota'],
     abortMode: options.abortMode ?? 'drain',
+    sampleIntervalMs: ms('sampleIntervalMs', options.sampleIntervalMs, 1_000, 10),
   };
   for (const category of resolved.failFast) {
     if (!(ERROR_CATEGORIES as readonly string[]).includes(category)) {
@@ -229,5 +238,11 @@ export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = p
   }
   if (options.model !== undefined) resolved.model = options.model;
   if (options.onEvent !== undefined) resolved.onEvent = options.onEvent;
+  if (options.trace !== undefined) {
+    if (typeof options.trace !== 'string' || options.trace === '') {
+      throw new OptionsError(`Expected \`trace\` to be the path of a file to write, got \`${String(options.trace)}\` (${typeof options.trace})`);
+    }
+    resolved.trace = resolve(options.trace);
+  }
   return resolved;
 }

@@ -21,6 +21,7 @@ import { SummaryBuilder, type BatchSummary } from './summary.js';
 import { loadTask } from '../task/task-loader.js';
 import { ThreadBalancer } from '../pool/thread-balancer.js';
 import { reclaimDeadThreads } from '../control/thread-slots.js';
+import { observeRun } from './run-observer.js';
 
 export interface BatchStream<Value = unknown> extends AsyncGenerator<ItemResult<Value>, void, undefined> {
   /** Counts so far; final once the stream has ended. */
@@ -61,6 +62,9 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
   async function* run(): AsyncGenerator<ItemResult<Value>, void, undefined> {
     // Load the task here first: a broken task file fails the run at once, not every item.
     if (resolved.task !== undefined) await loadTask(resolved.task);
+    const observer = observeRun(resolved, () => readLive(block, summary.counts()));
+    const { emit } = observer;
+    control.onStop = emit && ((mode, reason) => emit({ type: 'run-stopping', mode, reason }));
     const settings: WorkerSettings = {
       control: block.buffer,
       baseURL: resolved.baseURL,
@@ -85,15 +89,12 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       rateHeadroom: resolved.rateHeadroom,
       defaultAnswerTokens: resolved.defaultAnswerTokens,
       learnRateLimits: resolved.learnRateLimits,
-      events: resolved.onEvent !== undefined,
+      events: observer.emit !== undefined,
     };
     const balancer = new ThreadBalancer();
     const pool = createPool(settings, resolved.threads, resolved.concurrency, balancer, resolved.threadMemoryMb);
-    const closeEvents = resolved.onEvent ? serveEventChannels(pool, resolved.onEvent) : () => {};
-    const keeper = new CooldownKeeper(block, {
-      rampStart: resolved.rampStart,
-      ...(resolved.onEvent ? { onEvent: resolved.onEvent } : {}),
-    });
+    const closeEvents = emit ? serveEventChannels(pool, emit) : () => {};
+    const keeper = new CooldownKeeper(block, { rampStart: resolved.rampStart, ...(emit ? { onEvent: emit } : {}) });
     const dispatcher = new Dispatcher(pool, resolved.threads, balancer);
     let running = 0;
 
@@ -112,8 +113,10 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
             // The item's thread died (its own code or another item's took it down). Give the dead
             // thread's permits back, then run the item again on a live thread, counting an attempt.
             reclaimDeadThreads(block, liveThreadIds(pool));
-            if (crashes >= resolved.maxAttempts || control.stopped !== null) {
-              const why = error instanceof Error ? error.message : String(error);
+            const why = error instanceof Error ? error.message : String(error);
+            const rerun = crashes < resolved.maxAttempts && control.stopped === null;
+            emit?.({ type: 'thread-died', custom_id: item.custom_id, crashes, rerun, message: redact(why, resolved.apiKey) });
+            if (!rerun) {
               return failedOutcome(item.custom_id, 'worker_crash', redact(`its worker thread died ${crashes} time(s): ${why}`, resolved.apiKey), null, { attempts: crashes });
             }
           }
@@ -140,6 +143,8 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       dispatcher.close();
       await pool.destroy();
       closeEvents();
+      observer.close();
+      summary.setSeries(observer.sampler.summary());
     }
   }
 

@@ -28,6 +28,8 @@ export class RunControl {
   readonly #block: ControlBlock;
   readonly #options: RunControlOptions;
   #state: StopState | null = null;
+  /** Told when the run starts to stop, and when a drain becomes a cancel (for the trace). */
+  onStop: ((mode: AbortMode, reason: string) => void) | undefined;
   readonly #timer: NodeJS.Timeout | undefined;
   readonly #onAbort: () => void;
 
@@ -49,8 +51,10 @@ export class RunControl {
 
   /** Stops the run (the first reason is kept); a later call may move 'drain' on to 'cancel'. */
   stop(mode: AbortMode, reason: string): void {
+    const before = this.#state?.mode;
     if (this.#state === null) this.#state = { reason, mode };
     else if (mode === 'cancel') this.#state.mode = 'cancel';
+    if (this.#state.mode !== before) this.onStop?.(this.#state.mode, reason);
     requestStop(this.#block, mode);
   }
 

@@ -7,6 +7,7 @@ import type { StopState } from './run-control.js';
 import type { ErrorCategory, ItemOutcome } from '../model/outcome.js';
 import type { Usage } from '../model/usage.js';
 import { addUsage, emptyUsage } from '../model/usage.js';
+import type { SeriesSummary } from '../trace/series.js';
 
 export interface BatchSummary {
   total: number;
@@ -26,6 +27,8 @@ export interface BatchSummary {
   wall_ms: number;
   /** Why and how the run stopped early; null when it ran to the end of its input. */
   stopped: StopState | null;
+  /** The time series' aggregate (trace/series.ts); null until the run has ended. */
+  series: SeriesSummary | null;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -44,6 +47,7 @@ export class SummaryBuilder {
 
   readonly #prices: PriceTable | undefined;
   #stopped: StopState | null = null;
+  #series: SeriesSummary | null = null;
 
   constructor(block: ControlBlock, prices?: PriceTable) {
     this.#block = block;
@@ -71,6 +75,10 @@ export class SummaryBuilder {
     this.#stopped = stopped;
   }
 
+  setSeries(series: SeriesSummary): void {
+    this.#series = series;
+  }
+
   /** Running counts, cheap enough to read many times a second. */
   counts(): { done: number; succeeded: number; tokens: Usage; cost: number | null } {
     const cost = this.#prices ? costOf(this.#tokens, this.#prices) : null;
@@ -96,6 +104,7 @@ export class SummaryBuilder {
           : { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
       wall_ms: performance.now() - this.#started,
       stopped: this.#stopped,
+      series: this.#series,
     };
   }
 }
