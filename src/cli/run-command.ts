@@ -4,12 +4,13 @@
 // input (size, hash, line count), settle the results file (new, --overwrite, or --resume: prepare-output.ts), start the
 // built-in simulator if no endpoint is configured, then stream (run-stream.ts) and report.
 
-import { constants } from 'node:fs';
-import { access, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { BUILTIN_SIMULATOR, endpointIdentity, hashFile, type RunFingerprint } from '../io/checkpoint.js';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { BUILTIN_SIMULATOR, endpointIdentity, hashFile, metaPathFor, type RunFingerprint } from '../io/checkpoint.js';
+import { takeLock, type RunLock } from '../io/run-lock.js';
+import { checkRunPaths, lockPathFor, type InputKind } from './run-paths.js';
 import { scanInput, type InputScan } from '../io/input.js';
-import { OptionsError } from '../model/errors.js';
+import { FileLockedError, OptionsError } from '../model/errors.js';
 import { resolveOptions, type BatchOptions } from '../run/options.js';
 import type { ProgressMode } from './progress.js';
 import { redact } from '../model/redact.js';
@@ -73,16 +74,53 @@ export async function runCommand(settings: RunSettings, io: CliIO): Promise<numb
     if (error instanceof OptionsError) throw new UsageError(clean(flagNames(error.message)));
     throw error;
   }
-  if (settings.summary !== undefined) {
-    // Found out now, not after hours of running.
-    await access(dirname(resolve(settings.summary)), constants.W_OK).catch(() => {
-      throw new UsageError(`--summary ${settings.summary}: its directory does not exist or is not writable`);
-    });
-  }
-  if (resolve(settings.input) === resolve(settings.out)) {
-    throw new UsageError(`--out ${settings.out} is the input file; write the results elsewhere`);
+  const metaPath = metaPathFor(settings.out);
+  const inputKind = await checkRunPaths({ input: settings.input, out: settings.out, meta: metaPath, summary: settings.summary });
+  if (inputKind !== 'file' && settings.resume) {
+    throw new UsageError(
+      `--resume needs the input as a file: ${settings.input} is a pipe (or stdin), read only once, so the run cannot be ` +
+        'checked against it or read again. Save the input to a file and resume with that file (--resume --force-resume).',
+    );
   }
 
+  // One run per results file: a second one would write every item again (run-lock.ts).
+  let lock: RunLock;
+  try {
+    lock = takeLock(await lockPathFor(settings.out));
+  } catch (error) {
+    if (error instanceof FileLockedError) {
+      throw new UsageError(
+        `${settings.out} is in use by another batch-llm run (pid ${error.owner.pid} on ${error.owner.host}, since ${error.owner.since}; ` +
+          `lock ${error.path}): wait for it to end or stop it; a lock left by a run that died is taken over by itself`,
+      );
+    }
+    throw new UsageError(`--out ${settings.out}: cannot lock it: ${errorText(error)}`);
+  }
+  // The third Ctrl-C leaves through process.exit: the lock goes too.
+  const release = (): void => lock.release();
+  process.on('exit', release);
+  try {
+    return await lockedRun(settings, inputKind, { engine, concurrency, embedded, baseURL, apiKey, model, clean, say }, io);
+  } finally {
+    release();
+    process.off('exit', release);
+  }
+}
+
+interface Resolved {
+  engine: Omit<BatchOptions, 'items'>;
+  concurrency: number;
+  embedded: boolean;
+  baseURL: string | undefined;
+  apiKey: string | undefined;
+  model: string | undefined;
+  clean: (text: string) => string;
+  say: (message: string) => void;
+}
+
+/** The run, once its results file is locked. */
+async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: Resolved, io: CliIO): Promise<number> {
+  const { engine, concurrency, embedded, baseURL, apiKey, model, clean, say } = resolved;
   // 2. The task, loaded once here so that a broken file fails now, with exit code 2.
   let task: Task | null = null;
   let taskHash: string | null = null;
@@ -96,19 +134,22 @@ export async function runCommand(settings: RunSettings, io: CliIO): Promise<numb
   }
 
   // 3. The input: readable, and what it is (for the fingerprint and the progress total).
-  let scan: InputScan;
-  try {
-    scan = await scanInput(settings.input);
-  } catch (error) {
-    throw new UsageError(`cannot read the input file ${settings.input}: ${errorText(error)}`);
+  // A stream (a pipe, stdin) is read once, by the run itself: it has no size, hash or line count.
+  let scan: InputScan = { size: 0, sha256: 'unknown: read from a pipe', lines: 0 };
+  if (inputKind === 'file') {
+    try {
+      scan = await scanInput(settings.input);
+    } catch (error) {
+      throw new UsageError(`cannot read the input file ${settings.input}: ${errorText(error)}`);
+    }
   }
 
   // 4. The results file.
   const fingerprint: RunFingerprint = {
-    base_url: embedded ? BUILTIN_SIMULATOR : endpointIdentity(baseURL),
+    base_url: baseURL === undefined ? BUILTIN_SIMULATOR : endpointIdentity(baseURL),
     model: model ?? null,
     task_sha256: taskHash,
-    input: { path: resolve(settings.input), size: scan.size, sha256: scan.sha256 },
+    input: { path: inputKind === 'stdin' ? 'stdin' : resolve(settings.input), size: scan.size, sha256: scan.sha256 },
   };
   const checkpoint = await prepareOutput({ ...settings, fingerprint }, say);
 
@@ -125,7 +166,7 @@ export async function runCommand(settings: RunSettings, io: CliIO): Promise<numb
   let outcome;
   try {
     outcome = await streamToFile({
-      input: settings.input,
+      input: inputKind === 'stdin' ? process.stdin : settings.input,
       out: settings.out,
       engine: { ...engine, baseURL: simulator?.url ?? baseURL ?? '' },
       concurrency,
@@ -136,7 +177,7 @@ export async function runCommand(settings: RunSettings, io: CliIO): Promise<numb
       fsync: settings.fsync,
       progress,
       progressIntervalMs: settings.progressIntervalMs,
-      total: scan.lines,
+      total: inputKind === 'file' ? scan.lines : null,
       clean,
       stderr: io.stderr,
     });

@@ -205,6 +205,13 @@ Resume:
   are appended. A torn last line is moved to <out>.torn-<time> first. The run's fingerprint
   (endpoint, model, task, input file size and SHA-256) is kept in <out>.meta.json; resuming with
   a different one is refused unless --force-resume.
+
+Refused before the first request (exit 2):
+  --out, its meta file or --summary being the input or one another under another name (compared
+  by device and inode: a symlink or hard link to the input would destroy it); an output that
+  cannot be written (missing directory, no permission, a directory in its place); a second run on
+  one results file (<out>.lock names the other's pid; a lock left by a killed run is taken over);
+  --resume with input from a pipe ("-", /dev/stdin, a FIFO: read once, so it cannot be resumed).
 ${EXIT_CODES_HELP}
 
 Examples:
@@ -217,7 +224,7 @@ export function declareRunCommand(program: Command, action: (settings: RunSettin
   const command = program
     .command('run')
     .description('run every request of a JSONL file and write one result line per item')
-    .argument('<input>', 'JSONL file of requests (OpenAI Batch request lines, or {"custom_id","prompt"})');
+    .argument('<input>', 'JSONL file of requests (OpenAI Batch request lines, or {"custom_id","prompt"}); "-" reads stdin');
   for (const row of ROWS) for (const option of row.options) command.addOption(option);
   return command.addHelpText('after', RUN_HELP_AFTER).action(async (input: string, values: OptionValues) => {
     await action(parseRunOptions(input, values));

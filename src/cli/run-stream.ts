@@ -18,7 +18,8 @@ import { completionOrder, InputOrder, type ResultOrder } from './result-order.js
 import { runSummary, type RunSummary } from './run-summary.js';
 
 export interface StreamPlan {
-  input: string;
+  /** A path, or a stream read once (stdin). */
+  input: string | NodeJS.ReadableStream;
   out: string;
   /** The engine's options, all but `items`. */
   engine: Omit<BatchOptions, 'items'>;
@@ -29,8 +30,8 @@ export interface StreamPlan {
   fsync: boolean;
   progress: ProgressMode;
   progressIntervalMs: number;
-  /** Non-blank input lines, the progress total. */
-  total: number;
+  /** Non-blank input lines, the progress total; null when unknown (a pipe). */
+  total: number | null;
   /** Removes secrets from any text before it is written. */
   clean: (text: string) => string;
   stderr: NodeJS.WritableStream;

@@ -62,6 +62,24 @@ function sideFileName(path: string, now: Date): string {
 }
 
 /**
+ * Copies bytes [start, end) of `path` to a new side file and resolves with its name. Two repairs
+ * within one second (the name's resolution) get `-2`, `-3` … rather than failing on the first's
+ * file: a side file is never overwritten.
+ */
+async function setAside(path: string, now: Date, start: number, end: number): Promise<string> {
+  const base = sideFileName(path, now);
+  for (let n = 1; ; n += 1) {
+    const sidePath = n === 1 ? base : `${base}-${n}`;
+    try {
+      await pipeline(createReadStream(path, { start, end: end - 1 }), createWriteStream(sidePath, { flags: 'wx' }));
+      return sidePath;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
+/**
  * Reads the results file at `path` (streaming; memory grows only with the succeeded set) and
  * repairs a torn tail. A missing file reads as an empty checkpoint.
  */
@@ -122,8 +140,7 @@ export async function readCheckpoint(path: string, now: Date = new Date()): Prom
 
   if (wholeEnd < size) {
     // Everything after the last readable line: a line without its newline and/or unreadable lines.
-    const sidePath = sideFileName(path, now);
-    await pipeline(createReadStream(path, { start: wholeEnd, end: size - 1 }), createWriteStream(sidePath, { flags: 'wx' }));
+    const sidePath = await setAside(path, now, wholeEnd, size);
     // Only once the bytes are safe in the side file is the results file cut back.
     await truncate(path, wholeEnd);
     checkpoint.torn = { bytes: size - wholeEnd, sidePath };

@@ -5,10 +5,11 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { BatchItem } from '../model/outcome.js';
 import { IdTable } from './id-table.js';
 import { isRecord } from '../model/records.js';
+
+const NEWLINE = 0x0a;
 
 /** Endpoints an input line may name in `url`. */
 export const SUPPORTED_URLS: readonly string[] = ['/v1/chat/completions'];
@@ -132,34 +133,73 @@ export class InputLineReader {
     return { kind: 'item', line, item: { custom_id: parsed.custom_id, body: parsed.body, url: parsed.url } };
   }
 
+  /** The record of a line that could not even be read as text. */
+  invalid(line: number, reason: string): InputRecord {
+    return this.#invalid(line, null, reason);
+  }
+
   #invalid(line: number, custom_id: string | null, reason: string): InputRecord {
     return { kind: 'invalid', line, custom_id, message: `${this.#label}:${line}: ${reason}` };
   }
 }
 
 /**
- * Streams the records of a JSONL file with bounded memory (readline over a read stream).
- * `label` names the file in messages (default: the path as given); `mode` says how lines are read
- * (default: requests). Rejects when the file cannot be read.
+ * The lines of a byte stream, split at `\n` only (a `\r` before it is dropped). readline would
+ * also split at a lone `\r`, which JSON allows inside a line as whitespace: one line would become
+ * two invalid ones and every later line number would be off. Each line is decoded strictly, so a
+ * line that is not UTF-8 is named instead of silently turned into U+FFFD.
+ */
+async function* byteLines(source: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer, void, undefined> {
+  let parts: Buffer[] = [];
+  for await (const chunk of source) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    let start = 0;
+    for (let nl = bytes.indexOf(NEWLINE); nl !== -1; nl = bytes.indexOf(NEWLINE, start)) {
+      parts.push(bytes.subarray(start, nl));
+      const line = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+      parts = [];
+      yield line.at(-1) === 0x0d ? line.subarray(0, -1) : line;
+      start = nl + 1;
+    }
+    if (start < bytes.length) parts.push(Buffer.from(bytes.subarray(start)));
+  }
+  if (parts.length > 0) {
+    const line = Buffer.concat(parts);
+    yield line.at(-1) === 0x0d ? line.subarray(0, -1) : line;
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Streams the records of a JSONL file (a path) or of a stream such as stdin, in one pass with
+ * bounded memory. `label` names the source in messages (default: the path as given, or "stdin");
+ * `mode` says how lines are read (default: requests). Rejects when the source cannot be read.
  */
 export async function* readInput(
-  path: string,
+  source: string | NodeJS.ReadableStream,
   options: { label?: string; mode?: LineMode } = {},
 ): AsyncGenerator<InputRecord, void, undefined> {
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  const reader = new InputLineReader(options.label ?? path, options.mode);
+  const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 16 }) : source;
+  const reader = new InputLineReader(options.label ?? (typeof source === 'string' ? source : 'stdin'), options.mode);
   let line = 0;
   try {
-    for await (const raw of lines) {
+    for await (const bytes of byteLines(stream as AsyncIterable<Buffer | string>)) {
       line += 1;
+      let raw: string;
+      try {
+        raw = utf8.decode(bytes);
+      } catch {
+        const record = reader.invalid(line, 'not valid UTF-8 (save the file as UTF-8)');
+        yield record;
+        continue;
+      }
       const text = line === 1 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
       const record = reader.read(text, line);
       if (record !== null) yield record;
     }
   } finally {
-    lines.close();
-    stream.destroy();
+    if ('destroy' in stream && typeof stream.destroy === 'function') stream.destroy();
   }
 }
 
@@ -171,8 +211,6 @@ export interface InputScan {
   /** Lines with content (an upper bound on items: blank lines are not counted, invalid ones are). */
   lines: number;
 }
-
-const NEWLINE = 0x0a;
 
 function isBlank(bytes: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {

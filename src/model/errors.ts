@@ -104,3 +104,15 @@ export class BatchItemError extends Error {
     this.status = failure.status;
   }
 }
+
+/** A results file is locked by another run that is still alive (io/run-lock.ts). */
+export class FileLockedError extends BatchLlmError {
+  override name = 'FileLockedError';
+  constructor(
+    /** The lock file. */
+    readonly path: string,
+    readonly owner: { pid: number; host: string; since: string },
+  ) {
+    super('ERR_BATCH_LLM_LOCKED', `${path} is held by pid ${owner.pid} on ${owner.host} since ${owner.since}`);
+  }
+}

@@ -37,8 +37,20 @@ function cliEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...clean, ...env };
 }
 
-export function spawnCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): { child: ChildProcess; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: cliEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+export interface CliOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Piped to the CLI's standard input (else it has none). */
+  stdin?: string;
+}
+
+export function spawnCli(args: string[], options: CliOptions = {}): { child: ChildProcess; done: Promise<CliRun> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: cliEnv(options.env),
+    stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
+  if (options.stdin !== undefined) child.stdin?.end(options.stdin);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -50,7 +62,7 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: Record<s
   return { child, done };
 }
 
-export function cli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+export function cli(args: string[], options: CliOptions = {}): Promise<CliRun> {
   return spawnCli(args, options).done;
 }
 

@@ -54,6 +54,17 @@ describe('readCheckpoint', () => {
     expect(await readFile(`${path}.torn-2024-05-06T070809Z`, 'utf8')).toBe(tornPart);
   });
 
+  it('gives a second torn-tail repair within the same second its own side file', async () => {
+    const now = new Date('2024-05-06T07:08:09.123Z');
+    const path = await outFile(ok('a') + '{"torn":1');
+    const first = await readCheckpoint(path, now);
+    await writeFile(path, ok('a') + '{"torn":2');
+    const second = await readCheckpoint(path, now);
+    expect(second.torn?.sidePath).toBe(`${first.torn?.sidePath ?? ''}-2`);
+    expect(await readFile(first.torn?.sidePath ?? '', 'utf8')).toBe('{"torn":1');
+    expect(await readFile(second.torn?.sidePath ?? '', 'utf8')).toBe('{"torn":2');
+  });
+
   it('sets aside a tail that ends in a newline but is not JSON (a zero-filled block after a crash)', async () => {
     const whole = ok('a');
     const tail = Buffer.concat([Buffer.alloc(100), Buffer.from('\n'), Buffer.alloc(20)]);

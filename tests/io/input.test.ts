@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { InputLineReader, parseLine, readInput, scanInput, type InputRecord } from '../../src/io/input.js';
 
@@ -111,6 +112,30 @@ describe('readInput', () => {
       ['item', 4],
     ]);
     expect(records[1]).toMatchObject({ message: expect.stringMatching(/^in\.jsonl:3: not valid JSON/) });
+  });
+
+  it('keeps a lone \\r inside a line (JSON whitespace) and names a line that is not UTF-8', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"custom_id":"a",\r"prompt":"x"}\n'),
+      Buffer.from('{"custom_id":"b","prompt":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}\n{"custom_id":"c","prompt":"z"}\n'),
+    ]);
+    const path = await tempFile('cr.jsonl', bytes);
+    const records: InputRecord[] = [];
+    for await (const record of readInput(path, { label: 'cr.jsonl' })) records.push(record);
+    expect(records.map((r) => [r.kind, r.line])).toEqual([
+      ['item', 1],
+      ['invalid', 2],
+      ['item', 3],
+    ]);
+    expect(records[1]).toMatchObject({ message: 'cr.jsonl:2: not valid UTF-8 (save the file as UTF-8)' });
+  });
+
+  it('reads a stream once, naming it stdin', async () => {
+    const records: InputRecord[] = [];
+    for await (const record of readInput(Readable.from([Buffer.from('{"custom_id":"a","pro'), Buffer.from('mpt":"x"}\n{bad\n')]))) records.push(record);
+    expect(records).toMatchObject([{ kind: 'item', line: 1 }, { kind: 'invalid', line: 2, message: expect.stringMatching(/^stdin:2: /) }]);
   });
 
   it('rejects when the file cannot be read', async () => {

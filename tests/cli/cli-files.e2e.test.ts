@@ -1,0 +1,111 @@
+// The CLI and the files it is pointed at, end to end through the built bin: nothing a user names
+// may destroy the input or another output, a pipe is read once and never silently empty, one run
+// at a time writes a results file, and a path that cannot be written is refused before any request.
+
+import { spawn } from 'node:child_process';
+import { link, mkdir, readFile, readdir, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { build, cli, readResults, shortItems, spawnCli, tempDir, waitForLines, writeJsonl } from './helpers.js';
+
+let sim: Simulator;
+beforeAll(async () => {
+  await build();
+  sim = await startSimulator({ latencyMs: 5, recordRequests: false });
+}, 60_000);
+afterAll(async () => {
+  await sim.close();
+});
+
+describe('batch-llm run and its files', () => {
+  it('refuses an output that is the input (or another output) under another name, and leaves the input whole', async () => {
+    const dir = await tempDir();
+    const input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(3));
+    const before = await readFile(input, 'utf8');
+    await symlink(input, join(dir, 'sym.jsonl'));
+    await link(input, join(dir, 'hard.jsonl'));
+    const base = ['run', input, '--base-url', sim.url, '--no-progress'];
+    const cases: Array<[string[], RegExp]> = [
+      [[...base, '-o', join(dir, 'sym.jsonl'), '--overwrite'], /--out .*sym\.jsonl is the input file/],
+      [[...base, '-o', join(dir, 'hard.jsonl'), '--resume'], /--out .*hard\.jsonl is the input file/],
+      [[...base, '-o', join(dir, 'out.jsonl'), '--summary', input], /--summary .*in\.jsonl is the input file/],
+      [[...base, '-o', join(dir, 'out.jsonl'), '--summary', join(dir, 'out.jsonl')], /--summary .*out\.jsonl is --out .*out\.jsonl \(the same file\)/],
+      [[...base, '-o', join(dir, 'out.jsonl'), '--summary', join(dir, 'out.jsonl.meta.json')], /--summary .* is the meta file of --out/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await cli(args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(message);
+    }
+    expect(await readFile(input, 'utf8')).toBe(before);
+    expect((await readdir(dir)).sort()).toEqual(['hard.jsonl', 'in.jsonl', 'sym.jsonl']);
+  });
+
+  it('reads piped input once (-, /dev/stdin, a FIFO) and refuses to resume from a pipe', async () => {
+    const dir = await tempDir();
+    const lines = shortItems(5).map((item) => JSON.stringify(item)).join('\n') + '\n';
+    for (const source of ['-', '/dev/stdin']) {
+      const out = join(dir, `out-${source.replaceAll('/', '_')}.jsonl`);
+      const run = await cli(['run', source, '-o', out, '--base-url', sim.url, '--no-progress'], { stdin: lines });
+      expect(run.code, run.stderr).toBe(0);
+      expect((await readResults(out)).map((r) => r.custom_id).sort()).toEqual(shortItems(5).map((item) => item.custom_id));
+    }
+    const fifo = join(dir, 'fifo');
+    await new Promise<void>((resolve, reject) => spawn('mkfifo', [fifo]).on('close', (code) => (code === 0 ? resolve() : reject(new Error(`mkfifo: ${code}`)))));
+    const writer = spawn('sh', ['-c', `cat > '${fifo}'`], { stdio: ['pipe', 'ignore', 'ignore'] });
+    writer.stdin.end(lines);
+    const viaFifo = await cli(['run', fifo, '-o', join(dir, 'fifo-out.jsonl'), '--base-url', sim.url, '--no-progress']);
+    expect(viaFifo.code, viaFifo.stderr).toBe(0);
+    expect(await readResults(join(dir, 'fifo-out.jsonl'))).toHaveLength(5);
+
+    const resumed = await cli(['run', '-', '-o', join(dir, 'out--.jsonl'), '--base-url', sim.url, '--resume'], { stdin: lines });
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toMatch(/--resume needs the input as a file: - is a pipe/);
+    expect(await readResults(join(dir, 'out--.jsonl'))).toHaveLength(5);
+  });
+
+  it('lets one run at a time write a results file, names the other, and takes over the lock of a run killed with -9', async () => {
+    const slow = await startSimulator({ latencyMs: 400, recordRequests: false });
+    try {
+      const dir = await tempDir();
+      const input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(20));
+      const out = join(dir, 'out.jsonl');
+      const args = ['run', input, '-o', out, '--base-url', slow.url, '--concurrency', '2', '--no-progress'];
+      const first = spawnCli(args);
+      await waitForLines(out, 1);
+      const second = await cli([...args, '--resume']);
+      expect(second.code).toBe(2);
+      expect(second.stderr).toMatch(new RegExp(`out\\.jsonl is in use by another batch-llm run \\(pid ${first.child.pid ?? -1} `));
+      first.child.kill('SIGKILL');
+      await first.done;
+      const resumed = await cli([...args, '--resume']);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      const ids = (await readResults(out)).filter((r) => r.error === null).map((r) => r.custom_id);
+      expect(ids.sort()).toEqual(shortItems(20).map((item) => item.custom_id));
+      expect(await readdir(dir)).not.toContain('out.jsonl.lock');
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('refuses an output path that cannot be written, before any request, with the path and the reason', async () => {
+    const dir = await tempDir();
+    const input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(2));
+    await mkdir(join(dir, 'taken.jsonl.meta.json'));
+    const requestsBefore = sim.stats.requests;
+    const cases: Array<[string[], RegExp]> = [
+      [['-o', join(dir, 'missing', 'out.jsonl')], /--out .*missing\/out\.jsonl: cannot create it in .*missing: no such file or directory/],
+      [['-o', join(dir, 'taken.jsonl')], /the meta file of --out .*taken\.jsonl\.meta\.json: is a directory/],
+      [['-o', dir], /--out .*: is a directory/],
+      [['-o', join(dir, 'out.jsonl'), '--summary', join(dir, 'nope', 's.json')], /--summary .*nope\/s\.json: cannot create it in .*nope: no such file or directory/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await cli(['run', input, '--base-url', sim.url, ...args]);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).not.toMatch(/unexpected error|\n\s+at /);
+    }
+    expect(sim.stats.requests).toBe(requestsBefore);
+  });
+});
