@@ -6,9 +6,9 @@
 
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { attachControlBlock, I32, type ControlBlock } from '../control/control-block.js';
+import { attachControlBlock, type ControlBlock } from '../control/control-block.js';
 import { cooldownEnd, reportRateLimit } from '../control/cooldown.js';
-import { enterGate } from '../control/gate.js';
+import { commitAttempt, enterGate, gateMoved } from '../control/gate.js';
 import { interruptible, startItemClock } from '../control/interrupt.js';
 import { recordSuccess, releasePermit } from '../control/permits.js';
 import { RateBudget } from '../control/rate-budget.js';
@@ -24,7 +24,7 @@ import { loadTask } from '../task/task-loader.js';
 import type { Task } from '../task/task.js';
 import { backoffMs } from './backoff.js';
 import { isRetryable } from './classify.js';
-import { callEndpoint, createClient, endpointPath } from './openai-call.js';
+import { createHttpClient, endpointPath, type CallResult } from './http-client.js';
 import { Pacer } from './pacer.js';
 import { raisedEvent, rateLimitedEvent } from './trace-events.js';
 import type { WorkerSettings } from './settings.js';
@@ -42,7 +42,7 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
   const block: ControlBlock = attachControlBlock(settings.control);
   const slot = claimThreadSlot(block, thread.threadId);
   const stop = watchStop(block);
-  const client = createClient(settings);
+  const client = createHttpClient(settings);
   const pause = { baseMs: settings.cooldownBaseMs, maxMs: settings.cooldownMaxMs };
   const { emit } = thread;
   const onLearned = emit === undefined ? undefined : (bucket: 'requests' | 'tokens', perMinute: number) => emit({ type: 'limit-learned', bucket, perMinute });
@@ -97,22 +97,35 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
       for (;;) {
         mayRetry();
         const gen = await enterGate(block, slot, settings.rampJitterMs, clock);
-        let result;
+        let result: Exclude<CallResult, { ok: 'unsent' }>;
         let reservation;
         try {
           reservation = await pacer.reserve(body, clock);
           // A cooldown may have opened while we waited for the rate budget: go back to the gate.
-          if (Atomics.load(block.i32, I32.GEN) !== gen) {
+          if (gateMoved(block, gen)) {
             pacer.cancel(reservation);
             continue;
           }
-          Atomics.add(block.i32, I32.REQUESTS, 1);
-          stats.attempts += 1;
           const timeoutMs = Math.max(1, Math.min(settings.attemptTimeoutMs, clock.deadline - Date.now()));
+          // The gate's last look, when the socket is ready: a cooldown that opened meanwhile sends
+          // the attempt back unsent (and uncounted).
+          const commit = () => {
+            if (!commitAttempt(block, gen)) return false;
+            stats.attempts += 1;
+            return true;
+          };
           const call = task?.call;
-          result = call
-            ? { ok: true as const, status: 200, requestId: null, headers: null, body: await userCode('call', () => call(body, { customId: item.custom_id })) }
-            : await callEndpoint(client, path, body, settings.apiKey, timeoutMs, stop.cancel);
+          let sent: CallResult;
+          if (call) {
+            sent = commit() ? { ok: true, status: 200, requestId: null, headers: null, body: await userCode('call', () => call(body, { customId: item.custom_id })) } : { ok: 'unsent' };
+          } else {
+            sent = await client.post(path, body, timeoutMs, stop.cancel, commit);
+          }
+          if (sent.ok === 'unsent') {
+            pacer.cancel(reservation);
+            continue;
+          }
+          result = sent;
         } finally {
           releasePermit(block, slot);
         }

@@ -6,12 +6,12 @@ import { durationMs } from '../model/duration.js';
 import type { HintSource } from '../model/events.js';
 
 /** A header lookup that works for fetch `Headers` and for plain records. */
-export type HeaderSource = { get(name: string): string | null } | Record<string, string | undefined>;
+export type HeaderSource = { get(name: string): string | null } | Record<string, string | string[] | undefined>;
 
 /** One header's value, whatever the shape of `headers`. */
 export function readHeader(headers: HeaderSource, name: string): string | null {
   if (typeof headers.get === 'function') return (headers as { get(name: string): string | null }).get(name);
-  const value = (headers as Record<string, string | undefined>)[name];
+  const value = (headers as Record<string, string | string[] | undefined>)[name];
   return typeof value === 'string' ? value : null;
 }
 

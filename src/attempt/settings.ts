@@ -2,7 +2,7 @@
 // as plain data (it is structured-cloned into every thread). run/run-batch.ts fills it in.
 
 import type { ClockSettings } from '../control/interrupt.js';
-import type { ClientSettings } from './openai-call.js';
+import type { ClientSettings } from './http-client.js';
 
 export interface WorkerSettings extends ClientSettings, ClockSettings {
   /** The run's control block (control/control-block.ts), shared by every thread. */

@@ -9,7 +9,7 @@ import { runCommand } from './run-command.js';
 import { declareSimCommand, simCommand } from './sim-command.js';
 import { UsageError } from '../model/errors.js';
 import { redact } from '../model/redact.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../model/version.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   let exitCode: number = EXIT.ok;

@@ -126,6 +126,7 @@ const ENGINE_OPTIONS = {
   abortMode: valued('--abort-mode <mode>', 'how a stopped run ends: drain (attempts on the wire finish) or cancel (they are aborted)', 'drain', parseAbortMode),
   maxTokens: whole('--max-tokens <n>', 'stop starting items once the next would take the run past this many tokens', 'none'),
   maxCost: number('--max-cost <amount>', 'stop starting items once the next would take the run past this cost; needs --price-*', 'none'),
+  maxResponseBytes: whole('--max-response-bytes <n>', 'largest answer read; a larger one fails its item as bad_request (response_too_large)', '16777216 (16 MiB)'),
   threadMemoryMb: whole('--thread-memory <MB>', 'heap limit of each worker thread; a thread that exceeds it is replaced and its items retried', "Node's"),
   rpm: number('--rpm <n>', 'requests per minute to stay under, paced by a shared budget so 429s stay rare', 'none'),
   tpm: number('--tpm <n>', 'tokens per minute to stay under: prompt (tokenizer count) + max_tokens reserved per attempt', 'none'),

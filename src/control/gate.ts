@@ -23,3 +23,19 @@ export async function enterGate(block: ControlBlock, slot: number, rampJitterMs:
     releasePermit(block, slot);
   }
 }
+
+/**
+ * The last look before a request is written (its socket is ready): if the generation the attempt
+ * entered in is still the open one, the request is counted and may go; else a cooldown opened
+ * since the gate and the attempt must go back to it, unsent and uncounted.
+ */
+export function commitAttempt(block: ControlBlock, gen: number): boolean {
+  if (Atomics.load(block.i32, I32.GEN) !== gen) return false;
+  Atomics.add(block.i32, I32.REQUESTS, 1);
+  return true;
+}
+
+/** Whether a cooldown opened since the attempt entered the gate in `gen`. */
+export function gateMoved(block: ControlBlock, gen: number): boolean {
+  return Atomics.load(block.i32, I32.GEN) !== gen;
+}

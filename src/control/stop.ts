@@ -39,7 +39,7 @@ export interface StopWatch {
 /** Worker thread: watch STOP for the life of the thread. */
 export function watchStop(block: ControlBlock): StopWatch {
   const cancel = new AbortController();
-  // One relay listener per attempt on the wire (openai-call.ts), each removed when its attempt
+  // One abort listener per attempt on the wire (http-client.ts), each removed when its attempt
   // ends: many at once is expected, not a leak.
   setMaxListeners(0, cancel.signal);
   const subscribers = new Set<() => void>();

@@ -89,6 +89,12 @@ export interface BatchOptions {
   maxTokens?: number | undefined;
   /** Stop starting items once the next would take the run's cost past this, in the currency of `prices`; needs `prices`. Minimum: 0. @default none */
   maxCost?: number | undefined;
+  /**
+   * Largest answer body read, in bytes. A larger 2xx answer fails its item as `bad_request` with
+   * code `response_too_large` (without reading the rest); error bodies are kept in results only
+   * up to 8 KiB. Minimum: 1024. @default 16777216 (16 MiB)
+   */
+  maxResponseBytes?: number | undefined;
   /** Heap limit (V8 old generation) of each worker thread, in MB; a thread that exceeds it dies and is replaced. Minimum: 16. @default Node's default */
   threadMemoryMb?: number | undefined;
   /** Prices per million tokens, for cost in summaries and progress. @default none (no cost shown) */
@@ -196,6 +202,7 @@ export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = p
     rampStart: Math.min(concurrency, integer('rampStart', options.rampStart, Math.ceil(concurrency / 8), 1)),
     rampJitterMs: ms('rampJitterMs', options.rampJitterMs, 50),
     headers: options.headers ?? {},
+    maxResponseBytes: integer('maxResponseBytes', options.maxResponseBytes, 16 * 1024 * 1024, 1024),
     rateHeadroom: positive('rateHeadroom', options.rateHeadroom ?? 0.98, 'a share of the limit'),
     defaultAnswerTokens: integer('defaultAnswerTokens', options.defaultAnswerTokens, 256, 0),
     learnRateLimits: options.learnRateLimits ?? true,

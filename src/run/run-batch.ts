@@ -14,6 +14,7 @@ import { failedOutcome, type BatchItem, type ItemOutcome } from '../model/outcom
 import { createPool, type ItemPool } from '../pool/pool.js';
 import { RateBudget } from '../control/rate-budget.js';
 import { redact } from '../model/redact.js';
+import { packageVersion } from '../model/version.js';
 import { RunControl } from './run-control.js';
 import { mapConcurrent } from './admission.js';
 import type { AbortMode } from '../control/stop.js';
@@ -70,6 +71,8 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       baseURL: resolved.baseURL,
       apiKey: resolved.apiKey,
       headers: resolved.headers,
+      userAgent: `batch-llm/${packageVersion()}`,
+      maxResponseBytes: resolved.maxResponseBytes,
       // Each item has at most one request open. The balancer's per-thread counts lag the outcomes
       // in transit, so a thread may briefly hold more than its share: never make its items queue
       // for a socket.

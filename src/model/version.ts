@@ -1,5 +1,5 @@
 // The package version, read from package.json (found by walking up: the module sits at
-// src/cli/ when run from source and at dist/src/cli/ when built).
+// src/model/ when run from source and at dist/src/model/ when built). The User-Agent names it.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
