@@ -1,7 +1,7 @@
 // Which category a failed attempt belongs to (docs/architecture.md, "Errors"). Pure functions over what the openai
 // client reports, so the whole table is unit-tested without a server.
 
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai/error';
 import type { ErrorCategory, ItemFailure } from '../model/outcome.js';
 import { rateLimitHintMs, type HeaderSource } from './rate-limit-hint.js';
 
