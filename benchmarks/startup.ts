@@ -1,0 +1,85 @@
+// Start-up of the built CLI (issue 12 point 4), in a process of its own against the simulator in
+// another: the time from spawning `batch-llm run` to its first request reaching the simulator
+// (target ≤ 250 ms), and the wall time of a 40-item run whose first 40 requests are all answered
+// 429 with `retry-after-ms: 1000` — one shared cooldown, then every item succeeds (target ≤ 1.6 s).
+// The simulator's request count is polled every 2 ms over IPC, so "first request" is within a few
+// ms. Builds dist/ first. Prints one JSON object.
+//
+//   npx tsx benchmarks/startup.ts [--quick] [--runs 5]
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { log, printResult } from './lib/report.js';
+import { startSimChild, type SimChild } from './lib/sim-child.js';
+import { median } from './lib/stats.js';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' } } });
+const quick = values.quick;
+const runs = Number(values.runs ?? (quick ? 2 : 5));
+const COOLDOWN_ITEMS = 40;
+const root = new URL('..', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'batch-llm-startup-'));
+
+function inputOf(count: number): string {
+  const file = join(dir, `input-${count}.jsonl`);
+  writeFileSync(file, Array.from({ length: count }, (_, i) => `{"custom_id":"s${i}","prompt":"start-up item ${i}"}\n`).join(''));
+  return file;
+}
+
+/** Spawns `batch-llm run`; resolves with the ms to the simulator's first request and to exit. */
+async function runCli(sim: SimChild, input: string): Promise<{ firstRequestMs: number; wallMs: number }> {
+  const before = (await sim.stats()).requests;
+  const started = performance.now();
+  const child = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'run', input, '-o', join(dir, 'out.jsonl'), '--overwrite', '--no-progress', '--base-url', sim.url], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = once(child, 'exit');
+  let firstRequestMs = Number.NaN;
+  let done = false;
+  void exited.then(() => (done = true));
+  while (!done && Number.isNaN(firstRequestMs)) {
+    if ((await sim.stats()).requests > before) firstRequestMs = performance.now() - started;
+    else await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  const [code] = (await exited) as [number | null];
+  if (code !== 0) throw new Error(`batch-llm run exited ${String(code)}`);
+  return { firstRequestMs, wallMs: performance.now() - started };
+}
+
+execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+const one = inputOf(1);
+const forty = inputOf(COOLDOWN_ITEMS);
+const first: number[] = [];
+const oneWall: number[] = [];
+const cooldownWall: number[] = [];
+try {
+  for (let run = 0; run < runs; run += 1) {
+    const plain = await startSimChild({});
+    try {
+      const r = await runCli(plain, one);
+      first.push(r.firstRequestMs);
+      oneWall.push(r.wallMs);
+    } finally {
+      await plain.stop();
+    }
+    // A fresh simulator per run: its storm is played once.
+    const storm = await startSimChild({ faults: { storms: [{ kind: 'hold', holdUntilInFlight: COOLDOWN_ITEMS, hint: { header: 'retry-after-ms', ms: 1000 } }] } });
+    try {
+      cooldownWall.push((await runCli(storm, forty)).wallMs);
+    } finally {
+      await storm.stop();
+    }
+    log(`startup run ${run + 1}: first request ${Math.round(first.at(-1) ?? 0)} ms, 1 item ${Math.round(oneWall.at(-1) ?? 0)} ms, 40 items + cooldown ${Math.round(cooldownWall.at(-1) ?? 0)} ms`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+printResult('startup', quick ? 'quick' : 'full', {
+  runs,
+  first_request_ms: median(first),
+  one_item_wall_ms: median(oneWall),
+  cooldown_40_items_wall_ms: median(cooldownWall),
+  targets: { first_request_ms: 250, cooldown_40_items_wall_ms: 1600 },
+});
