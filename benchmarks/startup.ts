@@ -64,7 +64,7 @@ try {
       await plain.stop();
     }
     // A fresh simulator per run: its storm is played once.
-    const storm = await startSimChild({ faults: { storms: [{ kind: 'hold', holdUntilInFlight: COOLDOWN_ITEMS, hint: { header: 'retry-after-ms', ms: 1000 } }] } });
+    const storm = await startSimChild({ faults: { storms: [{ holdUntilInFlight: COOLDOWN_ITEMS, hint: { header: 'retry-after-ms', ms: 1000 } }] } });
     try {
       cooldownWall.push((await runCli(storm, forty)).wallMs);
     } finally {
