@@ -23,6 +23,7 @@ import { checkAnswer, feedbackMessages, responseFormat } from '../task/answer.js
 import { loadTask } from '../task/task-loader.js';
 import type { Task } from '../task/task.js';
 import { backoffMs } from './backoff.js';
+import { openCachedAnswers } from './cached-answers.js';
 import { isRetryable } from './classify.js';
 import { createHttpClient, endpointPath, type CallResult } from './http-client.js';
 import { Pacer } from './pacer.js';
@@ -51,6 +52,7 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
   const taskName = task?.name ?? (settings.taskFile === null ? 'pass-through' : basename(settings.taskFile));
   const format = task?.schema ? responseFormat(task.schema, task.schemaName ?? 'answer') : null;
   const maxInvalid = task?.maxInvalidOutputRetries ?? 2;
+  const cache = settings.cache === null ? null : openCachedAnswers(settings.cache);
 
   /** Runs one stage of the user's task code; an exception fails the item, naming the task. */
   async function userCode<T>(stage: string, run: () => T | Promise<T>): Promise<T> {
@@ -94,45 +96,57 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
     try {
       let body = await requestBody(item);
       const path = endpointPath(item.url);
+      // A body whose cached answer failed validation (re-asked without feedback) must reach the model.
+      let invalidBody: Record<string, unknown> | null = null;
       for (;;) {
         mayRetry();
-        const gen = await enterGate(block, slot, settings.rampJitterMs, clock);
+        const hit = body === invalidBody ? null : (cache?.lookup(path, body) ?? null);
         let result: Exclude<CallResult, { ok: 'unsent' }>;
-        let reservation;
-        try {
-          reservation = await pacer.reserve(body, clock);
-          // A cooldown may have opened while we waited for the rate budget: go back to the gate.
-          if (gateMoved(block, gen)) {
-            pacer.cancel(reservation);
-            continue;
+        let reservation = null;
+        let gen = 0;
+        if (hit !== null) result = hit;
+        else {
+          gen = await enterGate(block, slot, settings.rampJitterMs, clock);
+          try {
+            reservation = await pacer.reserve(body, clock);
+            // A cooldown may have opened while we waited for the rate budget: go back to the gate.
+            if (gateMoved(block, gen)) {
+              pacer.cancel(reservation);
+              continue;
+            }
+            const timeoutMs = Math.max(1, Math.min(settings.attemptTimeoutMs, clock.deadline - Date.now()));
+            // The gate's last look, when the socket is ready: a cooldown that opened meanwhile sends
+            // the attempt back unsent (and uncounted).
+            const commit = () => {
+              if (!commitAttempt(block, gen)) return false;
+              stats.attempts += 1;
+              return true;
+            };
+            const call = task?.call;
+            let sent: CallResult;
+            if (call) {
+              sent = commit() ? { ok: true, status: 200, requestId: null, headers: null, body: await userCode('call', () => call(body, { customId: item.custom_id })) } : { ok: 'unsent' };
+            } else {
+              sent = await client.post(path, body, timeoutMs, stop.cancel, commit);
+            }
+            if (sent.ok === 'unsent') {
+              pacer.cancel(reservation);
+              continue;
+            }
+            result = sent;
+          } finally {
+            releasePermit(block, slot);
           }
-          const timeoutMs = Math.max(1, Math.min(settings.attemptTimeoutMs, clock.deadline - Date.now()));
-          // The gate's last look, when the socket is ready: a cooldown that opened meanwhile sends
-          // the attempt back unsent (and uncounted).
-          const commit = () => {
-            if (!commitAttempt(block, gen)) return false;
-            stats.attempts += 1;
-            return true;
-          };
-          const call = task?.call;
-          let sent: CallResult;
-          if (call) {
-            sent = commit() ? { ok: true, status: 200, requestId: null, headers: null, body: await userCode('call', () => call(body, { customId: item.custom_id })) } : { ok: 'unsent' };
-          } else {
-            sent = await client.post(path, body, timeoutMs, stop.cancel, commit);
-          }
-          if (sent.ok === 'unsent') {
-            pacer.cancel(reservation);
-            continue;
-          }
-          result = sent;
-        } finally {
-          releasePermit(block, slot);
         }
-        // Tokens count for every attempt that reported usage, failed ones included.
+        // Tokens count for every attempt that reported usage, failed ones included; a cached
+        // answer's tokens were saved, not spent.
         const usage = usageFromBody(result.ok ? result.body : result.failure.body);
-        if (usage) addUsage(stats.usage, usage);
-        pacer.settle(reservation, usage, result.ok ? result.headers : result.failure.headers);
+        if (hit !== null) {
+          if (usage) addUsage((stats.saved ??= emptyUsage()), usage);
+        } else {
+          if (usage) addUsage(stats.usage, usage);
+          if (reservation !== null) pacer.settle(reservation, usage, result.ok ? result.headers : result.failure.headers);
+        }
 
         if (!result.ok) {
           const { failure } = result;
@@ -157,9 +171,12 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
         }
 
         last = { requestId: result.requestId, body: result.body };
-        const raised = recordSuccess(block);
-        if (emit && raised !== 0) emit(raisedEvent(block, raised));
-        const success = { ok: true as const, custom_id: item.custom_id, status: result.status, ...last, stats };
+        if (hit === null) {
+          const raised = recordSuccess(block);
+          if (emit && raised !== 0) emit(raisedEvent(block, raised));
+          await cache?.store(path, body, result);
+        }
+        const success = { ok: true as const, custom_id: item.custom_id, status: result.status, ...last, stats, ...(hit !== null ? { cached: true as const } : {}) };
         if (task === null) return finish(success);
 
         let value: unknown = result.body;
@@ -170,6 +187,7 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
             const retry = stats.invalidOutputs <= maxInvalid;
             emit?.({ type: 'attempt-failed', custom_id: item.custom_id, attempt: stats.attempts, category: 'invalid_output', status: result.status, retry });
             if (!retry) return fail('invalid_output', answer.problem);
+            if (hit !== null) invalidBody = body;
             if (task.feedbackOnInvalid ?? true) {
               const messages = Array.isArray(body['messages']) ? (body['messages'] as unknown[]) : [];
               body = { ...body, messages: [...messages, ...feedbackMessages(answer.raw, answer.problem)] };

@@ -3,6 +3,7 @@
 
 import type { ClockSettings } from '../control/interrupt.js';
 import type { ClientSettings } from './http-client.js';
+import type { CacheMode } from '../cache/response-cache.js';
 
 export interface WorkerSettings extends ClientSettings, ClockSettings {
   /** The run's control block (control/control-block.ts), shared by every thread. */
@@ -31,6 +32,8 @@ export interface WorkerSettings extends ClientSettings, ClockSettings {
   defaultAnswerTokens: number;
   /** Whether x-ratelimit-* headers tighten the budgets (attempt/pacer.ts). */
   learnRateLimits: boolean;
+  /** The response cache (cache/response-cache.ts) and how to use it, or null for none. */
+  cache: { directory: string; mode: CacheMode; endpoint: string } | null;
   /** Whether an observer wants item events (sent over a Comlink channel, pool/event-channel.ts). */
   events: boolean;
 }

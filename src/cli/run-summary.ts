@@ -59,6 +59,9 @@ export function formatRunSummary(summary: RunSummary): string {
     `  tokens ${number.format(summary.tokens.total)} (prompt ${number.format(summary.tokens.prompt)}, completion ${number.format(summary.tokens.completion)}` +
       `, cached ${number.format(summary.tokens.cached)}, reasoning ${number.format(summary.tokens.reasoning)})`,
   ];
+  if (summary.cached > 0) {
+    lines.push(`  cached ${number.format(summary.cached)} answers, ${number.format(summary.saved_tokens.total)} tokens saved (not sent, not counted above)`);
+  }
   if (summary.cost !== null) lines.push(`  cost ${formatCost(summary.cost)} (from the --price-* options)`);
   if (summary.latency_ms !== null) {
     const { p50, p95, p99 } = summary.latency_ms;

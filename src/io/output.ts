@@ -27,6 +27,10 @@ export interface ResultFacts {
   usage: Usage;
   /** The task's result (its validated, post-processed answer); only with a task, on success. */
   value?: unknown;
+  /** The answer came from the response cache: no request was sent for it. */
+  cached?: true;
+  /** Tokens of cached answers, saved rather than spent. */
+  saved_usage?: Usage;
 }
 
 /** One line of the results file (OpenAI Batch output format + `batch_llm`). */
@@ -65,8 +69,10 @@ export function resultLine(result: ItemResult, line: number | null): ResultLine 
     latency_ms: Math.round(stats.latencyMs),
     usage: { ...stats.usage },
   };
+  if (stats.saved) facts.saved_usage = { ...stats.saved };
   if (result.ok) {
     if (result.value !== undefined) facts.value = result.value;
+    if (result.cached) facts.cached = true;
     return {
       id: requestId(),
       custom_id: result.custom_id,

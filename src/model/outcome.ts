@@ -59,6 +59,8 @@ export interface ItemStats {
   latencyMs: number;
   /** Tokens over all attempts, failed ones included, when the response carried usage. */
   usage: Usage;
+  /** Tokens of the answers the response cache gave instead of a request: saved, not spent. */
+  saved?: Usage;
 }
 
 export interface ItemFailure {
@@ -79,6 +81,8 @@ export type ItemOutcome =
       body: unknown;
       /** The task's result: postProcess's return value, else the validated answer; absent without a task. */
       value?: unknown;
+      /** The answer came from the response cache, not from a request. */
+      cached?: true;
       stats: ItemStats;
     }
   | {

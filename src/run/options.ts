@@ -8,6 +8,7 @@ import type { BatchEvent } from '../model/events.js';
 import { ERROR_CATEGORIES, type BatchItem, type ErrorCategory } from '../model/outcome.js';
 import type { AbortMode } from '../control/stop.js';
 import { OptionsError } from '../model/errors.js';
+import { CACHE_MODES, type CacheMode } from '../cache/response-cache.js';
 
 export interface BatchOptions {
   /** The requests to run, in the OpenAI Batch request shape. Read lazily: never held whole. */
@@ -118,6 +119,19 @@ export interface BatchOptions {
    * says (a limit it reports turns on that budget even without rpm / tpm). @default true
    */
   learnRateLimits?: boolean | undefined;
+  /**
+   * Directory of the response cache (an LMDB environment, created when missing; several runs and
+   * processes may share it). A request answered before (same endpoint, path and body, keys in any
+   * order) succeeds from the cache without being sent; identical requests in flight at once are
+   * sent once. Answers of any temperature are cached. @default none (no cache)
+   */
+  cache?: string | undefined;
+  /**
+   * How the run uses `cache`: `read-write` answers from it and stores new answers, `read-only`
+   * answers from it and stores nothing, `refresh` sends every request and overwrites the stored
+   * answers. @default "read-write"
+   */
+  cacheMode?: CacheMode | undefined;
   /** Extra HTTP headers for every request. @default {} */
   headers?: Record<string, string> | undefined;
   /**
@@ -136,7 +150,7 @@ export interface BatchOptions {
   sampleIntervalMs?: number | undefined;
 }
 
-type Optional = 'model' | 'onEvent' | 'trace' | 'task' | 'prices' | 'itemDeadlineMs' | 'deadlineMs' | 'signal' | 'maxTokens' | 'maxCost' | 'threadMemoryMb' | 'rpm' | 'tpm';
+type Optional = 'cache' | 'model' | 'onEvent' | 'trace' | 'task' | 'prices' | 'itemDeadlineMs' | 'deadlineMs' | 'signal' | 'maxTokens' | 'maxCost' | 'threadMemoryMb' | 'rpm' | 'tpm';
 type Defaulted = Exclude<keyof BatchOptions, Optional>;
 
 /** Options with every default filled in; the others may stay unset. */
@@ -209,6 +223,7 @@ export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = p
     failFast: options.failFast ?? ['auth', 'quota'],
     abortMode: options.abortMode ?? 'drain',
     sampleIntervalMs: ms('sampleIntervalMs', options.sampleIntervalMs, 1_000, 10),
+    cacheMode: options.cacheMode ?? 'read-write',
   };
   for (const category of resolved.failFast) {
     if (!(ERROR_CATEGORIES as readonly string[]).includes(category)) {
@@ -242,6 +257,15 @@ export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = p
     price('prices.outputPerMillion', outputPerMillion);
     if (cachedInputPerMillion !== undefined) price('prices.cachedInputPerMillion', cachedInputPerMillion);
     resolved.prices = options.prices;
+  }
+  if (!CACHE_MODES.includes(resolved.cacheMode)) {
+    throw new OptionsError(`Expected \`cacheMode\` to be one of ${CACHE_MODES.join(', ')}, got \`${String(resolved.cacheMode)}\``);
+  }
+  if (options.cache !== undefined) {
+    if (typeof options.cache !== 'string' || options.cache === '') {
+      throw new OptionsError(`Expected \`cache\` to be a directory path, got \`${String(options.cache)}\` (${typeof options.cache})`);
+    }
+    resolved.cache = resolve(options.cache);
   }
   if (options.model !== undefined) resolved.model = options.model;
   if (options.onEvent !== undefined) resolved.onEvent = options.onEvent;

@@ -23,6 +23,8 @@ import { loadTask } from '../task/task-loader.js';
 import { ThreadBalancer } from '../pool/thread-balancer.js';
 import { reclaimDeadThreads } from '../control/thread-slots.js';
 import { observeRun } from './run-observer.js';
+import { endpointIdentity } from '../cache/request-key.js';
+import { coalescer } from './coalesce-items.js';
 
 export interface BatchStream<Value = unknown> extends AsyncGenerator<ItemResult<Value>, void, undefined> {
   /** Counts so far; final once the stream has ended. */
@@ -93,6 +95,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       defaultAnswerTokens: resolved.defaultAnswerTokens,
       learnRateLimits: resolved.learnRateLimits,
       events: observer.emit !== undefined,
+      cache: resolved.cache === undefined ? null : { directory: resolved.cache, mode: resolved.cacheMode, endpoint: endpointIdentity(resolved.baseURL) },
     };
     const balancer = new ThreadBalancer();
     const pool = createPool(settings, resolved.threads, resolved.concurrency, balancer, resolved.threadMemoryMb);
@@ -100,8 +103,13 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
     const keeper = new CooldownKeeper(block, { rampStart: resolved.rampStart, ...(emit ? { onEvent: emit } : {}) });
     const dispatcher = new Dispatcher(pool, resolved.threads, balancer);
     let running = 0;
+    const coalesce = coalescer(settings);
 
     async function dispatch(item: BatchItem): Promise<ItemOutcome> {
+      return coalesce(item, dispatchNow);
+    }
+
+    async function dispatchNow(item: BatchItem): Promise<ItemOutcome> {
       if (!control.mayAdmit(summary.counts(), running)) {
         return failedOutcome(item.custom_id, 'aborted', `not started: ${control.stopped?.reason ?? 'the run was stopped'}`);
       }

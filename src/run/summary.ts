@@ -20,6 +20,10 @@ export interface BatchSummary {
   rate_limited: number;
   cooldowns: number;
   tokens: Usage;
+  /** Items answered from the response cache, without a request. */
+  cached: number;
+  /** Tokens of those cached answers: saved, not spent (not in `tokens` or `cost`). */
+  saved_tokens: Usage;
   /** Cost of all tokens, from the `prices` option; null without one. */
   cost: number | null;
   /** Item latency (first gate entry to outcome) percentiles, in ms; null before any item. */
@@ -43,6 +47,8 @@ export class SummaryBuilder {
   #succeeded = 0;
   readonly #byCategory: Partial<Record<ErrorCategory, number>> = {};
   readonly #tokens = emptyUsage();
+  readonly #saved = emptyUsage();
+  #cached = 0;
   #latencies = new Float64Array(1024);
 
   readonly #prices: PriceTable | undefined;
@@ -63,6 +69,8 @@ export class SummaryBuilder {
     this.#latencies[this.#total] = outcome.stats.latencyMs;
     this.#total += 1;
     addUsage(this.#tokens, outcome.stats.usage);
+    if (outcome.stats.saved) addUsage(this.#saved, outcome.stats.saved);
+    if (outcome.ok && outcome.cached) this.#cached += 1;
     if (outcome.ok) {
       this.#succeeded += 1;
     } else {
@@ -97,6 +105,8 @@ export class SummaryBuilder {
       rate_limited: Atomics.load(i32, I32.RATE_LIMITED),
       cooldowns: Atomics.load(i32, I32.COOLDOWNS),
       tokens: { ...this.#tokens },
+      cached: this.#cached,
+      saved_tokens: { ...this.#saved },
       cost: this.#prices ? costOf(this.#tokens, this.#prices) : null,
       latency_ms:
         this.#total === 0

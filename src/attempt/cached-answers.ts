@@ -1,0 +1,34 @@
+// The attempt loop's view of the response cache (cache/response-cache.ts): a lookup before the
+// gate (a hit takes no permit, no rate budget and sends nothing) and a store after a successful
+// answer, both as the cache mode allows. Every 2xx answer is stored under the exact request that
+// was sent, before the task validates it: validation and post-processing run on cached answers
+// too (the task may have changed since), and a re-ask with feedback is a request of its own.
+
+import { ResponseCache, type CacheMode } from '../cache/response-cache.js';
+import { requestKey } from '../cache/request-key.js';
+import type { CallResult } from './http-client.js';
+
+type Answer = Extract<CallResult, { ok: true }>;
+
+export interface CachedAnswers {
+  /** The stored answer to this request, or null (always null in refresh mode). */
+  lookup(path: string, body: Record<string, unknown>): Answer | null;
+  /** Stores an answer (not in read-only mode); resolves once other threads and processes can see it. */
+  store(path: string, body: Record<string, unknown>, answer: Answer): Promise<void>;
+}
+
+export function openCachedAnswers(settings: { directory: string; mode: CacheMode; endpoint: string }): CachedAnswers {
+  const cache = new ResponseCache(settings.directory);
+  const { mode, endpoint } = settings;
+  return {
+    lookup(path, body) {
+      if (mode === 'refresh') return null;
+      const hit = cache.get(requestKey(endpoint, path, body));
+      return hit === null ? null : { ok: true, status: hit.status, requestId: hit.requestId, body: hit.body, headers: null };
+    },
+    async store(path, body, answer) {
+      if (mode === 'read-only') return;
+      await cache.put(requestKey(endpoint, path, body), answer);
+    },
+  };
+}
