@@ -17,6 +17,7 @@ const FLOORS: Record<string, number> = {
   io: 2,
   task: 2,
   trace: 2,
+  cache: 2,
   attempt: 3,
   pool: 4,
   run: 5,

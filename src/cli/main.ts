@@ -7,6 +7,7 @@ import { EXIT } from './exit-codes.js';
 import { declareRunCommand, EXIT_CODES_HELP } from './run-options.js';
 import { runCommand } from './run-command.js';
 import { declareSimCommand, simCommand } from './sim-command.js';
+import { declareCacheCommand } from './cache-command.js';
 import { UsageError } from '../model/errors.js';
 import { redact } from '../model/redact.js';
 import { packageVersion } from '../model/version.js';
@@ -25,6 +26,8 @@ async function main(argv: readonly string[]): Promise<number> {
   declareSimCommand(program, async (options) => {
     exitCode = await simCommand(options, { stdout: process.stdout, stderr: process.stderr });
   }).exitOverride();
+
+  declareCacheCommand(program, process.stdout).exitOverride();
 
   try {
     await program.parseAsync(argv);

@@ -13,6 +13,7 @@ import type { AbortMode } from '../control/stop.js';
 import type { BatchOptions } from '../run/options.js';
 import { decimal, duration, wholeNumber } from './parse-values.js';
 import { UsageError } from '../model/errors.js';
+import { CACHE_MODES, type CacheMode } from '../cache/response-cache.js';
 
 /** One row of the table: the commander option(s) it declares and how their values are read. */
 interface OptionRow<V> {
@@ -78,6 +79,11 @@ function parseFailFast(flag: string, value: string | undefined): ErrorCategory[]
   return names as ErrorCategory[];
 }
 
+function parseCacheMode(flag: string, value: string | undefined): CacheMode | undefined {
+  if (value === undefined || (CACHE_MODES as readonly string[]).includes(value)) return value as CacheMode | undefined;
+  throw new UsageError(`${flag}: expected ${CACHE_MODES.join(', ')}, got ${JSON.stringify(value)}`);
+}
+
 function parseAbortMode(flag: string, value: string | undefined): AbortMode | undefined {
   if (value === undefined || value === 'drain' || value === 'cancel') return value;
   throw new UsageError(`${flag}: expected drain or cancel, got ${JSON.stringify(value)}`);
@@ -132,6 +138,8 @@ const ENGINE_OPTIONS = {
   tpm: number('--tpm <n>', 'tokens per minute to stay under: prompt (tokenizer count) + max_tokens reserved per attempt', 'none'),
   learnRateLimits: negatable('--no-learn-rate-limits', "don't tighten the budgets to the server's x-ratelimit-* headers", 'learn them'),
   prices: prices(),
+  cache: text('--cache <dir>', 'response cache directory (LMDB, shared by runs and processes): answered requests are not sent again', 'none'),
+  cacheMode: valued('--cache-mode <mode>', 'read-write, read-only (store nothing) or refresh (send every request again, overwrite)', 'read-write', parseCacheMode),
 } satisfies { [K in keyof BatchOptions]?: OptionRow<BatchOptions[K]> };
 
 /** Options of the command line itself. */

@@ -1,0 +1,89 @@
+// The response cache in whole runs: real worker threads, real HTTP to the simulator, a real LMDB
+// directory per test.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runBatch } from '../../src/run/run-batch.js';
+import { ResponseCache } from '../../src/cache/response-cache.js';
+import { canonicalJson, endpointIdentity, requestKey } from '../../src/cache/request-key.js';
+import type { BatchItem } from '../../src/model/outcome.js';
+import { chatItem, chatItems, expectEachSucceededOnce } from '../helpers/batch.js';
+import { useSimulator } from '../helpers/simulator.js';
+
+const start = useSimulator();
+const cacheDir = () => mkdtemp(join(tmpdir(), 'batch-llm-cache-'));
+const bodies = (results: ReadonlyArray<{ custom_id: string; body: unknown }>) =>
+  Object.fromEntries(results.map((r) => [r.custom_id, r.body]));
+
+describe('request keys', () => {
+  it('ignore key order and credentials, and differ for any other change', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"e":3,"f":2}]},"b":1}');
+    const endpoint = endpointIdentity('https://user:secret@api.example.com/v1/');
+    expect(endpoint).toBe('https://api.example.com/v1');
+    const key = requestKey(endpoint, '/chat/completions', { model: 'm', temperature: 1 });
+    expect(requestKey(endpoint, '/chat/completions', { temperature: 1, model: 'm' })).toBe(key);
+    expect(requestKey(endpoint, '/chat/completions', { temperature: 0, model: 'm' })).not.toBe(key);
+    expect(requestKey(endpointIdentity('https://other.example.com/v1'), '/chat/completions', { model: 'm', temperature: 1 })).not.toBe(key);
+  });
+});
+
+describe('response cache', () => {
+  it('a rerun of the same input sends no request and gives identical values; tokens are saved, not spent', async () => {
+    const sim = await start({ latencyMs: 1 });
+    const cache = await cacheDir();
+    // temperature > 0: cached too (the cache does not judge whether an answer could vary).
+    const items: BatchItem[] = chatItems(40).map((item) => ({ ...item, body: { ...item.body, temperature: 0.9 } }));
+    const first = await runBatch({ items, baseURL: sim.url, threads: 2, cache });
+    expectEachSucceededOnce(items, first.results);
+    expect(sim.requests).toHaveLength(40);
+    expect(first.summary.cached).toBe(0);
+
+    const second = await runBatch({ items, baseURL: sim.url, threads: 2, cache });
+    expectEachSucceededOnce(items, second.results);
+    expect(sim.requests).toHaveLength(40);
+    expect(second.summary.requests).toBe(0);
+    expect(second.summary.cached).toBe(40);
+    expect(second.results.every((r) => r.ok && r.cached === true)).toBe(true);
+    expect(bodies(second.results)).toEqual(bodies(first.results));
+    expect(second.summary.tokens.total).toBe(0);
+    expect(second.summary.saved_tokens.total).toBe(first.summary.tokens.total);
+    expect(second.summary.saved_tokens.total).toBeGreaterThan(0);
+  });
+
+  it('100 items of which 50 identical, all in flight at once, send 51 requests', async () => {
+    const sim = await start({ latencyMs: 150 });
+    const cache = await cacheDir();
+    // Interleaved, so the duplicates are spread over both threads' chunks.
+    const items: BatchItem[] = Array.from({ length: 50 }, (_, i) => [chatItem(`same-${i}`, 'the same question'), chatItem(`unique-${i}`)]).flat();
+    const { results, summary } = await runBatch({ items, baseURL: sim.url, threads: 2, concurrency: 100, rampJitterMs: 0, cache });
+    expectEachSucceededOnce(items, results);
+    expect(sim.requests).toHaveLength(51);
+    expect(summary.requests).toBe(51);
+    expect(summary.cached).toBe(49);
+    const same = results.filter((r) => r.custom_id.startsWith('same-'));
+    expect(new Set(same.map((r) => JSON.stringify(r.body))).size).toBe(1);
+  });
+
+  it('refresh sends every request again and overwrites; read-only stores nothing', async () => {
+    const sim = await start({ latencyMs: 1 });
+    const cache = await cacheDir();
+    const items = chatItems(20);
+    await runBatch({ items, baseURL: sim.url, threads: 2, cache, cacheMode: 'read-only' });
+    expect(sim.requests).toHaveLength(20);
+    const store = new ResponseCache(cache);
+    expect(store.stats().entries).toBe(0);
+
+    await runBatch({ items, baseURL: sim.url, threads: 2, cache });
+    expect(sim.requests).toHaveLength(40);
+    const refreshed = await runBatch({ items, baseURL: sim.url, threads: 2, cache, cacheMode: 'refresh' });
+    expect(sim.requests).toHaveLength(60);
+    expect(refreshed.summary.cached).toBe(0);
+    expect(store.stats().entries).toBe(20);
+    // What refresh stored is what the next run answers with.
+    const after = await runBatch({ items, baseURL: sim.url, threads: 2, cache, cacheMode: 'read-only' });
+    expect(sim.requests).toHaveLength(60);
+    expect(bodies(after.results)).toEqual(bodies(refreshed.results));
+    await store.close();
+  });
+});
