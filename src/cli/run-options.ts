@@ -110,6 +110,27 @@ function prices(): OptionRow<PriceTable | undefined> {
   };
 }
 
+/**
+ * The run-wide token cap. It was called --max-tokens, easily mistaken for the request field
+ * max_tokens (which caps one answer): that name stays as a deprecated alias.
+ */
+function runTokens(): OptionRow<number | undefined> {
+  const cap = new Option(
+    '--max-run-tokens <n>',
+    describe('token cap of the whole run: each item reserves its prompt + max_tokens before it starts, and none starts that could cross the cap', 'none'),
+  );
+  const alias = new Option('--max-tokens <n>', describe('deprecated alias of --max-run-tokens (not the request field max_tokens)', 'none'));
+  return {
+    options: [cap, alias],
+    read: (values) => {
+      const given = textOf(values, cap);
+      const old = textOf(values, alias);
+      if (given !== undefined && old !== undefined) throw new UsageError('--max-tokens is the old name of --max-run-tokens: give one');
+      return given !== undefined ? wholeNumber('--max-run-tokens', given) : wholeNumber('--max-tokens', old);
+    },
+  };
+}
+
 const DEFAULT_PROGRESS_INTERVAL = '5s';
 
 /**
@@ -130,8 +151,8 @@ const ENGINE_OPTIONS = {
   deadlineMs: time('--deadline <duration>', 'time limit of the whole run; then unfinished items get aborted lines, exit 3', 'none'),
   failFast: valued('--fail-fast <categories>', 'failure categories that stop the run, comma-separated, or "none"', 'auth,quota', parseFailFast),
   abortMode: valued('--abort-mode <mode>', 'how a stopped run ends: drain (attempts on the wire finish) or cancel (they are aborted)', 'drain', parseAbortMode),
-  maxTokens: whole('--max-tokens <n>', 'stop starting items once the next would take the run past this many tokens', 'none'),
-  maxCost: number('--max-cost <amount>', 'stop starting items once the next would take the run past this cost; needs --price-*', 'none'),
+  maxTokens: runTokens(),
+  maxCost: number('--max-cost <amount>', 'cost cap of the whole run, reserved per item like --max-run-tokens (priced); needs --price-*', 'none'),
   maxResponseBytes: whole('--max-response-bytes <n>', 'largest answer read; a larger one fails its item as bad_request (response_too_large)', '16777216 (16 MiB)'),
   threadMemoryMb: whole('--thread-memory <MB>', 'heap limit of each worker thread; a thread that exceeds it is replaced and its items retried', "Node's"),
   rpm: number('--rpm <n>', 'requests per minute to stay under, paced by a shared budget so 429s stay rare', 'none'),
@@ -189,7 +210,7 @@ Exit codes:
   0  every item succeeded
   1  the run finished and some items failed (see the "error" of their lines)
   2  usage error, or the input file could not be read
-  3  stopped early: Ctrl-C / SIGTERM, --deadline, --max-tokens / --max-cost, or a --fail-fast
+  3  stopped early: Ctrl-C / SIGTERM, --deadline, --max-run-tokens / --max-cost, or a --fail-fast
      category (auth, quota); every unfinished item has an "aborted" line, and --resume finishes`;
 
 const RUN_HELP_AFTER = `

@@ -63,6 +63,18 @@ export function formatRunSummary(summary: RunSummary): string {
     lines.push(`  cached ${number.format(summary.cached)} answers, ${number.format(summary.saved_tokens.total)} tokens saved (not sent, not counted above)`);
   }
   if (summary.cost !== null) lines.push(`  cost ${formatCost(summary.cost)} (from the --price-* options)`);
+  const cap = summary.spend_cap;
+  if (cap !== null) {
+    const parts: string[] = [];
+    if (cap.max_tokens !== null) {
+      parts.push(`${number.format(cap.spent_tokens)} of ${number.format(cap.max_tokens)} tokens` + (cap.over_tokens > 0 ? `, over by ${number.format(cap.over_tokens)}` : ''));
+    }
+    if (cap.max_cost !== null && cap.spent_cost !== null) {
+      parts.push(`${formatCost(cap.spent_cost)} of ${formatCost(cap.max_cost)}` + (cap.over_cost > 0 ? `, over by ${formatCost(cap.over_cost)}` : ''));
+    }
+    const over = cap.over_tokens > 0 || cap.over_cost > 0;
+    lines.push(`  spend cap: ${parts.join('; ')} (${over ? 'over the cap: answers beyond their max_tokens, or re-asks' : 'within the cap'})`);
+  }
   if (summary.latency_ms !== null) {
     const { p50, p95, p99 } = summary.latency_ms;
     lines.push(`  latency p50 ${formatDuration(p50)}, p95 ${formatDuration(p95)}, p99 ${formatDuration(p99)}`);

@@ -86,9 +86,17 @@ export interface BatchOptions {
   abortMode?: AbortMode | undefined;
   /** Stops the run (in `abortMode`) when aborted. */
   signal?: AbortSignal | undefined;
-  /** Stop starting items once the next would take the run's total tokens (all attempts, prompt + answer) past this. Minimum: 1 token. @default none */
+  /**
+   * Token cap of the whole run (all attempts, prompt + answer). Before an item starts it reserves
+   * its worst case — prompt tokens (tokenizer count) plus its max_tokens (without one: the largest
+   * answer seen so far, at least `defaultAnswerTokens`; until one is seen such items run one at a
+   * time) — and it starts only if the tokens spent plus those reserved stay within the cap; else
+   * it waits for the items on the wire, or the run stops. Only an item that takes more than its
+   * own worst case (re-asks) can cross it; the summary's `spend_cap` says by how much.
+   * Minimum: 1 token. @default none
+   */
   maxTokens?: number | undefined;
-  /** Stop starting items once the next would take the run's cost past this, in the currency of `prices`; needs `prices`. Minimum: 0. @default none */
+  /** Cost cap of the whole run, in the currency of `prices`, reserved per item like `maxTokens` (priced); needs `prices`. Minimum: 0. @default none */
   maxCost?: number | undefined;
   /**
    * Largest answer body read, in bytes. A larger 2xx answer fails its item as `bad_request` with

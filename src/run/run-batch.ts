@@ -16,6 +16,7 @@ import { RateBudget } from '../control/rate-budget.js';
 import { redact } from '../model/redact.js';
 import { packageVersion } from '../model/version.js';
 import { RunControl } from './run-control.js';
+import { SpendCap } from './spend-cap.js';
 import { mapConcurrent } from './admission.js';
 import type { AbortMode } from '../control/stop.js';
 import { SummaryBuilder, type BatchSummary } from './summary.js';
@@ -52,14 +53,18 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
   const budget = new RateBudget(block, resolved.rateHeadroom);
   budget.configure('requests', resolved.rpm);
   budget.configure('tokens', resolved.tpm);
+  const spendCap = new SpendCap({
+    maxTokens: resolved.maxTokens ?? null,
+    maxCost: resolved.maxCost ?? null,
+    prices: resolved.prices,
+    defaultAnswerTokens: resolved.defaultAnswerTokens,
+  });
+  summary.reportSpendCap(() => spendCap.report());
   const control = new RunControl(block, {
     failFast: new Set(resolved.failFast),
     abortMode: resolved.abortMode,
     deadlineAt: resolved.deadlineMs === undefined ? null : startedAt + resolved.deadlineMs,
     signal: resolved.signal,
-    maxTokens: resolved.maxTokens ?? null,
-    maxCost: resolved.maxCost ?? null,
-    prices: resolved.prices,
   });
 
   async function* run(): AsyncGenerator<ItemResult<Value>, void, undefined> {
@@ -102,38 +107,45 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
     const closeEvents = emit ? serveEventChannels(pool, emit) : () => {};
     const keeper = new CooldownKeeper(block, { rampStart: resolved.rampStart, ...(emit ? { onEvent: emit } : {}) });
     const dispatcher = new Dispatcher(pool, resolved.threads, balancer);
-    let running = 0;
     const coalesce = coalescer(settings);
+    const notStarted = (item: BatchItem): ItemOutcome =>
+      failedOutcome(item.custom_id, 'aborted', `not started: ${control.stopped?.reason ?? 'the run was stopped'}`);
 
     async function dispatch(item: BatchItem): Promise<ItemOutcome> {
       return coalesce(item, dispatchNow);
     }
 
     async function dispatchNow(item: BatchItem): Promise<ItemOutcome> {
-      if (!control.mayAdmit(summary.counts(), running)) {
-        return failedOutcome(item.custom_id, 'aborted', `not started: ${control.stopped?.reason ?? 'the run was stopped'}`);
+      if (control.stopped !== null) return notStarted(item);
+      const reservation = await spendCap.reserve(item, () => control.stopped !== null);
+      if (reservation === null) return notStarted(item);
+      if ('stop' in reservation) {
+        control.stop('drain', reservation.stop);
+        spendCap.wakeAll();
+        return notStarted(item);
       }
-      running += 1;
-      try {
-        for (let crashes = 1; ; crashes += 1) {
-          try {
-            return await dispatcher.run(item);
-          } catch (error) {
-            // The run is over (its consumer left early): nothing may start any more.
-            if (error instanceof DispatcherClosed) return failedOutcome(item.custom_id, 'aborted', error.message);
-            // The item's thread died (its own code or another item's took it down). Give the dead
-            // thread's permits back, then run the item again on a live thread, counting an attempt.
-            reclaimDeadThreads(block, liveThreadIds(pool));
-            const why = error instanceof Error ? error.message : String(error);
-            const rerun = crashes < resolved.maxAttempts && control.stopped === null;
-            emit?.({ type: 'thread-died', custom_id: item.custom_id, crashes, rerun, message: redact(why, resolved.apiKey) });
-            if (!rerun) {
-              return failedOutcome(item.custom_id, 'worker_crash', redact(`its worker thread died ${crashes} time(s): ${why}`, resolved.apiKey), null, { attempts: crashes });
-            }
+      const outcome = await runAdmitted(item);
+      spendCap.settle(reservation, outcome.stats.usage);
+      return outcome;
+    }
+
+    async function runAdmitted(item: BatchItem): Promise<ItemOutcome> {
+      for (let crashes = 1; ; crashes += 1) {
+        try {
+          return await dispatcher.run(item);
+        } catch (error) {
+          // The run is over (its consumer left early): nothing may start any more.
+          if (error instanceof DispatcherClosed) return failedOutcome(item.custom_id, 'aborted', error.message);
+          // The item's thread died (its own code or another item's took it down). Give the dead
+          // thread's permits back, then run the item again on a live thread, counting an attempt.
+          reclaimDeadThreads(block, liveThreadIds(pool));
+          const why = error instanceof Error ? error.message : String(error);
+          const rerun = crashes < resolved.maxAttempts && control.stopped === null;
+          emit?.({ type: 'thread-died', custom_id: item.custom_id, crashes, rerun, message: redact(why, resolved.apiKey) });
+          if (!rerun) {
+            return failedOutcome(item.custom_id, 'worker_crash', redact(`its worker thread died ${crashes} time(s): ${why}`, resolved.apiKey), null, { attempts: crashes });
           }
         }
-      } finally {
-        running -= 1;
       }
     }
 

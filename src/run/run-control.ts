@@ -1,11 +1,9 @@
 // When a run stops early, and why: fail-fast categories, the run deadline, the caller's
-// AbortSignal (or stop() on the stream), and the spend caps. Main thread only; the workers learn
-// of a stop through the control block's STOP word (stop.ts).
+// AbortSignal (or stop() on the stream); the spend caps stop it through spend-cap.ts. Main thread
+// only; the workers learn of a stop through the control block's STOP word (stop.ts).
 
 import type { ControlBlock } from '../control/control-block.js';
-import { costOf, type PriceTable } from '../model/cost.js';
 import type { ErrorCategory, ItemOutcome } from '../model/outcome.js';
-import type { Usage } from '../model/usage.js';
 import { requestStop, type AbortMode } from '../control/stop.js';
 
 export interface RunControlOptions {
@@ -14,9 +12,6 @@ export interface RunControlOptions {
   /** Epoch ms, or null. */
   deadlineAt: number | null;
   signal: AbortSignal | undefined;
-  maxTokens: number | null;
-  maxCost: number | null;
-  prices: PriceTable | undefined;
 }
 
 export interface StopState {
@@ -62,26 +57,6 @@ export class RunControl {
   observe(outcome: ItemOutcome): void {
     if (outcome.ok || !this.#options.failFast.has(outcome.error.category)) return;
     this.stop(this.#options.abortMode, `fail-fast on ${outcome.error.category} (${outcome.custom_id}: ${outcome.error.message})`);
-  }
-
-  /**
-   * Before starting an item: false once the run has stopped, or when the item would cross a
-   * spend cap — estimated from the average item so far, for it and every item still running.
-   */
-  mayAdmit(spent: { done: number; tokens: Usage }, running: number): boolean {
-    if (this.#state !== null) return false;
-    const { maxTokens, maxCost, prices } = this.#options;
-    if (spent.done === 0 || (maxTokens === null && maxCost === null)) return true;
-    const ahead = (running + 1) / spent.done;
-    if (maxTokens !== null && spent.tokens.total * (1 + ahead) > maxTokens) {
-      this.stop('drain', `the token cap of ${maxTokens} would be crossed`);
-      return false;
-    }
-    if (maxCost !== null && prices !== undefined && costOf(spent.tokens, prices) * (1 + ahead) > maxCost) {
-      this.stop('drain', `the cost cap of ${maxCost} would be crossed`);
-      return false;
-    }
-    return true;
   }
 
   dispose(): void {

@@ -8,6 +8,7 @@ import type { ErrorCategory, ItemOutcome } from '../model/outcome.js';
 import type { Usage } from '../model/usage.js';
 import { addUsage, emptyUsage } from '../model/usage.js';
 import type { SeriesSummary } from '../trace/series.js';
+import type { SpendCapReport } from './spend-cap.js';
 
 export interface BatchSummary {
   total: number;
@@ -33,6 +34,8 @@ export interface BatchSummary {
   stopped: StopState | null;
   /** The time series' aggregate (trace/series.ts); null until the run has ended. */
   series: SeriesSummary | null;
+  /** The spend caps, what was spent and by how much it went over (0: within); null without a cap. */
+  spend_cap: SpendCapReport | null;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -54,6 +57,7 @@ export class SummaryBuilder {
   readonly #prices: PriceTable | undefined;
   #stopped: StopState | null = null;
   #series: SeriesSummary | null = null;
+  #spendCap: () => SpendCapReport | null = () => null;
 
   constructor(block: ControlBlock, prices?: PriceTable) {
     this.#block = block;
@@ -81,6 +85,10 @@ export class SummaryBuilder {
 
   setStopped(stopped: StopState | null): void {
     this.#stopped = stopped;
+  }
+
+  reportSpendCap(report: () => SpendCapReport | null): void {
+    this.#spendCap = report;
   }
 
   setSeries(series: SeriesSummary): void {
@@ -115,6 +123,7 @@ export class SummaryBuilder {
       wall_ms: performance.now() - this.#started,
       stopped: this.#stopped,
       series: this.#series,
+      spend_cap: this.#spendCap(),
     };
   }
 }
