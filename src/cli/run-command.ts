@@ -194,6 +194,14 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
       say(`cannot write the summary to ${settings.summary}: ${errorText(error)}`);
     }
   }
+  if (outcome.writeError !== null) {
+    const { code, message } = outcome.writeError;
+    const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EFBIG' ? 'the file size limit (ulimit -f) is reached' : code === 'EDQUOT' ? 'the disk quota is used up' : message;
+    say(
+      `cannot write ${settings.out} (${code ?? 'error'}: ${why}): stopped, cancelling the attempts on the wire. ` +
+        `Every line in the file is whole and counts; the items without one run again. Make room, then run the same command with --resume to finish.`,
+    );
+  }
   if (outcome.inputError !== null) {
     throw new UsageError(`cannot read the input file ${settings.input} (mid-run): ${errorText(outcome.inputError)}`);
   }

@@ -40,6 +40,8 @@ export interface StreamPlan {
 export interface StreamOutcome {
   summary: RunSummary;
   exitCode: number;
+  /** A write to the results file failed (the run stopped there; exit 3), or null. */
+  writeError: NodeJS.ErrnoException | null;
   /** The input file failed mid-run (it was readable at the start), or null. */
   inputError: unknown;
 }
@@ -49,9 +51,18 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
   const file = new ResultFile(plan.out, { fsync: plan.fsync });
   // Lines in the file: an item counts as done only once its line is there.
   let written = 0;
+  // A write that failed (a full disk, a file size limit): the run stops at once, in cancel mode,
+  // since answers that cannot be written would be paid for again on resume.
+  let writeError: NodeJS.ErrnoException | null = null;
   const write = (text: string): void => {
-    file.append(clean(text));
-    written += 1;
+    if (writeError !== null) return;
+    try {
+      file.append(clean(text));
+      written += 1;
+    } catch (error) {
+      writeError = error as NodeJS.ErrnoException;
+      stream.stop('cancel', `cannot write ${plan.out}: ${writeError.code ?? writeError.message}`);
+    }
   };
   // A window of 4 × concurrency keeps every slot busy behind one slow item for a good while and
   // holds at most that many lines (a few hundred bytes each).
@@ -69,6 +80,7 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
     let seq = 0;
     try {
       for await (const record of readInput(plan.input, { mode: plan.lineMode })) {
+        if (writeError !== null) return;
         if (record.kind === 'item' && done.has(record.item.custom_id)) {
           skipped += 1;
           continue;
@@ -148,5 +160,5 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
 
   const summary = runSummary(stream.summary(), { invalid, skipped, output: plan.out });
   const exitCode = summary.stopped !== null ? EXIT.stopped : summary.failed > 0 ? EXIT.failures : EXIT.ok;
-  return { summary, exitCode, inputError };
+  return { summary, exitCode, writeError, inputError };
 }

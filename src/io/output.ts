@@ -3,7 +3,7 @@
 // same file is the checkpoint that `--resume` reads (checkpoint.ts).
 
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import type { InputRecord } from './input.js';
 import type { ErrorCategory } from '../model/outcome.js';
 import type { Usage } from '../model/usage.js';
@@ -119,19 +119,38 @@ export class ResultFile {
   readonly #fd: number;
   readonly #fsync: boolean;
   #closed = false;
+  /** The file's size: where the next line starts. One writer per file (the run lock). */
+  #size: number;
 
   constructor(path: string, options: { fsync?: boolean } = {}) {
     this.path = path;
     this.#fd = openSync(path, 'a');
+    this.#size = fstatSync(this.#fd).size;
     this.#fsync = options.fsync ?? false;
   }
 
+  /**
+   * Appends a line, or throws the write's error (ENOSPC, EFBIG …) with the file cut back to where
+   * the line began: a line is in the file whole or not at all, so the file stays resumable.
+   */
   append(text: string): void {
     const bytes = Buffer.from(text, 'utf8');
     let offset = 0;
-    // writeSync may write less than asked (a full disk, a signal): loop until all of it is out.
-    while (offset < bytes.length) offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
-    if (this.#fsync) fsyncSync(this.#fd);
+    try {
+      // writeSync may write less than asked (a full disk, a signal): loop until all of it is out.
+      while (offset < bytes.length) offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
+      if (this.#fsync) fsyncSync(this.#fd);
+    } catch (error) {
+      if (offset > 0) {
+        try {
+          ftruncateSync(this.#fd, this.#size);
+        } catch {
+          // Could not cut it back: --resume sets the torn tail aside instead.
+        }
+      }
+      throw error;
+    }
+    this.#size += bytes.length;
   }
 
   close(): void {

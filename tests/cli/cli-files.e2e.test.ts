@@ -7,7 +7,7 @@ import { link, mkdir, readFile, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { build, cli, readResults, shortItems, spawnCli, tempDir, waitForLines, writeJsonl } from './helpers.js';
+import { BIN, build, cli, readResults, shortItems, spawnCli, tempDir, waitForLines, writeJsonl, type CliRun } from './helpers.js';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -107,5 +107,35 @@ describe('batch-llm run and its files', () => {
       expect(run.stderr).not.toMatch(/unexpected error|\n\s+at /);
     }
     expect(sim.stats.requests).toBe(requestsBefore);
+  });
+
+  it('stops cleanly when the file cannot grow (EFBIG under ulimit -f): exit 3, only whole lines, and --resume finishes', async () => {
+    const dir = await tempDir();
+    const input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(200));
+    const out = join(dir, 'out.jsonl');
+    const args = ['run', input, '-o', out, '--base-url', sim.url, '--no-progress', '--concurrency', '8'];
+    // 24 blocks of 512 bytes: room for a few dozen lines, then every write fails with EFBIG.
+    const limited = await new Promise<CliRun>((resolve, reject) => {
+      const child = spawn('sh', ['-c', 'ulimit -f 24; exec "$0" "$@"', process.execPath, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal, stdout: '', stderr }));
+    });
+    expect(limited.code, limited.stderr).toBe(3);
+    expect(limited.stderr).toMatch(/cannot write .*out\.jsonl \(EFBIG: the file size limit \(ulimit -f\) is reached\)/);
+    expect(limited.stderr).toMatch(/run the same command with --resume/);
+    expect(limited.stderr).not.toMatch(/unexpected error/);
+    const text = await readFile(out, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    const kept = await readResults(out);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(200);
+
+    const resumed = await cli([...args, '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).not.toMatch(/torn line/);
+    const ids = (await readResults(out)).filter((r) => r.error === null).map((r) => r.custom_id);
+    expect(ids.sort()).toEqual(shortItems(200).map((item) => item.custom_id));
   });
 });
