@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Integration tests start real worker threads and servers; two files at a time suit 2 cores.
     maxWorkers: 2,
+    // dist/ is built once for the CLI's end-to-end tests (tests/helpers/build-once.ts).
+    globalSetup: ['tests/helpers/build-once.ts'],
   },
 });

@@ -7,11 +7,10 @@ import { link, mkdir, readFile, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { BIN, build, cli, readResults, shortItems, spawnCli, tempDir, waitForLines, writeJsonl, type CliRun } from './helpers.js';
+import { BIN, cli, readResults, shortItems, spawnCli, tempDir, waitForLines, writeJsonl, type CliRun } from './helpers.js';
 
 let sim: Simulator;
 beforeAll(async () => {
-  await build();
   sim = await startSimulator({ latencyMs: 5, recordRequests: false });
 }, 60_000);
 afterAll(async () => {

@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/cli/run-summary.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { build, cli, readResults, shortItems, tempDir, writeJsonl } from './helpers.js';
+import { cli, readResults, shortItems, tempDir, writeJsonl } from './helpers.js';
 
 let sim: Simulator;
 beforeAll(async () => {
-  await build();
   // Every answer bills 1000 completion tokens unless the request's max_tokens is lower.
   sim = await startSimulator({ latencyMs: 50, completionTokens: 1000, recordRequests: false });
 }, 60_000);

@@ -7,13 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveOptions } from '../../src/run/options.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { build, cli, readResults, ROOT, shortItems, spawnCli, tempDir, waitForLines, writeJsonl } from './helpers.js';
+import { cli, readResults, ROOT, shortItems, spawnCli, tempDir, waitForLines, writeJsonl } from './helpers.js';
 
 const EXAMPLE = join(ROOT, 'examples/requests.jsonl');
 
-beforeAll(async () => {
-  await build();
-}, 60_000);
 
 describe('batch-llm --help', () => {
   it('lists every option of the contract with its default, and the documented defaults are the library’s', async () => {
