@@ -18,6 +18,7 @@ const FLOORS: Record<string, number> = {
   task: 2,
   trace: 2,
   cache: 2,
+  report: 3,
   attempt: 3,
   pool: 4,
   run: 5,

@@ -8,6 +8,7 @@ import { declareRunCommand, EXIT_CODES_HELP } from './run-options.js';
 import { runCommand } from './run-command.js';
 import { declareSimCommand, simCommand } from './sim-command.js';
 import { declareCacheCommand } from './cache-command.js';
+import { declareReportCommand, reportCommand } from './report-command.js';
 import { UsageError } from '../model/errors.js';
 import { redact } from '../model/redact.js';
 import { packageVersion } from '../model/version.js';
@@ -25,6 +26,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }).exitOverride();
   declareSimCommand(program, async (options) => {
     exitCode = await simCommand(options, { stdout: process.stdout, stderr: process.stderr });
+  }).exitOverride();
+  declareReportCommand(program, async (settings) => {
+    exitCode = await reportCommand(settings, { stdout: process.stdout, stderr: process.stderr });
   }).exitOverride();
 
   declareCacheCommand(program, process.stdout).exitOverride();

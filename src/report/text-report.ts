@@ -1,0 +1,54 @@
+// `batch-llm report` without -o: the figures of a results file (and its trace) as a few lines of text.
+
+import { formatDuration } from '../model/duration.js';
+import type { ResultsFigures } from './results-figures.js';
+import type { TraceFigures } from './trace-figures.js';
+
+const number = new Intl.NumberFormat('en-US');
+
+export function formatCostValue(cost: number): string {
+  return cost >= 100 ? cost.toFixed(0) : cost >= 1 ? cost.toFixed(2) : cost.toFixed(4);
+}
+
+/** The run's cost: the trace's last sample (the run's `prices`), or null. */
+export function traceCost(trace: TraceFigures | null): number | null {
+  return trace?.samples.at(-1)?.cost ?? null;
+}
+
+export function textReport(results: ResultsFigures, trace: TraceFigures | null): string {
+  const { file } = results;
+  const lines: string[] = [];
+  const fileNotes = [
+    ...(file.tornLastLine ? ['a torn last line ignored (the run was killed mid-write)'] : []),
+    ...(file.unreadable > 0 ? [`${file.unreadable} unreadable line(s) skipped`] : []),
+  ];
+  lines.push(`${file.path}: ${number.format(results.items)} items from ${number.format(file.lines)} lines${fileNotes.length > 0 ? ` (${fileNotes.join('; ')})` : ''}`);
+  const categories = results.by_category.map((c) => `${c.category} ${number.format(c.count)}`).join(', ');
+  lines.push(`  succeeded ${number.format(results.succeeded)}, failed ${number.format(results.failed)}${categories === '' ? '' : ` (${categories})`}`);
+  if (results.latency_ms !== null) {
+    const l = results.latency_ms;
+    lines.push(`  latency p50 ${formatDuration(l.p50)}, p90 ${formatDuration(l.p90)}, p95 ${formatDuration(l.p95)}, p99 ${formatDuration(l.p99)}, max ${formatDuration(l.max)}`);
+  }
+  lines.push(
+    `  attempts ${number.format(results.attempts.total)} (${results.attempts.mean} per item, at most ${results.attempts.max}), ` +
+      `429s ${number.format(results.rate_limited)}, re-asked invalid outputs ${number.format(results.invalid_outputs)}`,
+  );
+  const t = results.tokens;
+  lines.push(`  tokens ${number.format(t.total)} (prompt ${number.format(t.prompt)}, completion ${number.format(t.completion)}, cached ${number.format(t.cached)}, reasoning ${number.format(t.reasoning)})`);
+  const cost = traceCost(trace);
+  if (cost !== null) lines.push(`  cost ${formatCostValue(cost)} (the run's prices, from the trace)`);
+  if (trace !== null) {
+    const cooling = trace.cooldowns.reduce((sum, c) => sum + (c.to - c.from), 0);
+    lines.push(`  trace: ${number.format(trace.cooldowns.length)} cooldowns (${formatDuration(cooling)} in all), ${number.format(trace.rateLimits.length)} 429s reported, ${number.format(trace.samples.length)} samples`);
+  }
+  if (results.scores !== null) {
+    const s = results.scores;
+    lines.push(`  scores: ${number.format(s.count)} scored, mean ${s.mean}`);
+    for (const g of s.groups) lines.push(`    ${g.group}: ${number.format(g.count)} scored, mean ${g.mean}`);
+  }
+  if (results.first_failures.length > 0) {
+    lines.push('  first failures:');
+    for (const f of results.first_failures) lines.push(`    ${f.custom_id ?? '(no custom_id)'}  ${f.category}  ${f.message}`);
+  }
+  return lines.join('\n');
+}
