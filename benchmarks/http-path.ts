@@ -8,7 +8,9 @@
 // number. Builds dist/ first. Prints one JSON object.
 //
 //   npx tsx benchmarks/http-path.ts [--quick] [--items 10000] [--latency 50] [--in-flight 256]
-//       [--threads 1,2] [--runs 3]
+//       [--threads 1,2] [--runs 3] [--compare /path/to/another/checkout]
+// --compare adds the CLI of another checkout (built there beforehand, e.g. an older commit), run
+// the same way, so a change is measured against what it replaces in the same run.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '256' },
     threads: { type: 'string', default: '1,2' },
     runs: { type: 'string' },
+    compare: { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -109,9 +112,9 @@ function fetchLoop(url: string, items: ChatItem[]): Promise<void> {
 }
 
 /** `batch-llm run` from dist/ in its own process: its wall time and CPU (polled from /proc). */
-async function runCli(url: string, threads: number): Promise<{ wallMs: number; cpuMicros: number }> {
+async function runCli(url: string, threads: number, cliRoot = root): Promise<{ wallMs: number; cpuMicros: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'run', input, '-o', join(dir, 'out.jsonl'), '--overwrite', '--no-progress', '--base-url', url, '--threads', String(threads), '--concurrency', String(inFlight)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [join(cliRoot, 'dist/src/cli/main.js'), 'run', input, '-o', join(dir, 'out.jsonl'), '--overwrite', '--no-progress', '--base-url', url, '--threads', String(threads), '--concurrency', String(inFlight)], { stdio: ['ignore', 'ignore', 'inherit'] });
   // The kernel's counters vanish with the process: keep the last reading (at most 5 ms short).
   let cpu = 0;
   const poll = setInterval(() => {
@@ -129,6 +132,7 @@ writeFileSync(input, [...chatItems(count, 8)].map((item) => `${JSON.stringify({ 
 const sim = await startSimChild({ latencyMs });
 const clients: Array<{ client: string; threads: number; measure: () => Promise<{ wallMs: number; cpuMicros: number }> }> = [
   ...threadCounts.map((threads) => ({ client: 'batch-llm CLI', threads, measure: () => runCli(sim.url, threads) })),
+  ...(values.compare === undefined ? [] : threadCounts.map((threads) => ({ client: `batch-llm CLI at ${values.compare}`, threads, measure: () => runCli(sim.url, threads, values.compare) }))),
   ...[
     { client: 'node:http keep-alive loop', loop: nodeHttpLoop },
     { client: 'fetch loop', loop: fetchLoop },
