@@ -19,7 +19,7 @@ import type { BatchEvent } from '../model/events.js';
 import type { BatchItem, ErrorCategory, ItemOutcome, ItemStats } from '../model/outcome.js';
 import { redact } from '../model/redact.js';
 import { addUsage, emptyUsage, usageFromBody } from '../model/usage.js';
-import { checkAnswer, feedbackMessages, responseFormat } from '../task/answer.js';
+import { checkAnswer, feedbackMessages, loadSchemaTools, responseFormat } from '../task/answer.js';
 import { loadTask } from '../task/task-loader.js';
 import type { Task } from '../task/task.js';
 import { backoffMs } from './backoff.js';
@@ -50,6 +50,7 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
   const pacer = new Pacer(new RateBudget(block, settings.rateHeadroom), settings.defaultAnswerTokens, settings.learnRateLimits, onLearned);
   const task: Task | null = settings.taskFile === null ? null : await loadTask(settings.taskFile);
   const taskName = task?.name ?? (settings.taskFile === null ? 'pass-through' : basename(settings.taskFile));
+  if (task?.schema) await loadSchemaTools();
   const format = task?.schema ? responseFormat(task.schema, task.schemaName ?? 'answer') : null;
   const maxInvalid = task?.maxInvalidOutputRetries ?? 2;
   const cache = settings.cache === null ? null : openCachedAnswers(settings.cache);

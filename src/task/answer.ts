@@ -1,7 +1,24 @@
 // Reading a task's answer out of a chat completion: the message text, parsed as JSON, validated
 // against the task's zod schema. Pure functions; the re-ask policy is in item-runner.ts.
 
-import { z } from 'zod';
+import type { z } from 'zod';
+
+type Zod = (typeof import('zod'))['z'];
+let zod: Zod | null = null;
+
+/**
+ * Loads zod's runtime (~100 ms of start-up, the largest import of all): only a task with a schema
+ * needs it, and such a task module has loaded it already, so a run without one never pays for it.
+ * Await it before `checkAnswer` and `responseFormat`.
+ */
+export async function loadSchemaTools(): Promise<void> {
+  zod ??= (await import('zod')).z;
+}
+
+function tools(): Zod {
+  if (zod === null) throw new Error('batch-llm internal error: loadSchemaTools() was not awaited');
+  return zod;
+}
 
 export type AnswerCheck = { ok: true; value: unknown } | { ok: false; raw: string | null; problem: string };
 
@@ -24,12 +41,12 @@ export function checkAnswer(body: unknown, schema: z.ZodType): AnswerCheck {
     return { ok: false, raw, problem: `the answer is not JSON (${error instanceof Error ? error.message : String(error)})` };
   }
   const parsed = schema.safeParse(json);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, raw, problem: `the answer does not match the schema:\n${z.prettifyError(parsed.error)}` };
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, raw, problem: `the answer does not match the schema:\n${tools().prettifyError(parsed.error)}` };
 }
 
 /** The JSON Schema sent as `response_format` (zod's export, without the `$schema` marker). */
 export function responseFormat(schema: z.ZodType, name: string): Record<string, unknown> {
-  const { $schema: _marker, ...jsonSchema } = z.toJSONSchema(schema) as Record<string, unknown>;
+  const { $schema: _marker, ...jsonSchema } = tools().toJSONSchema(schema) as Record<string, unknown>;
   return { type: 'json_schema', json_schema: { name, strict: true, schema: jsonSchema } };
 }
 

@@ -3,7 +3,7 @@
 // request, validating the answer against a zod schema (re-asking when it is invalid), and any
 // CPU-heavy post-processing — in parallel with the network calls of the other items.
 
-import { z } from 'zod';
+import type { z } from 'zod';
 
 const TASK = Symbol.for('batch-llm.task');
 
