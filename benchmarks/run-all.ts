@@ -24,6 +24,8 @@ import { log, machine, round } from './lib/report.js';
 
 // The long, mostly idle rate-limited scenario runs last.
 const SCENARIOS = [
+  'http-path',
+  'startup',
   'latency-throughput',
   'cpu-postprocess',
   'rate-limit-storm',
