@@ -21,6 +21,7 @@ import { redact } from '../model/redact.js';
 import { addUsage, emptyUsage, usageFromBody } from '../model/usage.js';
 import { checkAnswer, feedbackMessages, loadSchemaTools, responseFormat } from '../task/answer.js';
 import { loadTask } from '../task/task-loader.js';
+import { checkScore, groupOf } from '../task/score.js';
 import type { Task } from '../task/task.js';
 import { backoffMs } from './backoff.js';
 import { openCachedAnswers } from './cached-answers.js';
@@ -199,7 +200,11 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
         }
         const post = task.postProcess;
         if (post) value = await userCode('postProcess', () => post(value, { customId: item.custom_id }));
-        return finish({ ...success, value });
+        const score = task.score;
+        if (score === undefined) return finish({ ...success, value });
+        const record = item.record ?? item.body ?? {};
+        const scored = checkScore(taskName, await userCode('score', () => score(value, record)));
+        return finish({ ...success, value, score: scored, ...groupOf(record, settings.groupBy) });
       }
     } catch (error) {
       if (error instanceof ItemFailed) return fail(error.category, error.message, error.failureCode);

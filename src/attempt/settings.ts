@@ -12,6 +12,8 @@ export interface WorkerSettings extends ClientSettings, ClockSettings {
   model: string | null;
   /** Absolute path of the task module, or null for the built-in pass-through task. */
   taskFile: string | null;
+  /** The record field scores are grouped by (`groupBy`), or null. */
+  groupBy: string | null;
   /** Attempts per item that fail retryably (5xx, timeouts, resets) and thread deaths; 429s and re-asks have their own budgets. */
   maxAttempts: number;
   /** 429s per item before it fails as rate_limit. */

@@ -162,6 +162,7 @@ const ENGINE_OPTIONS = {
   cache: text('--cache <dir>', 'response cache directory (LMDB, shared by runs and processes): answered requests are not sent again', 'none'),
   cacheMode: valued('--cache-mode <mode>', 'read-write, read-only (store nothing) or refresh (send every request again, overwrite)', 'read-write', parseCacheMode),
   trace: text('--trace <file>', 'write every run event (cooldowns, 429s, ramp, samples) to this JSONL file, for `batch-llm report --trace`', 'none'),
+  groupBy: text('--group-by <field>', "input record field the summary groups the task's scores by (task.score)", 'none'),
   sampleIntervalMs: time('--sample-interval <duration>', 'how often the time series (done, in flight, limit, 429s, tokens) is sampled into the trace and summary', '1s'),
 } satisfies { [K in keyof BatchOptions]?: OptionRow<BatchOptions[K]> };
 

@@ -79,6 +79,10 @@ export function formatRunSummary(summary: RunSummary): string {
     const { p50, p95, p99 } = summary.latency_ms;
     lines.push(`  latency p50 ${formatDuration(p50)}, p95 ${formatDuration(p95)}, p99 ${formatDuration(p99)}`);
   }
+  if (summary.scores !== null) {
+    const groups = Object.entries(summary.scores.by_group).map(([group, g]) => `${group} ${g.mean} (${number.format(g.count)})`);
+    lines.push(`  scores: ${number.format(summary.scores.count)} scored, mean ${summary.scores.mean}${groups.length > 0 ? `; by group: ${groups.join(', ')}` : ''}`);
+  }
   lines.push(`  results in ${summary.output}`);
   if (summary.stopped !== null) lines.push('  unfinished items have "aborted" lines: run the same command with --resume to finish them');
   return lines.map((line, i) => (i === 0 ? `batch-llm: ${line}` : line)).join('\n');

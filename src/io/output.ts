@@ -27,6 +27,10 @@ export interface ResultFacts {
   usage: Usage;
   /** The task's result (its validated, post-processed answer); only with a task, on success. */
   value?: unknown;
+  /** The task's score of the value (task.score); only with a scoring task, on success. */
+  score?: number | boolean;
+  /** The input record's `--group-by` field, as text; only with a score. */
+  group?: string;
   /** The answer came from the response cache: no request was sent for it. */
   cached?: true;
   /** Tokens of cached answers, saved rather than spent. */
@@ -72,6 +76,8 @@ export function resultLine(result: ItemResult, line: number | null): ResultLine 
   if (stats.saved) facts.saved_usage = { ...stats.saved };
   if (result.ok) {
     if (result.value !== undefined) facts.value = result.value;
+    if (result.score !== undefined) facts.score = result.score;
+    if (result.group !== undefined) facts.group = result.group;
     if (result.cached) facts.cached = true;
     return {
       id: requestId(),

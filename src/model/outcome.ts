@@ -81,6 +81,10 @@ export type ItemOutcome =
       body: unknown;
       /** The task's result: postProcess's return value, else the validated answer; absent without a task. */
       value?: unknown;
+      /** The task's score of the value (task.score); absent without one. */
+      score?: number | boolean;
+      /** The item's record field named by `groupBy`, as text; absent without `groupBy`. */
+      group?: string;
       /** The answer came from the response cache, not from a request. */
       cached?: true;
       stats: ItemStats;

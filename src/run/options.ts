@@ -156,9 +156,11 @@ export interface BatchOptions {
   trace?: string | undefined;
   /** How often the time series is sampled (into the trace, and its aggregate into the summary), in ms. Minimum: 10. @default 1000 */
   sampleIntervalMs?: number | undefined;
+  /** Input record field that the summary groups the task's scores by (task.score). @default none */
+  groupBy?: string | undefined;
 }
 
-type Optional = 'cache' | 'model' | 'onEvent' | 'trace' | 'task' | 'prices' | 'itemDeadlineMs' | 'deadlineMs' | 'signal' | 'maxTokens' | 'maxCost' | 'threadMemoryMb' | 'rpm' | 'tpm';
+type Optional = 'cache' | 'model' | 'onEvent' | 'trace' | 'groupBy' | 'task' | 'prices' | 'itemDeadlineMs' | 'deadlineMs' | 'signal' | 'maxTokens' | 'maxCost' | 'threadMemoryMb' | 'rpm' | 'tpm';
 type Defaulted = Exclude<keyof BatchOptions, Optional>;
 
 /** Options with every default filled in; the others may stay unset. */
@@ -277,6 +279,12 @@ export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = p
   }
   if (options.model !== undefined) resolved.model = options.model;
   if (options.onEvent !== undefined) resolved.onEvent = options.onEvent;
+  if (options.groupBy !== undefined) {
+    if (typeof options.groupBy !== 'string' || options.groupBy === '') {
+      throw new OptionsError(`Expected \`groupBy\` to be the name of a record field, got \`${String(options.groupBy)}\` (${typeof options.groupBy})`);
+    }
+    resolved.groupBy = options.groupBy;
+  }
   if (options.trace !== undefined) {
     if (typeof options.trace !== 'string' || options.trace === '') {
       throw new OptionsError(`Expected \`trace\` to be the path of a file to write, got \`${String(options.trace)}\` (${typeof options.trace})`);

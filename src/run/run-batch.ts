@@ -86,6 +86,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       maxSockets: resolved.concurrency,
       model: resolved.model ?? null,
       taskFile: resolved.task ?? null,
+      groupBy: resolved.groupBy ?? null,
       attemptTimeoutMs: resolved.attemptTimeoutMs,
       itemDeadlineMs: resolved.itemDeadlineMs ?? null,
       runDeadline: resolved.deadlineMs === undefined ? null : startedAt + resolved.deadlineMs,

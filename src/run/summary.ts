@@ -36,6 +36,19 @@ export interface BatchSummary {
   series: SeriesSummary | null;
   /** The spend caps, what was spent and by how much it went over (0: within); null without a cap. */
   spend_cap: SpendCapReport | null;
+  /** The task's scores (task.score): how many, their mean, and means by the `groupBy` field; null without scores. */
+  scores: ScoreSummary | null;
+}
+
+export interface ScoreSummary {
+  count: number;
+  mean: number;
+  /** By the `groupBy` field's value (items without it are left out); {} without groupBy. */
+  by_group: Record<string, { count: number; mean: number }>;
+}
+
+function mean(sum: number, count: number): number {
+  return count === 0 ? 0 : Math.round((sum / count) * 10_000) / 10_000;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -57,6 +70,8 @@ export class SummaryBuilder {
   readonly #prices: PriceTable | undefined;
   #stopped: StopState | null = null;
   #series: SeriesSummary | null = null;
+  #scores = { count: 0, sum: 0 };
+  readonly #groups = new Map<string, { count: number; sum: number }>();
   #spendCap: () => SpendCapReport | null = () => null;
 
   constructor(block: ControlBlock, prices?: PriceTable) {
@@ -77,6 +92,7 @@ export class SummaryBuilder {
     if (outcome.ok && outcome.cached) this.#cached += 1;
     if (outcome.ok) {
       this.#succeeded += 1;
+      if (outcome.score !== undefined) this.#addScore(Number(outcome.score), outcome.group);
     } else {
       const category = outcome.error.category;
       this.#byCategory[category] = (this.#byCategory[category] ?? 0) + 1;
@@ -89,6 +105,16 @@ export class SummaryBuilder {
 
   reportSpendCap(report: () => SpendCapReport | null): void {
     this.#spendCap = report;
+  }
+
+  #addScore(score: number, group: string | undefined): void {
+    this.#scores.count += 1;
+    this.#scores.sum += score;
+    if (group === undefined) return;
+    const entry = this.#groups.get(group) ?? { count: 0, sum: 0 };
+    entry.count += 1;
+    entry.sum += score;
+    this.#groups.set(group, entry);
   }
 
   setSeries(series: SeriesSummary): void {
@@ -124,6 +150,14 @@ export class SummaryBuilder {
       stopped: this.#stopped,
       series: this.#series,
       spend_cap: this.#spendCap(),
+      scores:
+        this.#scores.count === 0
+          ? null
+          : {
+              count: this.#scores.count,
+              mean: mean(this.#scores.sum, this.#scores.count),
+              by_group: Object.fromEntries([...this.#groups].sort(([a], [b]) => a.localeCompare(b)).map(([g, e]) => [g, { count: e.count, mean: mean(e.sum, e.count) }])),
+            },
     };
   }
 }

@@ -44,6 +44,12 @@ export interface TaskSpec<Schema extends z.ZodType, Result> {
   call?: ((body: Record<string, unknown>, context: TaskContext) => unknown) | undefined;
   /** Work on the valid answer, in the worker thread (CPU-heavy work belongs here). Its result is the item's `value`. */
   postProcess?: ((value: z.output<Schema>, context: TaskContext) => Result | Promise<Result>) | undefined;
+  /**
+   * Scores the item's value against its input record (an eval: the expected answer is a field of
+   * the record). A number, or a boolean (true counts 1, false 0); each result line carries it and
+   * the summary gives count, mean and means by the run's `groupBy` field. @default none
+   */
+  score?: ((value: Result, record: Record<string, unknown>) => number | boolean | Promise<number | boolean>) | undefined;
 }
 
 /** Type-only key that carries a task's result type, so TaskValue can read it back. */
