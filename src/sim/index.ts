@@ -20,3 +20,5 @@ export {
 } from './options.js';
 export { formatOpenAIDuration } from './rate-limit-headers.js';
 export { instanceFromSchema, violateSchema } from './json-from-schema.js';
+export type { SimBatchStats } from './batch-api.js';
+export { resolveSimBatchOptions, type SimBatchOptions } from './batch-options.js';

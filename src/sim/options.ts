@@ -4,6 +4,7 @@
  * (`??`, never a spread, so an explicit `undefined` keeps the default).
  */
 
+import type { SimBatchOptions } from './batch-options.js';
 import { isRecord } from '../model/records.js';
 
 /** Which header a 429 uses to tell the client how long to pause. */
@@ -163,6 +164,8 @@ export interface SimOptions {
    * (the records grow without bound); `Simulator.stats` is kept either way. @default true
    */
   recordRequests?: boolean | undefined;
+  /** The Batch API (`/v1/files`, `/v1/batches`): processing time, expiring and failing lines. @default see SimBatchOptions */
+  batch?: SimBatchOptions | undefined;
 }
 
 /** A script step after validation: what to do, with defaults applied. */

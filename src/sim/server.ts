@@ -7,6 +7,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { SimBatchApi, type SimBatchStats } from './batch-api.js';
+import { resolveSimBatchOptions } from './batch-options.js';
 import { parseChatRequest, type ChatRequest } from './chat-request.js';
 import { buildCompletion, requestId } from './completion.js';
 import { errorBody, isRateLimit, type ErrorBody } from './error-body.js';
@@ -27,6 +29,8 @@ export interface Simulator {
   readonly requests: readonly SimRequestRecord[];
   /** Running totals. A live object: read it, do not keep it for comparison. */
   readonly stats: Readonly<SimStats>;
+  /** What the Batch API was asked (files, batches, lines answered / failed / expired). A live object. */
+  readonly batchStats: Readonly<SimBatchStats>;
   /** Destroys every open socket, hanging requests included, and resolves once the server is closed. */
   close(): Promise<void>;
 }
@@ -82,6 +86,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
   const storms = new StormSchedule<Pending>(config.storms);
   const limits = new RateLimits(config.rpm, config.tpm, config.rateWindowMs);
   const expectedAuth = config.apiKey === undefined ? undefined : `Bearer ${config.apiKey}`;
+  const batchApi = new SimBatchApi(config, resolveSimBatchOptions(options.batch));
 
   const records: SimRequestRecord[] = [];
   const stats: SimStats = {
@@ -380,12 +385,28 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     });
   }
 
+  function serveBatchApi(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (expectedAuth !== undefined && req.headers.authorization !== expectedAuth) {
+        sendJson(res, 401, errorBody(401));
+        return;
+      }
+      batchApi.serve(req.method ?? 'GET', path, req.headers['content-type'], Buffer.concat(chunks), res).catch((error: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, errorBody(500, { message: `simulator: ${error instanceof Error ? error.message : String(error)}` }));
+      });
+    });
+  }
+
   const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
     // A client that aborts mid-body makes `req` emit an error; it is not ours to report.
     req.on('error', () => {});
     const path = pathOf(req.url);
     if (path === '/v1/chat/completions' && req.method === 'POST') {
       readChatRequest(req, res);
+    } else if (batchApi.handles(req.method ?? 'GET', path)) {
+      serveBatchApi(req, res, path);
     } else if (path === '/v1/models' && req.method === 'GET') {
       if (expectedAuth !== undefined && req.headers.authorization !== expectedAuth) {
         sendJson(res, 401, errorBody(401));
@@ -419,6 +440,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     port,
     requests: records,
     stats,
+    batchStats: batchApi.stats,
     close(): Promise<void> {
       closed ??= new Promise<void>((resolve) => {
         closing = true;
