@@ -22,6 +22,10 @@ import { FLAG_OF, type RunSettings } from './run-options.js';
 import { streamToFile } from './run-stream.js';
 import { formatRunSummary } from './run-summary.js';
 import { UsageError } from '../model/errors.js';
+import { readBatchState } from '../batch-api/batch-state.js';
+import { chooseVia, formatVia, type ViaReport } from '../batch-api/via-choice.js';
+import { formatCost } from './progress.js';
+import { BATCH_FILE_LIMITS, batchApiToFile, onlineVia } from './run-via-batch.js';
 
 export interface CliIO {
   env: NodeJS.ProcessEnv;
@@ -76,6 +80,9 @@ export async function runCommand(settings: RunSettings, io: CliIO): Promise<numb
   }
   const metaPath = metaPathFor(settings.out);
   const inputKind = await checkRunPaths({ input: settings.input, out: settings.out, meta: metaPath, summary: settings.summary });
+  if (inputKind !== 'file' && chooseVia(settings.via, settings.engine.deadlineMs).chosen === 'batch-api') {
+    throw new UsageError(`--via ${settings.via} needs the input as a file: the Batch API run reads it more than once (to split it, and to finish what the batches did not); ${settings.input} is a pipe or stdin`);
+  }
   if (inputKind !== 'file' && settings.resume) {
     throw new UsageError(
       `--resume needs the input as a file: ${settings.input} is a pipe (or stdin), read only once, so the run cannot be ` +
@@ -151,6 +158,8 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
     task_sha256: taskHash,
     input: { path: inputKind === 'stdin' ? 'stdin' : resolve(settings.input), size: scan.size, sha256: scan.sha256 },
   };
+  // What an earlier --via batch-api run submitted: read before prepareOutput rewrites the meta file.
+  const submitted = settings.resume ? await readBatchState(metaPathFor(settings.out)) : null;
   const checkpoint = await prepareOutput({ ...settings, fingerprint }, say);
 
   // 5. The endpoint.
@@ -163,16 +172,40 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
 
   // 6. The run.
   const progress: ProgressMode = !settings.progress ? 'off' : io.stderr.isTTY === true ? 'bar' : 'lines';
+  const way = chooseVia(settings.via, settings.engine.deadlineMs);
+  const lineMode = task?.buildRequest !== undefined ? 'records' : 'requests';
   let outcome;
+  let via: ViaReport | null = null;
   try {
-    outcome = await streamToFile({
+    if (way.chosen === 'batch-api') {
+      const ran = await batchApiToFile(
+        {
+          input: settings.input,
+          out: settings.out,
+          lineMode,
+          engine: { ...engine, baseURL: simulator?.url ?? baseURL ?? '' },
+          state: submitted,
+          finishOnline: settings.finishOnline,
+          pollIntervalMs: settings.pollIntervalMs,
+          maxRounds: 3,
+          limits: BATCH_FILE_LIMITS,
+          discount: settings.batchDiscount,
+          fsync: settings.fsync,
+          clean,
+          log: settings.progress ? say : () => {},
+        },
+        way.reason,
+      );
+      outcome = ran;
+      via = ran.summary.via;
+    } else outcome = await streamToFile({
       input: inputKind === 'stdin' ? process.stdin : settings.input,
       out: settings.out,
       engine: { ...engine, baseURL: simulator?.url ?? baseURL ?? '' },
       concurrency,
       checkpoint,
       // A task that builds its requests reads plain records; otherwise lines are requests.
-      lineMode: task?.buildRequest !== undefined ? 'records' : 'requests',
+      lineMode,
       preserveOrder: settings.preserveOrder,
       fsync: settings.fsync,
       progress,
@@ -186,10 +219,12 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
   }
 
   // 7. The report.
+  if (via === null && settings.via !== 'online') via = onlineVia(way.reason, outcome.summary.cost, settings.engine.prices, settings.batchDiscount);
   io.stderr.write(`${clean(formatRunSummary(outcome.summary))}\n`);
+  if (via !== null) io.stderr.write(`${clean(formatVia(via, formatCost, settings.batchDiscount))}\n`);
   if (settings.summary !== undefined) {
     try {
-      await writeFile(settings.summary, clean(`${JSON.stringify(outcome.summary, null, 2)}\n`));
+      await writeFile(settings.summary, clean(`${JSON.stringify({ ...outcome.summary, ...(via === null ? {} : { via }) }, null, 2)}\n`));
     } catch (error) {
       say(`cannot write the summary to ${settings.summary}: ${errorText(error)}`);
     }

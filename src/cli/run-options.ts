@@ -14,6 +14,7 @@ import type { BatchOptions } from '../run/options.js';
 import { decimal, duration, wholeNumber } from './parse-values.js';
 import { UsageError } from '../model/errors.js';
 import { CACHE_MODES, type CacheMode } from '../cache/response-cache.js';
+import { VIAS, type Via } from '../batch-api/via-choice.js';
 
 /** One row of the table: the commander option(s) it declares and how their values are read. */
 interface OptionRow<V> {
@@ -131,6 +132,12 @@ function runTokens(): OptionRow<number | undefined> {
   };
 }
 
+function parseVia(flag: string, value: string | undefined): Via {
+  if (value === undefined) return 'online';
+  if ((VIAS as readonly string[]).includes(value)) return value as Via;
+  throw new UsageError(`${flag}: expected ${VIAS.join(', ')}, got ${JSON.stringify(value)}`);
+}
+
 const DEFAULT_PROGRESS_INTERVAL = '5s';
 
 /**
@@ -181,6 +188,18 @@ const CLI_OPTIONS = {
     return ms;
   }),
   summary: text('--summary <file>', 'also write the end-of-run summary as JSON to this file', 'none'),
+  via: valued('--via <way>', "online; batch-api: the provider's Batch API (uploaded files, 24 h window, discounted); auto: batch-api unless --deadline is under 24 h", 'online', parseVia),
+  finishOnline: toggle('--finish-online', 'with the Batch API: run lines it could not answer (expired, 5xx, 429) online instead of resubmitting them'),
+  pollIntervalMs: valued('--poll-interval <duration>', 'with the Batch API: how often to look at the batches in progress', '30s', (flag, value) => {
+    const ms = duration(flag, value ?? '30s') ?? 30_000;
+    if (ms <= 0) throw new UsageError(`${flag}: expected a duration > 0, got ${JSON.stringify(value)}`);
+    return ms;
+  }),
+  batchDiscount: valued('--batch-discount <share>', "share of the online price the Batch API charges, for the cost comparison", '0.5', (flag, value) => {
+    const share = decimal(flag, value) ?? 0.5;
+    if (!(share > 0 && share <= 1)) throw new UsageError(`${flag}: expected a share in (0, 1], got ${JSON.stringify(value)}`);
+    return share;
+  }),
 };
 
 /** The library's options as given on the command line (undefined: not given, the library's default). */
@@ -269,5 +288,6 @@ export function parseRunOptions(input: string, values: OptionValues): RunSetting
   const settings: RunSettings = { input, ...readRows(CLI_OPTIONS, values), engine: readRows(ENGINE_OPTIONS, values) };
   if (settings.resume && settings.overwrite) throw new UsageError('--resume and --overwrite contradict each other: use one');
   if (settings.forceResume && !settings.resume) throw new UsageError('--force-resume goes with --resume');
+  if (settings.finishOnline && settings.via === 'online') throw new UsageError('--finish-online goes with --via batch-api or auto');
   return settings;
 }

@@ -211,6 +211,13 @@ export class SimBatchApi {
       }
       const customId = typeof line['custom_id'] === 'string' ? line['custom_id'] : null;
       const id = `batch_req_sim_${batch.seq}_${seq}`;
+      // A request the endpoint would refuse is refused whatever else happens to the line.
+      const parsed = parseChatRequest(JSON.stringify(line['body'] ?? null));
+      if (!parsed.ok) {
+        batch.failed++;
+        errors.push(JSON.stringify({ id, custom_id: customId, response: { status_code: 400, request_id: requestId(seq), body: errorBody(400, { message: parsed.message, param: parsed.param }) }, error: null }));
+        continue;
+      }
       if (seq >= done) {
         errors.push(JSON.stringify({ id, custom_id: customId, response: null, error: { code: 'batch_cancelled', message: 'This request was not run: the batch was cancelled.' } }));
         continue;
@@ -223,12 +230,6 @@ export class SimBatchApi {
       if (fail) {
         batch.failed++;
         errors.push(JSON.stringify({ id, custom_id: customId, response: { status_code: 500, request_id: requestId(seq), body: errorBody(500) }, error: null }));
-        continue;
-      }
-      const parsed = parseChatRequest(JSON.stringify(line['body'] ?? null));
-      if (!parsed.ok) {
-        batch.failed++;
-        errors.push(JSON.stringify({ id, custom_id: customId, response: { status_code: 400, request_id: requestId(seq), body: errorBody(400, { message: parsed.message, param: parsed.param }) }, error: null }));
         continue;
       }
       const { request } = parsed;
