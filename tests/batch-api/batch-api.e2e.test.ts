@@ -1,16 +1,13 @@
 // `batch-llm run --via batch-api` end to end: the built CLI as a real process against the
 // simulator's Batch API on 127.0.0.1 (files, batches, output and error files), kill -9 included.
+// dist/ is built once for every test file by the global setup (tests/helpers/build-once.ts).
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useSimulator } from '../helpers/simulator.js';
-import { build, cli, readResults, shortItems, spawnCli, tempDir, writeJsonl } from '../cli/helpers.js';
+import { cli, readResults, shortItems, spawnCli, tempDir, writeJsonl } from '../cli/helpers.js';
 
 const start = useSimulator();
-
-beforeAll(async () => {
-  await build();
-}, 120_000);
 
 const via = (url: string) => ['--base-url', url, '--model', 'm', '--via', 'batch-api', '--poll-interval', '50ms', '--no-progress'];
 
