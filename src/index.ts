@@ -1,5 +1,6 @@
-// Public API of batch-llm: the run (run/), its data (model/), tasks (task/), and the file formats
-// the CLI is built from (io/). Nothing else is public; docs/architecture.md maps the folders.
+// Public API of batch-llm: the run (run/), its data (model/), tasks (task/), the file formats
+// the CLI is built from (io/), and runs through the provider's Batch API (batch-api/). Nothing
+// else is public; docs/architecture.md maps the folders.
 
 export { runBatch, streamBatch, type BatchStream } from './run/run-batch.js';
 export { resolveOptions, type BatchOptions, type ResolvedOptions } from './run/options.js';
@@ -27,3 +28,7 @@ export { defineTask, type Task, type TaskContext, type TaskSpec, type TaskValue 
 export { readInput, parseLine, scanInput, SUPPORTED_URLS, type InputRecord, type InputScan } from './io/input.js';
 export { resultLine, invalidInputLine, serializeLine, ResultFile, type ResultLine, type ResultFacts } from './io/output.js';
 export { readCheckpoint, type Checkpoint, type RunFingerprint } from './io/checkpoint.js';
+// The provider's Batch API, file to file (what `batch-llm run --via batch-api` runs).
+export { runViaBatchApi, type BatchApiPlan, type BatchApiOutcome } from './batch-api/batch-run.js';
+export { readBatchState, type BatchState, type SubmittedPart } from './batch-api/batch-state.js';
+export { chooseVia, BATCH_WINDOW_MS, type Via, type ViaReport } from './batch-api/via-choice.js';

@@ -1,5 +1,6 @@
 // `batch-llm sim`: the built-in OpenAI-compatible simulator as a standalone server, for rehearsing a
-// run (latency, RPM/TPM limits with real 429s, random faults) before pointing at a paid endpoint.
+// run (latency, RPM/TPM limits with real 429s, random faults, the Batch API) before pointing at a
+// paid endpoint.
 
 import { Command } from 'commander';
 import { SIM_DEFAULTS, startSimulator, type SimOptions } from '../sim/index.js';
@@ -24,6 +25,9 @@ interface RawSimOptions {
   hangRate?: string;
   invalidJsonRate?: string;
   schemaViolationRate?: string;
+  batchProcessing?: string;
+  batchExpireRate?: string;
+  batchFailRate?: string;
 }
 
 export interface SimIO {
@@ -61,6 +65,11 @@ export function parseSimOptions(raw: RawSimOptions): SimOptions {
     invalidJsonRate: probability('--invalid-json-rate', raw.invalidJsonRate),
     schemaViolationRate: probability('--schema-violation-rate', raw.schemaViolationRate),
     faults: { rates },
+    batch: {
+      processingMs: duration('--batch-processing', raw.batchProcessing),
+      expireRate: probability('--batch-expire-rate', raw.batchExpireRate),
+      failRate: probability('--batch-fail-rate', raw.batchFailRate),
+    },
     // A long-running server must not keep a record of every request.
     recordRequests: false,
   };
@@ -115,6 +124,9 @@ export function declareSimCommand(program: Command, action: (options: SimOptions
     .option('--hang-rate <p>', 'probability of never answering (default: 0)')
     .option('--invalid-json-rate <p>', 'probability that a JSON-mode answer is not JSON (default: 0)')
     .option('--schema-violation-rate <p>', 'probability that a JSON-mode answer violates its schema (default: 0)')
+    .option('--batch-processing <duration>', 'Batch API: time a batch stays in progress before its results are ready (default: 1s)')
+    .option('--batch-expire-rate <p>', 'Batch API: probability that a line expires unanswered (default: 0)')
+    .option('--batch-fail-rate <p>', 'Batch API: probability that a line fails with a 500 in the error file (default: 0)')
     .addHelpText(
       'after',
       `
