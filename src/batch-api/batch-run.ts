@@ -323,6 +323,8 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
     cached,
     saved_tokens: saved,
     spend_cap: null,
+    // Not yet computed for batch answers (task.score runs only in the online item runner).
+    scores: null,
   };
   return {
     summary,
