@@ -4,7 +4,7 @@
 // was sent, before the task validates it: validation and post-processing run on cached answers
 // too (the task may have changed since), and a re-ask with feedback is a request of its own.
 
-import { ResponseCache, type CacheMode } from '../cache/response-cache.js';
+import type { CacheMode } from '../cache/cache-mode.js';
 import { requestKey } from '../cache/request-key.js';
 import type { CallResult } from './http-client.js';
 
@@ -17,7 +17,9 @@ export interface CachedAnswers {
   store(path: string, body: Record<string, unknown>, answer: Answer): Promise<void>;
 }
 
-export function openCachedAnswers(settings: { directory: string; mode: CacheMode; endpoint: string }): CachedAnswers {
+/** Loads LMDB's native code only in runs with a cache: a worker without one starts as fast as before. */
+export async function openCachedAnswers(settings: { directory: string; mode: CacheMode; endpoint: string }): Promise<CachedAnswers> {
+  const { ResponseCache } = await import('../cache/response-cache.js');
   const cache = new ResponseCache(settings.directory);
   const { mode, endpoint } = settings;
   return {

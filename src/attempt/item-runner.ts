@@ -54,7 +54,7 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
   if (task?.schema) await loadSchemaTools();
   const format = task?.schema ? responseFormat(task.schema, task.schemaName ?? 'answer') : null;
   const maxInvalid = task?.maxInvalidOutputRetries ?? 2;
-  const cache = settings.cache === null ? null : openCachedAnswers(settings.cache);
+  const cache = settings.cache === null ? null : await openCachedAnswers(settings.cache);
 
   /** Runs one stage of the user's task code; an exception fails the item, naming the task. */
   async function userCode<T>(stage: string, run: () => T | Promise<T>): Promise<T> {

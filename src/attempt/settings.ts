@@ -3,7 +3,7 @@
 
 import type { ClockSettings } from '../control/interrupt.js';
 import type { ClientSettings } from './http-client.js';
-import type { CacheMode } from '../cache/response-cache.js';
+import type { CacheMode } from '../cache/cache-mode.js';
 
 export interface WorkerSettings extends ClientSettings, ClockSettings {
   /** The run's control block (control/control-block.ts), shared by every thread. */

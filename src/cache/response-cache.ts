@@ -15,12 +15,7 @@ import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import { OptionsError } from '../model/errors.js';
 
-/**
- * `read-write`: answer from the cache when it can, store every new answer. `read-only`: answer
- * from it, store nothing. `refresh`: ask every request again and overwrite what was stored.
- */
-export type CacheMode = 'read-write' | 'read-only' | 'refresh';
-export const CACHE_MODES: readonly CacheMode[] = ['read-write', 'read-only', 'refresh'];
+export { CACHE_MODES, type CacheMode } from './cache-mode.js';
 
 /** One stored answer. Short field names: they are repeated in every entry (msgpack keeps them). */
 interface Entry {

@@ -2,7 +2,6 @@
 // cache (cache/response-cache.ts) holds, and dropping answers stored too long ago.
 
 import type { Command } from 'commander';
-import { ResponseCache } from '../cache/response-cache.js';
 import { UsageError } from '../model/errors.js';
 
 const DAY_MS = 86_400_000;
@@ -15,6 +14,12 @@ export function parseAge(flag: string, text: string): number {
   return Number(match[1]) * unit;
 }
 
+/** LMDB's native code loads only for the cache commands, not with every start of the CLI. */
+async function openCache(dir: string) {
+  const { ResponseCache } = await import('../cache/response-cache.js');
+  return new ResponseCache(dir);
+}
+
 export function declareCacheCommand(program: Command, out: NodeJS.WritableStream): Command {
   const cache = program.command('cache').description('inspect or prune a response cache directory (--cache)');
   cache
@@ -22,7 +27,7 @@ export function declareCacheCommand(program: Command, out: NodeJS.WritableStream
     .argument('<dir>', 'the cache directory')
     .description('entries, bytes on disk and bytes per entry, as JSON')
     .action(async (dir: string) => {
-      const store = new ResponseCache(dir);
+      const store = await openCache(dir);
       try {
         out.write(`${JSON.stringify({ directory: store.directory, ...store.stats() })}\n`);
       } finally {
@@ -36,7 +41,7 @@ export function declareCacheCommand(program: Command, out: NodeJS.WritableStream
     .description('remove old answers (the file keeps its size; LMDB reuses the freed pages)')
     .action(async (dir: string, options: { olderThan: string }) => {
       const age = parseAge('--older-than', options.olderThan);
-      const store = new ResponseCache(dir);
+      const store = await openCache(dir);
       try {
         const removed = await store.prune(Date.now() - age);
         out.write(`${JSON.stringify({ directory: store.directory, removed, ...store.stats() })}\n`);

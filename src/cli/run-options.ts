@@ -13,7 +13,7 @@ import type { AbortMode } from '../control/stop.js';
 import type { BatchOptions } from '../run/options.js';
 import { decimal, duration, wholeNumber } from './parse-values.js';
 import { UsageError } from '../model/errors.js';
-import { CACHE_MODES, type CacheMode } from '../cache/response-cache.js';
+import { CACHE_MODES, type CacheMode } from '../cache/cache-mode.js';
 import { VIAS, type Via } from '../batch-api/via-choice.js';
 
 /** One row of the table: the commander option(s) it declares and how their values are read. */

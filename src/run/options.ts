@@ -8,7 +8,7 @@ import type { BatchEvent } from '../model/events.js';
 import { ERROR_CATEGORIES, type BatchItem, type ErrorCategory } from '../model/outcome.js';
 import type { AbortMode } from '../control/stop.js';
 import { OptionsError } from '../model/errors.js';
-import { CACHE_MODES, type CacheMode } from '../cache/response-cache.js';
+import { CACHE_MODES, type CacheMode } from '../cache/cache-mode.js';
 
 export interface BatchOptions {
   /** The requests to run, in the OpenAI Batch request shape. Read lazily: never held whole. */
