@@ -47,14 +47,22 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** A URL's password (https://user:pass@host) is a secret too. */
-function urlPassword(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
+/**
+ * A URL's password (https://user:pass@host) and the values of its query (…/v1?api-key=…, as some
+ * gateways take keys) are secrets too, raw and decoded. Throws UsageError for a URL that cannot be
+ * parsed: every request would fail, after the run had started.
+ */
+function urlSecrets(url: string | undefined, flag: string): string[] {
+  if (url === undefined) return [];
+  let parsed: URL;
   try {
-    return decodeURIComponent(new URL(url).password) || undefined;
+    parsed = new URL(url);
   } catch {
-    return undefined;
+    throw new UsageError(`${flag}: expected an http(s) URL such as http://localhost:8000/v1, got a string that is not a URL`);
   }
+  const secrets = [parsed.password, decodeURIComponent(parsed.password)];
+  for (const [key, value] of parsed.searchParams) secrets.push(value, encodeURIComponent(value), key.length >= 8 ? key : '');
+  return secrets.filter((secret) => secret !== '');
 }
 
 /** Runs the command; resolves with the exit code. Throws UsageError for exit code 2. */
@@ -64,7 +72,7 @@ export async function runCommand(settings: RunSettings, io: CliIO): Promise<numb
   const embedded = baseURL === undefined;
   const apiKey = settings.engine.apiKey ?? io.env['OPENAI_API_KEY'];
   const model = settings.engine.model ?? (embedded ? SIMULATOR_MODEL : undefined);
-  const secrets = [apiKey, urlPassword(baseURL)];
+  const secrets = [apiKey, ...urlSecrets(baseURL, settings.engine.baseURL !== undefined ? '--base-url' : 'OPENAI_BASE_URL')];
   const clean = (text: string): string => secrets.reduce<string>((out, secret) => redact(out, secret), text);
   const say = (message: string): void => void io.stderr.write(`batch-llm: ${clean(message)}\n`);
 

@@ -238,7 +238,10 @@ Exit codes:
 const RUN_HELP_AFTER = `
 Input lines (JSONL; blank lines are skipped; a line that cannot be run gets an invalid_input result):
   {"custom_id": "q1", "method": "POST", "url": "/v1/chat/completions", "body": {"messages": [...]}}
-  {"custom_id": "q2", "prompt": "Say hello"}       short form: one user message, model from --model
+  {"custom_id": "q2", "prompt": "Say hello", "max_tokens": 64}
+                                                   short form: one user message, model from --model;
+                                                   chat body fields (max_tokens, temperature …) go
+                                                   along, unknown keys and "stream": true are refused
   {"custom_id": "r1", "any": "fields"}             plain records, with a --task that has buildRequest
 
 Endpoint:
@@ -247,7 +250,7 @@ Endpoint:
   OpenAI, vLLM, llama.cpp server, Ollama (http://localhost:11434/v1), OpenRouter …
 
 Stopping:
-  The first Ctrl-C (or SIGTERM) drains: nothing new starts, attempts on the wire finish, and every
+  The first Ctrl-C (or SIGTERM, or SIGHUP) drains: nothing new starts, attempts on the wire finish, and every
   unfinished item gets an "aborted" line. A second Ctrl-C cancels the attempts on the wire too;
   a third quits at once. Either way the results file stays resumable.
 
@@ -263,7 +266,8 @@ Refused before the first request (exit 2):
   by device and inode: a symlink or hard link to the input would destroy it); an output that
   cannot be written (missing directory, no permission, a directory in its place); a second run on
   one results file (<out>.lock names the other's pid; a lock left by a killed run is taken over);
-  --resume with input from a pipe ("-", /dev/stdin, a FIFO: read once, so it cannot be resumed).
+  --resume with input from a pipe ("-", /dev/stdin, a FIFO: read once, so it cannot be resumed);
+  a --base-url that is not a URL (every request would fail).
 ${EXIT_CODES_HELP}
 
 Examples:

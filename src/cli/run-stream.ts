@@ -46,6 +46,11 @@ export interface StreamOutcome {
   inputError: unknown;
 }
 
+/** SIGHUP too: a closed terminal or a lost SSH session stops the run like SIGTERM, not by killing it. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function ignoreLate(): void {}
+
 export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
   const { clean } = plan;
   const file = new ResultFile(plan.out, { fsync: plan.fsync });
@@ -132,8 +137,7 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
       process.exit(EXIT.stopped);
     }
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 
   let toldStop = false;
   try {
@@ -152,8 +156,12 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
       }
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) {
+      process.off(signal, onSignal);
+      // A signal in the last moments (the summary being written) must not kill the process with
+      // 130 and hide the exit code: every line is written by now, so it is simply let pass.
+      process.once(signal, ignoreLate);
+    }
     progress.stop();
     file.close();
   }

@@ -14,6 +14,43 @@ const NEWLINE = 0x0a;
 /** Endpoints an input line may name in `url`. */
 export const SUPPORTED_URLS: readonly string[] = ['/v1/chat/completions'];
 
+/**
+ * Chat body fields the short form `{"custom_id", "prompt", …}` carries into the request. Any other
+ * key is refused rather than dropped: a dropped max_tokens once let answers run to 900 tokens.
+ */
+export const SHORT_FORM_FIELDS: ReadonlySet<string> = new Set([
+  'model',
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'n',
+  'stop',
+  'seed',
+  'presence_penalty',
+  'frequency_penalty',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'response_format',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'reasoning_effort',
+  'user',
+  'metadata',
+  'service_tier',
+]);
+
+/**
+ * A streamed answer arrives as server-sent events, not as one completion: its usage, cost and
+ * token budgets would all be blind. Such a line is refused, not faked into a success.
+ */
+function refuseStream(body: Record<string, unknown>): string | null {
+  if (body['stream'] === undefined || body['stream'] === false || body['stream'] === null) return null;
+  return `"stream": ${JSON.stringify(body['stream'])} is not supported: a batch reads each answer whole (remove "stream")`;
+}
+
 /** One non-blank line of the input file, read. `line` is 1-based and counts blank lines. */
 export type InputRecord =
   | { kind: 'item'; line: number; item: BatchItem }
@@ -81,8 +118,18 @@ export function parseLine(text: string, mode: LineMode = 'requests'): ParsedLine
     if (model !== undefined && typeof model !== 'string') {
       return fail(`expected "model" to be a string, got ${kindOf(model)}`);
     }
+    const streamed = refuseStream(value);
+    if (streamed !== null) return fail(streamed);
+    const unknown = Object.keys(value).filter((key) => key !== 'custom_id' && key !== 'prompt' && !SHORT_FORM_FIELDS.has(key));
+    if (unknown.length > 0) {
+      return fail(
+        `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((key) => quote(key)).join(', ')} in the short form ` +
+          `(it carries custom_id, prompt and the chat body fields ${[...SHORT_FORM_FIELDS].join(', ')}; use "body" for anything else)`,
+      );
+    }
+    // The body fields go over as they are: max_tokens above all, which caps the answer (and the bill).
     const chat: Record<string, unknown> = { messages: [{ role: 'user', content: prompt }] };
-    if (model !== undefined) chat['model'] = model;
+    for (const key of SHORT_FORM_FIELDS) if (value[key] !== undefined) chat[key] = value[key];
     return { ok: true, custom_id: id, body: chat, url: '/v1/chat/completions' };
   }
 
@@ -98,6 +145,8 @@ export function parseLine(text: string, mode: LineMode = 'requests'): ParsedLine
   if (!isRecord(body)) {
     return fail(`expected "body" to be an object (or a "prompt" string), got ${kindOf(body)}`);
   }
+  const streamed = refuseStream(body);
+  if (streamed !== null) return fail(streamed);
   return { ok: true, custom_id: id, body, url };
 }
 

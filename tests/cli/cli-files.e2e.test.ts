@@ -137,4 +137,32 @@ describe('batch-llm run and its files', () => {
     const ids = (await readResults(out)).filter((r) => r.error === null).map((r) => r.custom_id);
     expect(ids.sort()).toEqual(shortItems(200).map((item) => item.custom_id));
   });
+
+  it('stops on SIGHUP like SIGTERM: exit 3 and a line for every input line', async () => {
+    const slow = await startSimulator({ latencyMs: 300, recordRequests: false });
+    try {
+      const dir = await tempDir();
+      const input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(30));
+      const out = join(dir, 'out.jsonl');
+      const run = spawnCli(['run', input, '-o', out, '--base-url', slow.url, '--concurrency', '2', '--no-progress']);
+      await waitForLines(out, 1);
+      run.child.kill('SIGHUP');
+      const { code, signal } = await run.done;
+      expect(signal).toBeNull();
+      expect(code).toBe(3);
+      const ids = (await readResults(out)).map((r) => r.custom_id);
+      expect(ids.sort()).toEqual(shortItems(30).map((item) => item.custom_id));
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('refuses a --base-url that is not a URL with exit 2 before any request', async () => {
+    const dir = await tempDir();
+    const input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(2));
+    const bad = await cli(['run', input, '-o', join(dir, 'bad.jsonl'), '--base-url', 'http://[not a host/v1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--base-url: expected an http\(s\) URL/);
+    expect(await readdir(dir)).toEqual(['in.jsonl']);
+  });
 });

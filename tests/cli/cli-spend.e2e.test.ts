@@ -60,4 +60,20 @@ describe('spend caps', () => {
     expect(summary.succeeded).toBeGreaterThanOrEqual(15);
     expect(summary.spend_cap).toMatchObject({ max_cost: 0.02, over_cost: 0 });
   });
+
+  it('sends the short form with its max_tokens, and refuses "stream": true and unknown keys as invalid_input', async () => {
+    const dir = await tempDir();
+    const input = await writeJsonl(join(dir, 'in.jsonl'), [
+      { custom_id: 'capped', prompt: 'hi', max_tokens: 8 },
+      { custom_id: 'streamed', prompt: 'hi', stream: true },
+      { custom_id: 'typo', prompt: 'hi', max_token: 8 },
+    ]);
+    const out = join(dir, 'out.jsonl');
+    const run = await cli(['run', input, '-o', out, '--base-url', sim.url, '--no-progress']);
+    expect(run.code).toBe(1);
+    const byId = new Map((await readResults(out)).map((r) => [r.custom_id, r]));
+    expect(byId.get('capped')).toMatchObject({ error: null, batch_llm: { usage: { completion: 8 } } });
+    expect(byId.get('streamed')?.error).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/:2: "stream": true is not supported/) });
+    expect(byId.get('typo')?.error).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/:3: unknown field "max_token"/) });
+  });
 });

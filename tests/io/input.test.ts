@@ -28,6 +28,25 @@ describe('parseLine', () => {
     expect(parseLine('{"custom_id":"s","prompt":"Say hi","model":"m1"}')).toMatchObject({ body: { model: 'm1' } });
   });
 
+  it('carries the chat body fields of the short form, max_tokens first, and refuses unknown keys', () => {
+    expect(parseLine('{"custom_id":"s","prompt":"hi","max_tokens":8,"temperature":0,"response_format":{"type":"json_object"}}')).toEqual({
+      ok: true,
+      custom_id: 's',
+      body: { messages: [{ role: 'user', content: 'hi' }], max_tokens: 8, temperature: 0, response_format: { type: 'json_object' } },
+      url: '/v1/chat/completions',
+    });
+    expect(parseLine('{"custom_id":"s","prompt":"hi","max_token":8}')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^unknown field "max_token" in the short form \(it carries custom_id, prompt and the chat body fields model, max_tokens, /),
+    });
+  });
+
+  it('refuses "stream": true, whose answer would come as events with no usage, rather than faking a success', () => {
+    expect(parseLine('{"custom_id":"s","prompt":"hi","stream":true}')).toMatchObject({ ok: false, reason: expect.stringMatching(/"stream": true is not supported/) });
+    expect(parseLine(JSON.stringify({ custom_id: 'b', body: { ...chat, stream: true } }))).toMatchObject({ ok: false, reason: expect.stringMatching(/"stream": true is not supported/) });
+    expect(parseLine(JSON.stringify({ custom_id: 'b', body: { ...chat, stream: false } }))).toMatchObject({ ok: true });
+  });
+
   it.each([
     ['not json', null, /^not valid JSON \(/],
     ['[1,2]', null, /^expected a JSON object, got array$/],
