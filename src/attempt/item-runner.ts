@@ -40,6 +40,15 @@ export interface ThreadContext {
   readonly emit?: ((event: BatchEvent) => void) | undefined;
 }
 
+/** The body with its answer-length cap (max_completion_tokens or max_tokens) grown by `factor`. */
+function withMoreTokens(body: Record<string, unknown>, factor: number): Record<string, unknown> {
+  for (const key of ['max_completion_tokens', 'max_tokens']) {
+    const cap = body[key];
+    if (typeof cap === 'number' && cap > 0) return { ...body, [key]: Math.ceil(cap * factor) };
+  }
+  return body;
+}
+
 export async function createItemRunner(settings: WorkerSettings, thread: ThreadContext): Promise<ItemRunner> {
   const block: ControlBlock = attachControlBlock(settings.control);
   const slot = claimThreadSlot(block, thread.threadId);
@@ -188,12 +197,16 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
             stats.invalidOutputs += 1;
             const retry = stats.invalidOutputs <= maxInvalid;
             emit?.({ type: 'attempt-failed', custom_id: item.custom_id, attempt: stats.attempts, category: 'invalid_output', status: result.status, retry });
-            if (!retry) return fail('invalid_output', answer.problem);
+            if (answer.cutOff) stats.cutOff = (stats.cutOff ?? 0) + 1;
+            // The 200 and its answer stay on the result: the model's text and finish_reason are the evidence.
+            if (!retry) return fail('invalid_output', answer.problem, null, result.status);
             if (hit !== null) invalidBody = body;
             if (task.feedbackOnInvalid ?? true) {
               const messages = Array.isArray(body['messages']) ? (body['messages'] as unknown[]) : [];
               body = { ...body, messages: [...messages, ...feedbackMessages(answer.raw, answer.problem)] };
             }
+            const growth = task.maxTokensGrowthOnCutOff ?? 1;
+            if (answer.cutOff && growth > 1) body = withMoreTokens(body, growth);
             continue;
           }
           value = answer.value;

@@ -25,6 +25,8 @@ export interface ResultFacts {
   latency_ms: number;
   /** Tokens over all attempts, failed ones included. */
   usage: Usage;
+  /** Answers cut off at max_tokens (finish_reason "length") and re-asked or failed; only when any. */
+  cut_off?: number;
   /** The task's result (its validated, post-processed answer); only with a task, on success. */
   value?: unknown;
   /** The task's score of the value (task.score); only with a scoring task, on success. */
@@ -73,6 +75,7 @@ export function resultLine(result: ItemResult, line: number | null): ResultLine 
     latency_ms: Math.round(stats.latencyMs),
     usage: { ...stats.usage },
   };
+  if (stats.cutOff !== undefined && stats.cutOff > 0) facts.cut_off = stats.cutOff;
   if (stats.saved) facts.saved_usage = { ...stats.saved };
   if (result.ok) {
     if (result.value !== undefined) facts.value = result.value;
@@ -92,7 +95,10 @@ export function resultLine(result: ItemResult, line: number | null): ResultLine 
     id: requestId(),
     custom_id: result.custom_id,
     response:
-      error.status === null ? null : { status_code: error.status, request_id: result.requestId, body: errorBody(result.body) },
+      error.status === null
+        ? null
+        : // A 2xx whose answer failed (invalid_output) keeps its body as it came; an error response is `{"error": …}`.
+          { status_code: error.status, request_id: result.requestId, body: error.status < 300 ? result.body : errorBody(result.body) },
     error: { code: error.category, message: error.message },
     batch_llm: facts,
   };

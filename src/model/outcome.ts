@@ -61,6 +61,8 @@ export interface ItemStats {
   usage: Usage;
   /** Tokens of the answers the response cache gave instead of a request: saved, not spent. */
   saved?: Usage;
+  /** Of the invalid answers, how many were cut off at max_tokens (finish_reason "length"). */
+  cutOff?: number;
 }
 
 export interface ItemFailure {

@@ -7,6 +7,8 @@ export interface CompletionInput {
   readonly content: string;
   readonly promptTokens: number;
   readonly completionTokens: number;
+  /** "length" when the request's max_tokens cut the answer short. */
+  readonly finishReason: 'stop' | 'length';
   /** Epoch seconds. */
   readonly created: number;
 }
@@ -22,7 +24,7 @@ export interface ChatCompletionBody {
       index: 0;
       message: { role: 'assistant'; content: string; refusal: null };
       logprobs: null;
-      finish_reason: 'stop';
+      finish_reason: 'stop' | 'length';
     },
   ];
   usage: {
@@ -46,7 +48,7 @@ export function buildCompletion(input: CompletionInput): ChatCompletionBody {
         index: 0,
         message: { role: 'assistant', content: input.content, refusal: null },
         logprobs: null,
-        finish_reason: 'stop',
+        finish_reason: input.finishReason,
       },
     ],
     usage: {

@@ -195,12 +195,17 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
         violateSchema: violate,
       });
       p.record.content = reply.kind;
+      // An answer longer than the request's max_tokens stops there, as a model's does: finish_reason
+      // "length", and a JSON answer cut in the middle (a text answer is already that short).
+      const cutOff = completionTokens < config.completionTokens;
+      const content = cutOff && reply.kind !== 'text' ? reply.content.slice(0, Math.ceil(reply.content.length / 2)) : reply.content;
       const body = buildCompletion({
         seq: p.record.seq,
         model: request.model ?? config.model,
-        content: reply.content,
+        content,
         promptTokens: request.promptTokens,
         completionTokens,
+        finishReason: cutOff ? 'length' : 'stop',
         created: Math.floor(Date.now() / 1000),
       });
       answer(p, 200, body);

@@ -20,7 +20,21 @@ function tools(): Zod {
   return zod;
 }
 
-export type AnswerCheck = { ok: true; value: unknown } | { ok: false; raw: string | null; problem: string };
+export type AnswerCheck =
+  | { ok: true; value: unknown }
+  | {
+      ok: false;
+      raw: string | null;
+      problem: string;
+      /** The model stopped at max_tokens (finish_reason "length"): the answer is cut off, not wrong. */
+      cutOff: boolean;
+    };
+
+/** The first choice's finish_reason, or null. */
+function finishReason(body: unknown): unknown {
+  const choices = (body as { choices?: unknown } | null)?.choices;
+  return Array.isArray(choices) ? (choices[0] as { finish_reason?: unknown } | undefined)?.finish_reason ?? null : null;
+}
 
 /** The assistant message's text of a chat completion body, or null when there is none. */
 export function messageContent(body: unknown): string | null {
@@ -33,15 +47,19 @@ export function messageContent(body: unknown): string | null {
 /** Parses and validates the answer in a chat completion body. */
 export function checkAnswer(body: unknown, schema: z.ZodType): AnswerCheck {
   const raw = messageContent(body);
-  if (raw === null) return { ok: false, raw, problem: 'the response has no message content' };
+  const cutOff = finishReason(body) === 'length';
+  if (raw === null) return { ok: false, raw, cutOff, problem: 'the response has no message content' };
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (error) {
-    return { ok: false, raw, problem: `the answer is not JSON (${error instanceof Error ? error.message : String(error)})` };
+    if (cutOff) {
+      return { ok: false, raw, cutOff, problem: `the answer was cut off at max_tokens (finish_reason "length") after ${raw.length} characters, so it is not whole JSON` };
+    }
+    return { ok: false, raw, cutOff, problem: `the answer is not JSON (${error instanceof Error ? error.message : String(error)})` };
   }
   const parsed = schema.safeParse(json);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, raw, problem: `the answer does not match the schema:\n${tools().prettifyError(parsed.error)}` };
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, raw, cutOff, problem: `the answer does not match the schema:\n${tools().prettifyError(parsed.error)}` };
 }
 
 /** The JSON Schema sent as `response_format` (zod's export, without the `$schema` marker). */

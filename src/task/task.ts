@@ -37,6 +37,12 @@ export interface TaskSpec<Schema extends z.ZodType, Result> {
    */
   feedbackOnInvalid?: boolean | undefined;
   /**
+   * When an answer was cut off at max_tokens (finish_reason "length"), the re-ask's
+   * max_tokens / max_completion_tokens is this many times the last one (rounded up; only when the
+   * request sets one). Counted in the result as `cut_off`. Minimum: 1. @default 1 (unchanged)
+   */
+  maxTokensGrowthOnCutOff?: number | undefined;
+  /**
    * Replaces the HTTP call: gets the request body, returns the response body (e.g. a chat
    * completion). For endpoints that are not OpenAI-compatible HTTP, and for measuring batch-llm's
    * own overhead. What it throws fails the item as `task_error`. @default the HTTP call

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/cli/run-summary.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { cli, readResults, shortItems, tempDir, writeJsonl } from './helpers.js';
+import { cli, readResults, ROOT, shortItems, tempDir, writeJsonl } from './helpers.js';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -75,5 +75,25 @@ describe('spend caps', () => {
     expect(byId.get('capped')).toMatchObject({ error: null, batch_llm: { usage: { completion: 8 } } });
     expect(byId.get('streamed')?.error).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/:2: "stream": true is not supported/) });
     expect(byId.get('typo')?.error).toMatchObject({ code: 'invalid_input', message: expect.stringMatching(/:3: unknown field "max_token"/) });
+  });
+
+  it('says an answer was cut off at max_tokens, keeps that 200 on the invalid_output line, and a task may re-ask with more tokens', async () => {
+    const dir = await tempDir();
+    const body = { messages: [{ role: 'user', content: 'json please' }], max_tokens: 200, response_format: { type: 'json_object' } };
+    const input = await writeJsonl(join(dir, 'in.jsonl'), [{ custom_id: 'short', body }]);
+    const task = (name: string) => join(ROOT, 'tests/fixtures/tasks', `${name}.ts`);
+
+    const kept = join(dir, 'kept.jsonl');
+    expect((await cli(['run', input, '-o', kept, '--base-url', sim.url, '--no-progress', '--task', task('schema-only')])).code).toBe(1);
+    const [failed] = await readResults(kept);
+    expect(failed?.error).toMatchObject({ code: 'invalid_output', message: expect.stringMatching(/cut off at max_tokens \(finish_reason "length"\)/) });
+    expect(failed?.response).toMatchObject({ status_code: 200, body: { choices: [{ finish_reason: 'length' }] } });
+    expect(failed?.batch_llm.cut_off).toBe(3);
+
+    const grown = join(dir, 'grown.jsonl');
+    const run = await cli(['run', input, '-o', grown, '--base-url', sim.url, '--no-progress', '--task', task('grow-on-cut-off')]);
+    expect(run.code, run.stderr).toBe(0);
+    const [ok] = await readResults(grown);
+    expect(ok).toMatchObject({ error: null, batch_llm: { cut_off: 1, invalid_outputs: 1, value: { answer: expect.any(String) } } });
   });
 });
