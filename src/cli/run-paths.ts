@@ -32,6 +32,10 @@ function isStdin(info: Stats): boolean {
   }
 }
 
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function reason(error: unknown): string {
   const { code, message } = error as NodeJS.ErrnoException;
   if (code === 'ENOENT') return 'no such file or directory';
@@ -100,10 +104,16 @@ export async function checkRunPaths(paths: RunPaths): Promise<InputKind> {
   }
   let kind: InputKind = 'file';
   if (paths.input !== '-') {
-    // A missing or unreadable input is reported when it is read, with the reader's words.
-    const info = await stat(paths.input).catch(() => null);
-    if (info !== null && (info.isFIFO() || info.isCharacterDevice() || info.isSocket())) kind = isStdin(info) ? 'stdin' : 'stream';
-    if (info !== null && info.isFile()) {
+    // A missing, unreadable or directory input is refused here, before the lock is taken.
+    const info = await stat(paths.input).catch((error: unknown) => {
+      throw new UsageError(`cannot read the input file ${paths.input}: ${errorMessage(error)}`);
+    });
+    if (info.isDirectory()) throw new UsageError(`cannot read the input file ${paths.input}: EISDIR: it is a directory`);
+    await access(paths.input, constants.R_OK).catch((error: unknown) => {
+      throw new UsageError(`cannot read the input file ${paths.input}: ${errorMessage(error)}`);
+    });
+    if (info.isFIFO() || info.isCharacterDevice() || info.isSocket()) kind = isStdin(info) ? 'stdin' : 'stream';
+    if (info.isFile()) {
       const input: Role = { role: 'the input', path: paths.input, info, canonical: await canonical(paths.input) };
       for (const output of outputs) {
         if (sameFile(output, input)) {
