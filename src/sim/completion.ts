@@ -7,8 +7,8 @@ export interface CompletionInput {
   readonly content: string;
   readonly promptTokens: number;
   readonly completionTokens: number;
-  /** "length" when the request's max_tokens cut the answer short. */
-  readonly finishReason: 'stop' | 'length';
+  /** "length" when the request's max_tokens cut the answer short. @default "stop" */
+  readonly finishReason?: 'stop' | 'length';
   /** Epoch seconds. */
   readonly created: number;
 }
@@ -48,7 +48,7 @@ export function buildCompletion(input: CompletionInput): ChatCompletionBody {
         index: 0,
         message: { role: 'assistant', content: input.content, refusal: null },
         logprobs: null,
-        finish_reason: input.finishReason,
+        finish_reason: input.finishReason ?? 'stop',
       },
     ],
     usage: {
