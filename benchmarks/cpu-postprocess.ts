@@ -52,11 +52,14 @@ function* items(): Generator<ChatItem> {
 }
 
 /** What batch-llm's worker does with an answer, on the baseline's one thread: parse, validate, post-process. */
+/** The hand-rolled baseline has no deadlines: its stages get a signal that never aborts. */
+const neverAborted = new AbortController().signal;
+
 async function handle(completion: ChatCompletion, customId: string): Promise<unknown> {
   const content = completion.choices[0]?.message.content;
   if (typeof content !== 'string') throw new Error('no content');
   const value: unknown = schema.parse(JSON.parse(content));
-  return task.postProcess ? await task.postProcess(value, { customId }) : value;
+  return task.postProcess ? await task.postProcess(value, { customId, signal: neverAborted }) : value;
 }
 
 interface Sample {

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { attachControlBlock, type ControlBlock } from '../control/control-block.js';
 import { cooldownEnd, reportRateLimit } from '../control/cooldown.js';
 import { commitAttempt, enterGate, gateMoved } from '../control/gate.js';
-import { interruptible, startItemClock } from '../control/interrupt.js';
+import { interruptible, startItemClock, taskScope, type TaskScope } from '../control/interrupt.js';
 import { recordSuccess, releasePermit } from '../control/permits.js';
 import { RateBudget } from '../control/rate-budget.js';
 import { isStopping, watchStop } from '../control/stop.js';
@@ -22,7 +22,8 @@ import { addUsage, emptyUsage, usageFromBody } from '../model/usage.js';
 import { checkAnswer, feedbackMessages, loadSchemaTools, responseFormat } from '../task/answer.js';
 import { loadTask } from '../task/task-loader.js';
 import { checkScore, groupOf } from '../task/score.js';
-import type { Task } from '../task/task.js';
+import type { Task, TaskContext } from '../task/task.js';
+import { uncloneablePart } from '../task/cloneable.js';
 import { backoffMs } from './backoff.js';
 import { openCachedAnswers } from './cached-answers.js';
 import { isRetryable } from './classify.js';
@@ -65,20 +66,32 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
   const maxInvalid = task?.maxInvalidOutputRetries ?? 2;
   const cache = settings.cache === null ? null : await openCachedAnswers(settings.cache);
 
-  /** Runs one stage of the user's task code; an exception fails the item, naming the task. */
-  async function userCode<T>(stage: string, run: () => T | Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new ItemFailed('task_error', `task ${taskName}: ${stage} threw: ${message}`);
-    }
+  /**
+   * Runs one stage of the user's task code: an exception fails the item, naming the task. The
+   * stage is raced against the item's scope (its deadline, a cancel), whose signal it is given.
+   */
+  async function userCode<T>(stage: string, scope: TaskScope, run: () => T | Promise<T>): Promise<T> {
+    const work = (async () => {
+      try {
+        return await run();
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new ItemFailed('task_error', `task ${taskName}: ${stage} threw: ${message}`);
+      }
+    })();
+    return Promise.race([work, scope.ended]);
   }
 
-  async function requestBody(item: BatchItem): Promise<Record<string, unknown>> {
-    const context = { customId: item.custom_id };
+  /** A value of task code must cross to the main thread: fail its item, not the thread (task/cloneable.ts). */
+  function sendable<T>(stage: string, value: T): T {
+    const part = uncloneablePart(value);
+    if (part !== null) throw new ItemFailed('task_error', `task ${taskName}: ${stage} returned a value that cannot be sent between threads: ${part}`);
+    return value;
+  }
+
+  async function requestBody(item: BatchItem, context: TaskContext, scope: TaskScope | null): Promise<Record<string, unknown>> {
     const build = task?.buildRequest;
-    const body = build ? await userCode('buildRequest', () => build(item.record ?? item.body ?? {}, context)) : item.body;
+    const body = build && scope !== null ? await userCode('buildRequest', scope, () => build(item.record ?? item.body ?? {}, context)) : item.body;
     if (typeof body !== 'object' || body === null) {
       throw new ItemFailed(build ? 'task_error' : 'invalid_input', build ? `task ${taskName}: buildRequest returned no object` : 'the item has no request body');
     }
@@ -89,10 +102,14 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
   return async function runItem(item: BatchItem): Promise<ItemOutcome> {
     const started = performance.now();
     const clock = startItemClock(settings, stop.subscribe);
+    // Only task code gets a scope (its signal and a race against the deadline).
+    const scope = task === null ? null : taskScope(clock, stop.cancel);
+    const context: TaskContext = { customId: item.custom_id, signal: scope?.signal ?? stop.cancel };
     const stats: ItemStats = { attempts: 0, rateLimited: 0, invalidOutputs: 0, latencyMs: 0, usage: emptyUsage() };
     let last: { requestId: string | null; body: unknown } = { requestId: null, body: null };
     const finish = (outcome: ItemOutcome): ItemOutcome => {
       clock.dispose();
+      scope?.dispose();
       stats.latencyMs = performance.now() - started;
       return outcome;
     };
@@ -105,7 +122,7 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
     };
 
     try {
-      let body = await requestBody(item);
+      let body = await requestBody(item, context, scope);
       const path = endpointPath(item.url);
       // A body whose cached answer failed validation (re-asked without feedback) must reach the model.
       let invalidBody: Record<string, unknown> | null = null;
@@ -135,8 +152,8 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
             };
             const call = task?.call;
             let sent: CallResult;
-            if (call) {
-              sent = commit() ? { ok: true, status: 200, requestId: null, headers: null, body: await userCode('call', () => call(body, { customId: item.custom_id })) } : { ok: 'unsent' };
+            if (call && scope !== null) {
+              sent = commit() ? { ok: true, status: 200, requestId: null, headers: null, body: sendable('call', await userCode('call', scope, () => call(body, context))) } : { ok: 'unsent' };
             } else {
               sent = await client.post(path, body, timeoutMs, stop.cancel, commit);
             }
@@ -212,11 +229,11 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
           value = answer.value;
         }
         const post = task.postProcess;
-        if (post) value = await userCode('postProcess', () => post(value, { customId: item.custom_id }));
+        if (post && scope !== null) value = sendable('postProcess', await userCode('postProcess', scope, () => post(value, context)));
         const score = task.score;
-        if (score === undefined) return finish({ ...success, value });
+        if (score === undefined || scope === null) return finish({ ...success, value });
         const record = item.record ?? item.body ?? {};
-        const scored = checkScore(taskName, await userCode('score', () => score(value, record)));
+        const scored = checkScore(taskName, await userCode('score', scope, () => score(value, record)));
         return finish({ ...success, value, score: scored, ...groupOf(record, settings.groupBy) });
       }
     } catch (error) {

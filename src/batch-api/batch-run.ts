@@ -36,6 +36,9 @@ import { readProviderLine, worthAnotherTry } from './batch-lines.js';
 import { PartBuilder, type Part, type PartLimits } from './batch-parts.js';
 import { emptyState, writeBatchState, type BatchState, type SubmittedPart } from './batch-state.js';
 
+/** Task stages here have no item deadline (the provider's batch has its own window): a signal that never aborts. */
+const NO_DEADLINE = new AbortController().signal;
+
 export interface BatchApiPlan {
   input: string;
   out: string;
@@ -137,7 +140,7 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
     }
     const post = task.postProcess;
     try {
-      if (post) value = await post(value, { customId: outcome.custom_id });
+      if (post) value = await post(value, { customId: outcome.custom_id, signal: NO_DEADLINE });
     } catch (error) {
       return failedOutcome(outcome.custom_id, 'task_error', `task ${task.name ?? 'task'}: postProcess threw: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -203,7 +206,7 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
 
   async function requestBody(item: BatchItem): Promise<Record<string, unknown>> {
     const build = task?.buildRequest;
-    const body = build ? await build(item.record ?? item.body ?? {}, { customId: item.custom_id }) : item.body;
+    const body = build ? await build(item.record ?? item.body ?? {}, { customId: item.custom_id, signal: NO_DEADLINE }) : item.body;
     if (!isRecord(body)) throw new Error(build ? 'buildRequest returned no object' : 'the item has no request body');
     const withModel = engine.model !== undefined && body['model'] === undefined ? { ...body, model: engine.model } : body;
     return format ? { ...withModel, response_format: format } : withModel;

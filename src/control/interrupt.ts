@@ -9,6 +9,8 @@ export interface ItemClock {
   readonly deadline: number;
   /** Rejects with ItemFailed at the deadline or when the run stops; never resolves. */
   readonly interrupt: Promise<never>;
+  /** Rejects with ItemFailed at the deadline only (a stop leaves it alone); never resolves. */
+  readonly timeUp: Promise<never>;
   /** The failure to report when the deadline has passed. */
   expired(): ItemFailed;
   /** Clears the deadline timer. */
@@ -31,16 +33,21 @@ export function startItemClock(settings: ClockSettings, onStop: (listener: () =>
       ? new ItemFailed('timeout', `item deadline of ${settings.itemDeadlineMs} ms passed`)
       : new ItemFailed('aborted', 'the run deadline passed');
   let timer: NodeJS.Timeout | undefined;
-  let unsubscribe = () => {};
-  const interrupt = new Promise<never>((_, reject) => {
+  let stopped: (reason: ItemFailed) => void = () => {};
+  const timeUp = new Promise<never>((_, reject) => {
     if (deadline !== Infinity) timer = setTimeout(() => reject(expired()), Math.max(0, deadline - now));
-    unsubscribe = onStop(() => reject(new ItemFailed('aborted', 'the run was stopped', RUN_STOPPED)));
   });
-  // Nobody may be racing the interrupt when it fires; that is not an unhandled rejection.
+  const interrupt = new Promise<never>((_, reject) => {
+    stopped = reject;
+    timeUp.catch(reject);
+  });
+  const unsubscribe = onStop(() => stopped(new ItemFailed('aborted', 'the run was stopped', RUN_STOPPED)));
+  // Nobody may be racing them when they fire; that is not an unhandled rejection.
   interrupt.catch(() => {});
   return {
     deadline,
     interrupt,
+    timeUp,
     expired,
     dispose: () => {
       clearTimeout(timer);
@@ -53,4 +60,31 @@ export function startItemClock(settings: ClockSettings, onStop: (listener: () =>
 export function interruptible<T>(wait: Promise<T> | T, interrupt: Promise<never> | undefined): Promise<T> | T {
   if (interrupt === undefined || !(wait instanceof Promise)) return wait;
   return Promise.race([wait, interrupt]);
+}
+
+/** Bounds for code that is not ours (a task's stages): see {@link taskScope}. */
+export interface TaskScope {
+  /** Given to the task code: aborted when the item's time is up or the run is cancelled. */
+  readonly signal: AbortSignal;
+  /** Rejects with the reason when `signal` aborts: race the task code against it. */
+  readonly ended: Promise<never>;
+  dispose(): void;
+}
+
+/**
+ * The item's scope for task code. Not cut short by a drain (like an attempt on the wire, task code
+ * that has started may finish), only by the item's deadline or a cancel.
+ */
+export function taskScope(clock: ItemClock, cancel: AbortSignal): TaskScope {
+  const controller = new AbortController();
+  const onCancel = () => controller.abort(new ItemFailed('aborted', 'the run was stopped', RUN_STOPPED));
+  if (cancel.aborted) onCancel();
+  else cancel.addEventListener('abort', onCancel, { once: true });
+  clock.timeUp.catch((reason: unknown) => controller.abort(reason));
+  const ended = new Promise<never>((_, reject) => {
+    if (controller.signal.aborted) reject(controller.signal.reason);
+    else controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+  });
+  ended.catch(() => {});
+  return { signal: controller.signal, ended, dispose: () => cancel.removeEventListener('abort', onCancel) };
 }

@@ -82,9 +82,13 @@ export type BatchEvent =
       perMinute: number;
     }
   | {
-      /** The thread running an item died; the item runs again on a live thread, or fails. */
+      /**
+       * The thread running an item died; the item runs again on a live thread, or fails. Also
+       * sent, with `custom_id` null, for a thread that died with no item on it (a timer of
+       * finished task code threw): nothing was lost, a new thread takes its place.
+       */
       type: 'thread-died';
-      custom_id: string;
+      custom_id: string | null;
       /** How many times the item's thread has died so far. */
       crashes: number;
       rerun: boolean;

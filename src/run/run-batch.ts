@@ -3,10 +3,9 @@
 
 import { createControlBlock } from '../control/control-block.js';
 import { CooldownKeeper } from '../control/cooldown-keeper.js';
-import { DispatcherClosed, RUN_STOPPED } from '../model/errors.js';
+import { RUN_STOPPED } from '../model/errors.js';
 import { toResult, type ItemResult } from '../model/item-result.js';
 import { serveEventChannels } from '../pool/event-channel.js';
-import type { WorkerSettings } from '../attempt/settings.js';
 import { readLive, type LiveStats } from './live-stats.js';
 import { resolveOptions, type BatchOptions } from './options.js';
 import { Dispatcher } from '../pool/dispatcher.js';
@@ -14,7 +13,6 @@ import { failedOutcome, type BatchItem, type ItemOutcome } from '../model/outcom
 import { createPool, type ItemPool } from '../pool/pool.js';
 import { RateBudget } from '../control/rate-budget.js';
 import { redact } from '../model/redact.js';
-import { packageVersion } from '../model/version.js';
 import { RunControl } from './run-control.js';
 import { SpendCap } from './spend-cap.js';
 import { mapConcurrent } from './admission.js';
@@ -24,8 +22,9 @@ import { loadTask } from '../task/task-loader.js';
 import { ThreadBalancer } from '../pool/thread-balancer.js';
 import { reclaimDeadThreads } from '../control/thread-slots.js';
 import { observeRun } from './run-observer.js';
-import { endpointIdentity } from '../cache/request-key.js';
 import { coalescer } from './coalesce-items.js';
+import { CrashRetry } from './crash-retry.js';
+import { workerSettings } from './worker-settings.js';
 
 export interface BatchStream<Value = unknown> extends AsyncGenerator<ItemResult<Value>, void, undefined> {
   /** Counts so far; final once the stream has ended. */
@@ -46,7 +45,7 @@ function liveThreadIds(pool: ItemPool): Set<number> {
 /** Results in completion order. At most `concurrency` items are held in memory at any time. */
 export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream<Value> {
   const resolved = resolveOptions(options);
-  const startedAt = Date.now();
+  const runDeadline = resolved.deadlineMs === undefined ? null : Date.now() + resolved.deadlineMs;
   // Room for every thread and, should some die, their replacements.
   const block = createControlBlock(resolved.concurrency, resolved.threads * 2 + 8);
   const summary = new SummaryBuilder(block, resolved.prices);
@@ -63,7 +62,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
   const control = new RunControl(block, {
     failFast: new Set(resolved.failFast),
     abortMode: resolved.abortMode,
-    deadlineAt: resolved.deadlineMs === undefined ? null : startedAt + resolved.deadlineMs,
+    deadlineAt: runDeadline,
     signal: resolved.signal,
   });
 
@@ -73,41 +72,33 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
     const observer = observeRun(resolved, () => readLive(block, summary.counts()));
     const { emit } = observer;
     control.onStop = emit && ((mode, reason) => emit({ type: 'run-stopping', mode, reason }));
-    const settings: WorkerSettings = {
-      control: block.buffer,
-      baseURL: resolved.baseURL,
-      apiKey: resolved.apiKey,
-      headers: resolved.headers,
-      userAgent: `batch-llm/${packageVersion()}`,
-      maxResponseBytes: resolved.maxResponseBytes,
-      // Each item has at most one request open. The balancer's per-thread counts lag the outcomes
-      // in transit, so a thread may briefly hold more than its share: never make its items queue
-      // for a socket.
-      maxSockets: resolved.concurrency,
-      model: resolved.model ?? null,
-      taskFile: resolved.task ?? null,
-      groupBy: resolved.groupBy ?? null,
-      attemptTimeoutMs: resolved.attemptTimeoutMs,
-      itemDeadlineMs: resolved.itemDeadlineMs ?? null,
-      runDeadline: resolved.deadlineMs === undefined ? null : startedAt + resolved.deadlineMs,
-      maxAttempts: resolved.maxAttempts,
-      maxRateLimitRetries: resolved.maxRateLimitRetries,
-      backoffBaseMs: resolved.backoffBaseMs,
-      backoffMaxMs: resolved.backoffMaxMs,
-      cooldownBaseMs: resolved.cooldownBaseMs,
-      cooldownMaxMs: resolved.cooldownMaxMs,
-      rampJitterMs: resolved.rampJitterMs,
-      rateHeadroom: resolved.rateHeadroom,
-      defaultAnswerTokens: resolved.defaultAnswerTokens,
-      learnRateLimits: resolved.learnRateLimits,
-      events: observer.emit !== undefined,
-      cache: resolved.cache === undefined ? null : { directory: resolved.cache, mode: resolved.cacheMode, endpoint: endpointIdentity(resolved.baseURL) },
-    };
+    const settings = workerSettings(resolved, block, runDeadline, emit !== undefined);
     const balancer = new ThreadBalancer();
     const pool = createPool(settings, resolved.threads, resolved.concurrency, balancer, resolved.threadMemoryMb);
+    const reclaim = () => reclaimDeadThreads(block, liveThreadIds(pool));
+    // Piscina reports a thread that died with no task as an 'error' event (with no listener,
+    // Node would throw it on the main thread and end the process). Nothing of ours was on it but
+    // its permits, if any; a new thread takes its place.
+    const onThreadDied = (error: unknown): void => {
+      reclaim();
+      const message = redact(error instanceof Error ? error.message : String(error), resolved.apiKey);
+      emit?.({ type: 'thread-died', custom_id: null, crashes: 1, rerun: false, message });
+    };
+    pool.on('error', onThreadDied);
     const closeEvents = emit ? serveEventChannels(pool, emit) : () => {};
     const keeper = new CooldownKeeper(block, { rampStart: resolved.rampStart, ...(emit ? { onEvent: emit } : {}) });
     const dispatcher = new Dispatcher(pool, resolved.threads, balancer);
+    const crashRetry = new CrashRetry({
+      maxDeaths: resolved.maxAttempts,
+      send: (item) => dispatcher.run(item),
+      // Give the dead thread's permits back before its items run again.
+      onDeath: (item, deaths, rerun, why) => {
+        reclaim();
+        emit?.({ type: 'thread-died', custom_id: item.custom_id, crashes: deaths, rerun, message: redact(why, resolved.apiKey) });
+      },
+      stopped: () => control.stopped !== null,
+      apiKey: resolved.apiKey,
+    });
     const coalesce = coalescer(settings);
     const notStarted = (item: BatchItem): ItemOutcome =>
       failedOutcome(item.custom_id, 'aborted', `not started: ${control.stopped?.reason ?? 'the run was stopped'}`);
@@ -125,29 +116,9 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
         spendCap.wakeAll();
         return notStarted(item);
       }
-      const outcome = await runAdmitted(item);
+      const outcome = await crashRetry.run(item);
       spendCap.settle(reservation, outcome.stats.usage);
       return outcome;
-    }
-
-    async function runAdmitted(item: BatchItem): Promise<ItemOutcome> {
-      for (let crashes = 1; ; crashes += 1) {
-        try {
-          return await dispatcher.run(item);
-        } catch (error) {
-          // The run is over (its consumer left early): nothing may start any more.
-          if (error instanceof DispatcherClosed) return failedOutcome(item.custom_id, 'aborted', error.message);
-          // The item's thread died (its own code or another item's took it down). Give the dead
-          // thread's permits back, then run the item again on a live thread, counting an attempt.
-          reclaimDeadThreads(block, liveThreadIds(pool));
-          const why = error instanceof Error ? error.message : String(error);
-          const rerun = crashes < resolved.maxAttempts && control.stopped === null;
-          emit?.({ type: 'thread-died', custom_id: item.custom_id, crashes, rerun, message: redact(why, resolved.apiKey) });
-          if (!rerun) {
-            return failedOutcome(item.custom_id, 'worker_crash', redact(`its worker thread died ${crashes} time(s): ${why}`, resolved.apiKey), null, { attempts: crashes });
-          }
-        }
-      }
     }
 
     try {
@@ -166,6 +137,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       await keeper.stop();
       dispatcher.close();
       await pool.destroy();
+      pool.off('error', onThreadDied);
       closeEvents();
       observer.close();
       summary.setSeries(observer.sampler.summary());

@@ -4,6 +4,7 @@
 // to the observers as `sample` events when there are any.
 
 import { redact } from '../model/redact.js';
+import { guardObserver } from './observer.js';
 import type { BatchEvent } from '../model/events.js';
 import { SeriesSampler } from '../trace/series.js';
 import { TraceFile } from '../trace/trace-file.js';
@@ -65,6 +66,8 @@ export function observeRun(options: ResolvedOptions, live: () => LiveStats): Run
   } else {
     emit = onEvent;
   }
+  // Observer code (and a trace file on a full disk) must not be able to stop the engine.
+  if (emit !== undefined) emit = guardObserver(emit);
   emit?.({ type: 'run-started', settings: traceSettings(options) });
   const sampler = new SeriesSampler(
     options.sampleIntervalMs,

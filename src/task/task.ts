@@ -10,6 +10,12 @@ const TASK = Symbol.for('batch-llm.task');
 export interface TaskContext {
   /** The item's custom_id. */
   readonly customId: string;
+  /**
+   * Aborted when the item's time is up (its deadline or the run's) or the run stops; pass it on
+   * to whatever the stage waits for. The item does not wait for the stage after that: it fails
+   * at its deadline (or is aborted), whether or not the stage gives up.
+   */
+  readonly signal: AbortSignal;
 }
 
 export interface TaskSpec<Schema extends z.ZodType, Result> {

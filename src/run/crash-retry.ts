@@ -1,0 +1,75 @@
+// Running an item again after its worker thread died, without charging its neighbours. A thread
+// death takes every item on that thread with it, but usually only one of them killed it. Charging
+// them all (as a plain per-item crash count would) fails innocent items beside a killer: they are
+// sent again together, die with it again, and run out of attempts with it.
+//
+// So a death only makes an item a suspect. Suspects are sent again at once, as before; an item on
+// a thread that dies a second time goes on trial: trials run one at a time, so a thread that dies
+// during a trial was, as far as anyone can tell, killed by the item on trial (the others on that
+// thread are not on trial, and are merely suspected again). Only an item on trial can fail as
+// `worker_crash`, once it has been on `maxAttempts` dead threads. One killer among hundreds thus
+// costs `maxAttempts` thread deaths (two to find it, the rest to be sure) and fails alone.
+
+import { DispatcherClosed } from '../model/errors.js';
+import { failedOutcome, type BatchItem, type ItemOutcome } from '../model/outcome.js';
+import { redact } from '../model/redact.js';
+
+export interface CrashRetryOptions {
+  /** Thread deaths after which an item on trial fails as `worker_crash` (`maxAttempts`). */
+  maxDeaths: number;
+  /** Sends the item to a thread; rejects when that thread died (DispatcherClosed: the run has ended). */
+  send(item: BatchItem): Promise<ItemOutcome>;
+  /**
+   * Called after each death of the item's thread, before anything is sent again (gives the dead
+   * thread's permits back); `rerun` says whether the item goes on.
+   */
+  onDeath(item: BatchItem, deaths: number, rerun: boolean, why: string): void;
+  /** True once the run has stopped: a dead thread's items are then not sent again. */
+  stopped(): boolean;
+  /** The key to keep out of messages. */
+  apiKey: string;
+}
+
+export class CrashRetry {
+  readonly #options: CrashRetryOptions;
+  /** The trial in progress (resolves when it is over), so that trials run one at a time. */
+  #trial: Promise<void> = Promise.resolve();
+
+  constructor(options: CrashRetryOptions) {
+    this.#options = options;
+  }
+
+  /** The item's outcome; a dead thread's items are sent again, and only a proven killer fails. */
+  async run(item: BatchItem): Promise<ItemOutcome> {
+    const { send, onDeath, stopped, maxDeaths, apiKey } = this.#options;
+    let deaths = 0;
+    for (;;) {
+      const onTrial = deaths >= 2;
+      const endTrial = onTrial ? await this.#startTrial() : undefined;
+      try {
+        return await send(item);
+      } catch (error) {
+        // The run is over (its consumer left early): nothing may start any more.
+        if (error instanceof DispatcherClosed) return failedOutcome(item.custom_id, 'aborted', error.message);
+        deaths += 1;
+        const why = error instanceof Error ? error.message : String(error);
+        const rerun = !((onTrial && deaths >= maxDeaths) || stopped());
+        onDeath(item, deaths, rerun, why);
+        if (!rerun) {
+          return failedOutcome(item.custom_id, 'worker_crash', redact(`its worker thread died ${deaths} time(s): ${why}`, apiKey), null, { attempts: deaths });
+        }
+      } finally {
+        endTrial?.();
+      }
+    }
+  }
+
+  /** Waits for the trial before ours to end; returns the function that ends ours. */
+  async #startTrial(): Promise<() => void> {
+    const before = this.#trial;
+    let end = () => {};
+    this.#trial = new Promise((resolve) => (end = resolve));
+    await before;
+    return end;
+  }
+}

@@ -1,0 +1,103 @@
+// Faults that must never cost a neighbour: a thread dying with no task, an observer that throws,
+// an item that kills its thread among hundreds of good ones, a value a thread cannot send, task
+// code that never returns. Real worker threads, real HTTP to the simulator.
+import { describe, expect, it } from 'vitest';
+import type { BatchEvent } from '../../src/model/events.js';
+import type { BatchItem } from '../../src/model/outcome.js';
+import type { ItemResult } from '../../src/model/item-result.js';
+import { runBatch } from '../../src/run/run-batch.js';
+import { chatItem, chatItems, successesByKey } from '../helpers/batch.js';
+import { useSimulator } from '../helpers/simulator.js';
+
+const start = useSimulator();
+const fixture = (name: string) => new URL(`../fixtures/tasks/${name}.ts`, import.meta.url).pathname;
+
+function categories(results: readonly ItemResult[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of results) {
+    const key = r.ok ? 'ok' : r.error.category;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function expectOneResultEach(items: readonly BatchItem[], results: readonly ItemResult[]): void {
+  expect(results.map((r) => r.custom_id).sort()).toEqual(items.map((i) => i.custom_id).sort());
+}
+
+describe('threads that die', () => {
+  it('survives a thread that dies while it has no task, and finishes the other thread’s items', async () => {
+    const events: BatchEvent[] = [];
+    const items = [chatItem('late-throw-1'), chatItem('slow-1')];
+    const { results } = await runBatch({ items, baseURL: 'http://127.0.0.1:9/v1', task: fixture('faulty'), threads: 2, concurrency: 2, onEvent: (e) => events.push(e) });
+    expectOneResultEach(items, results);
+    expect(categories(results)).toEqual({ ok: 2 });
+    expect(events.filter((e) => e.type === 'thread-died' && e.custom_id === null)).toHaveLength(1);
+  });
+
+  for (const threads of [1, 2]) {
+    it(`fails only the item that kills its thread, among 300 good ones in flight (${threads} thread(s))`, async () => {
+      const sim = await start({ latencyMs: 5 });
+      const items = [...chatItems(150, 'a'), chatItem('crash-1'), ...chatItems(150, 'b')];
+      const { results } = await runBatch({ items, baseURL: sim.url, task: fixture('crashes'), threads, concurrency: 64, maxAttempts: 3 });
+      expectOneResultEach(items, results);
+      expect(categories(results)).toEqual({ ok: 300, worker_crash: 1 });
+      const killer = results.find((r) => r.custom_id === 'crash-1');
+      expect(killer?.ok === false && killer.error.message).toMatch(/^its worker thread died 3 time\(s\)/);
+    }, 60_000);
+  }
+});
+
+describe('observers and values', () => {
+  it('goes on through cooldowns when the observer throws, and reports the observer’s error once', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const sim = await start({ latencyMs: 5, faults: { storms: [{ holdUntilInFlight: 8, hint: { header: 'retry-after-ms', ms: 50 } }, { holdUntilInFlight: 8, hint: { header: 'retry-after-ms', ms: 50 } }] } });
+      const items = chatItems(40);
+      const { results, summary } = await runBatch({
+        items,
+        baseURL: sim.url,
+        threads: 2,
+        concurrency: 8,
+        rampStart: 8, // the second storm needs 8 in flight again
+        rampJitterMs: 0,
+        onEvent: () => {
+          throw new Error('observer bug');
+        },
+      });
+      expect(categories(results)).toEqual({ ok: 40 });
+      expect(summary.cooldowns).toBe(2);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      const ours = warnings.filter((w) => w.message.includes('observer bug'));
+      expect(ours).toHaveLength(1);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('fails a post-processed value that cannot be sent as task_error naming the part, and pays for nothing twice', async () => {
+    const sim = await start({ latencyMs: 5 });
+    const items = [...chatItems(40, 'a'), chatItem('uncloneable-1'), ...chatItems(40, 'b')];
+    const { results } = await runBatch({ items, baseURL: sim.url, task: fixture('uncloneable'), threads: 2, concurrency: 32 });
+    expectOneResultEach(items, results);
+    expect(categories(results)).toEqual({ ok: 80, task_error: 1 });
+    const bad = results.find((r) => r.custom_id === 'uncloneable-1');
+    expect(bad?.ok === false && bad.error.message).toBe('task uncloneable: postProcess returned a value that cannot be sent between threads: value.nested.render is a function');
+    expect([...successesByKey(sim.requests).values()].every((n) => n === 1)).toBe(true);
+    expect(sim.requests).toHaveLength(items.length);
+  });
+});
+
+describe('task code that never returns', () => {
+  it('is cut off at the item deadline, and its signal aborts what it started', async () => {
+    const sim = await start({ faults: { scripts: { 'polite-hang-1': [{ kind: 'hang' }] } } });
+    const polite = { custom_id: 'polite-hang-1', body: { model: 'sim', sim_url: sim.url, messages: [{ role: 'user', content: 'polite-hang-1' }] } };
+    const items = [chatItem('hang-1'), polite, chatItem('fine')];
+    const { results } = await runBatch({ items, baseURL: sim.url, task: fixture('faulty'), threads: 1, itemDeadlineMs: 400 });
+    expectOneResultEach(items, results);
+    expect(categories(results)).toEqual({ ok: 1, timeout: 2 });
+    await expect.poll(() => sim.requests.find((r) => r.key === 'polite-hang-1')?.clientAborted).toBe(true);
+  });
+});
