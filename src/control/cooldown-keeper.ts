@@ -7,6 +7,7 @@
 import { waitForChange, waitForChange64 } from './atomic-wait.js';
 import { I32, I64, type ControlBlock } from './control-block.js';
 import { epochOf, unpackCooldown } from './cooldown.js';
+import { ceilingAfterCooldown } from './permits.js';
 import type { BatchEvent } from '../model/events.js';
 
 export interface CooldownKeeperOptions {
@@ -80,16 +81,9 @@ export class CooldownKeeper {
       }
       // End it. LIMIT first, then GEN: a worker that sees the open generation also sees the
       // lowered limit, so only `rampStart` attempts go out at once.
-      // Cooldowns in a row (no success in between) mean the ceiling itself is too high: halve it
-      // (multiplicative decrease; successes raise it again, see permits.ts).
-      if (Atomics.load(i32, I32.STREAK) >= 2) {
-        const ceiling = Atomics.load(i32, I32.CEILING);
-        const halved = Math.max(1, Math.floor(ceiling / 2));
-        Atomics.store(i32, I32.CEILING, halved);
-        Atomics.store(i32, I32.SUCCESSES, 0);
-        this.#options.onEvent?.({ type: 'ceiling-changed', from: ceiling, to: halved });
-      }
-      const limit = Math.min(this.#options.rampStart, Atomics.load(i32, I32.CEILING));
+      const ceiling = ceilingAfterCooldown(this.#block);
+      if (ceiling.to !== ceiling.from) this.#options.onEvent?.({ type: 'ceiling-changed', from: ceiling.from, to: ceiling.to });
+      const limit = Math.min(this.#options.rampStart, ceiling.to);
       const at = performance.timeOrigin + performance.now(); // taken before the gate opens
       const waiting = Atomics.load(i32, I32.WAITING);
       Atomics.store(i32, I32.LIMIT, limit);

@@ -37,6 +37,21 @@ export function releasePermit(block: ControlBlock, slot: number): void {
 
 
 /**
+ * The keeper, as a cooldown ends: cooldowns in a row (no success in between) mean the ceiling
+ * itself is too high, so halve it — the multiplicative decrease; recordSuccess below is the
+ * additive increase. Returns the ceiling before and after (the ramp may climb back to `to`).
+ */
+export function ceilingAfterCooldown(block: ControlBlock): { from: number; to: number } {
+  const { i32 } = block;
+  const from = Atomics.load(i32, I32.CEILING);
+  if (Atomics.load(i32, I32.STREAK) < 2) return { from, to: from };
+  const to = Math.max(1, Math.floor(from / 2));
+  Atomics.store(i32, I32.CEILING, to);
+  Atomics.store(i32, I32.SUCCESSES, 0);
+  return { from, to };
+}
+
+/**
  * A success: the streak of cooldowns is broken and the ramp grows by one. Once the ramp is at its
  * ceiling and the ceiling is below `concurrency` (cooldowns in a row lowered it), every CEILING
  * successes raise the ceiling by one: additive increase, after the keeper's multiplicative decrease.
