@@ -29,10 +29,15 @@ export async function takePermit(block: ControlBlock, slot: number, interrupt?: 
   }
 }
 
+// Every change of IN_FLIGHT or LIMIT wakes *every* waiter on IN_FLIGHT, not one: a waiter may be
+// a wait left behind by an item whose deadline cut it short, or belong to a thread busy in
+// CPU-heavy task code, and a single wake-up spent on it is lost to the threads that could use
+// the permit. Waits are shared per thread and word (atomic-wait.ts), so "every" is one per thread.
+
 export function releasePermit(block: ControlBlock, slot: number): void {
   Atomics.sub(block.i32, I32.IN_FLIGHT, 1);
   addThreadPermits(block, slot, -1);
-  Atomics.notify(block.i32, I32.IN_FLIGHT, 1);
+  Atomics.notify(block.i32, I32.IN_FLIGHT);
 }
 
 
@@ -75,7 +80,7 @@ export function recordSuccess(block: ControlBlock): number {
       return 0;
     }
     if (Atomics.compareExchange(i32, I32.LIMIT, limit, limit + 1) === limit) {
-      Atomics.notify(i32, I32.IN_FLIGHT, 1);
+      Atomics.notify(i32, I32.IN_FLIGHT);
       return limit + 1;
     }
   }

@@ -36,6 +36,7 @@ export function reclaimDeadThreads(block: ControlBlock, liveThreadIds: ReadonlyS
       returned += held;
     }
   }
-  if (returned > 0) Atomics.notify(block.i32, I32.IN_FLIGHT, returned);
+  // Every waiter, not `returned` of them: see permits.ts.
+  if (returned > 0) Atomics.notify(block.i32, I32.IN_FLIGHT);
   return returned;
 }

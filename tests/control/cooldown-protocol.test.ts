@@ -164,4 +164,19 @@ describe('cooldown protocol across threads', () => {
       await keeper.stop();
     }
   });
+
+  it('wakes a thread waiting for a permit even when another thread left a wait behind (no lost wake-up)', async () => {
+    reset(1);
+    await actor(0).reply(send(0, { op: 'takePermit' })); // IN_FLIGHT 1 = LIMIT
+    // Actor 1 waits and gives up (an item at its deadline): its wait stays queued on IN_FLIGHT.
+    const gaveUp = await actor(1).reply(send(1, { op: 'takePermitFor', ms: 20 }));
+    expect(gaveUp.value).toBe('gave up');
+    const waiting = send(2, { op: 'takePermitFor', ms: 2_000 });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await actor(0).reply(send(0, { op: 'releasePermit' }));
+    // The release must reach actor 2, not only actor 1's abandoned wait.
+    expect((await actor(2).reply(waiting)).value).toBe('taken');
+    await actor(2).reply(send(2, { op: 'releasePermit' }));
+    expect(Atomics.load(block.i32, I32.IN_FLIGHT)).toBe(0);
+  });
 });
