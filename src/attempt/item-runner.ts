@@ -5,11 +5,11 @@
 // Every wait is bounded by the item's clock (interrupt.ts): its deadline, the run's, a stop.
 
 import { basename } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { attachControlBlock, type ControlBlock } from '../control/control-block.js';
 import { cooldownEnd, reportRateLimit } from '../control/cooldown.js';
 import { commitAttempt, enterGate, gateMoved } from '../control/gate.js';
 import { interruptible, startItemClock, taskScope, type TaskScope } from '../control/interrupt.js';
+import { sleepLong } from '../control/long-timer.js';
 import { recordSuccess, releasePermit } from '../control/permits.js';
 import { RateBudget } from '../control/rate-budget.js';
 import { isStopping, watchStop } from '../control/stop.js';
@@ -118,7 +118,9 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
     /** Before another attempt: is there still time, and is the run still going? */
     const mayRetry = (delayMs = 0) => {
       if (isStopping(block)) throw new ItemFailed('aborted', 'the run was stopped', RUN_STOPPED);
-      if (Date.now() + delayMs >= clock.deadline) throw clock.expired();
+      const now = Date.now();
+      // A backoff past the item's own deadline fails it now; the run's deadline ends it when it comes.
+      if (now >= clock.deadline || now + delayMs >= clock.itemDeadline) throw clock.expired();
     };
 
     try {
@@ -194,7 +196,7 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
           if (!retry) return fail(failure.category, failure.message, failure.code, failure.status);
           const delay = backoffMs(counted, settings.backoffBaseMs, settings.backoffMaxMs);
           mayRetry(delay);
-          await interruptible(sleep(delay), clock.interrupt);
+          await interruptible(sleepLong(delay), clock.interrupt);
           continue;
         }
 

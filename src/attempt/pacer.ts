@@ -1,8 +1,8 @@
 // Pacing one attempt through the proactive rate budgets (rate-budget.ts): reserve a request and
 // its estimated tokens, wait for the slot, and settle the difference once the usage is known.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import { interruptible, type ItemClock } from '../control/interrupt.js';
+import { sleepLong } from '../control/long-timer.js';
 import type { Usage } from '../model/usage.js';
 import type { RateBudget } from '../control/rate-budget.js';
 import { parseResetDuration, readHeader, type HeaderSource } from './rate-limit-hint.js';
@@ -59,9 +59,10 @@ export class Pacer {
     const reservation = { tokens, promptCounted, sendAt };
     if (sendAt <= now) return reservation;
     try {
-      // Waiting past the item's deadline is pointless: fail now, and free the slot.
-      if (sendAt >= clock.deadline) throw clock.expired();
-      await interruptible(sleep(sendAt - now), clock.interrupt);
+      // Waiting past the item's own deadline is pointless: fail now, and free the slot. (Past the
+      // run's deadline, wait: the run ends then, resumably.)
+      if (sendAt >= clock.itemDeadline) throw clock.expired();
+      await interruptible(sleepLong(sendAt - now), clock.interrupt);
       return reservation;
     } catch (error) {
       this.cancel(reservation);

@@ -8,6 +8,7 @@ import { waitForChange, waitForChange64 } from './atomic-wait.js';
 import { I32, I64, type ControlBlock } from './control-block.js';
 import { epochOf, unpackCooldown } from './cooldown.js';
 import { ceilingAfterCooldown } from './permits.js';
+import { MAX_TIMER_MS } from './long-timer.js';
 import type { BatchEvent } from '../model/events.js';
 
 export interface CooldownKeeperOptions {
@@ -46,7 +47,8 @@ export class CooldownKeeper {
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       this.#wakeTimer = resolve;
-      this.#timer = setTimeout(resolve, ms);
+      // Capped: a longer timer would fire at once (long-timer.ts); the loop looks again anyway.
+      this.#timer = setTimeout(resolve, Math.min(ms, MAX_TIMER_MS));
     });
   }
 

@@ -18,6 +18,7 @@ import { waitForChange } from './atomic-wait.js';
 import { I32, I64, type ControlBlock } from './control-block.js';
 import { interruptible } from './interrupt.js';
 import type { RateLimitReport } from '../model/events.js';
+import { ItemFailed } from '../model/errors.js';
 
 const GEN_SHIFT = 33n;
 const REL_MASK = (1n << GEN_SHIFT) - 1n;
@@ -63,17 +64,25 @@ export function cooldownEnd(block: ControlBlock, gen: number): number | null {
  */
 export async function waitUntilOpen(
   block: ControlBlock,
-  clock?: { deadline: number; interrupt: Promise<never>; expired(): Error },
+  clock?: { deadline: number; itemDeadline: number; interrupt: Promise<never>; expired(): Error },
 ): Promise<GatePassage> {
   let waitedForCooldown = false;
   try {
     for (;;) {
       const gen = Atomics.load(block.i32, I32.GEN);
       if ((gen & 1) === 0) return { gen, waitedForCooldown };
-      if (clock !== undefined && (cooldownEnd(block, gen) ?? 0) >= clock.deadline) throw clock.expired();
+      const end = cooldownEnd(block, gen);
+      if (clock !== undefined && (end ?? 0) >= clock.itemDeadline) throw clock.expired();
       if (!waitedForCooldown) Atomics.add(block.i32, I32.WAITING, 1);
       waitedForCooldown = true;
-      await interruptible(waitForChange(block.i32, I32.GEN, gen), clock?.interrupt);
+      try {
+        await interruptible(waitForChange(block.i32, I32.GEN, gen), clock?.interrupt);
+      } catch (error) {
+        // A deadline or a stop came while we waited: say what for (a long Retry-After, typically).
+        if (!(error instanceof ItemFailed)) throw error;
+        const until = end === null ? 'its end not yet known' : `due to end at ${new Date(end).toISOString()}`;
+        throw new ItemFailed(error.category, `${error.message} while the item waited for the shared cooldown (${until})`, error.failureCode);
+      }
     }
   } finally {
     if (waitedForCooldown) Atomics.sub(block.i32, I32.WAITING, 1);

@@ -3,10 +3,17 @@
 // that rejects with the reason, so nothing an item waits for can outlast its clock.
 
 import { ItemFailed, RUN_STOPPED } from '../model/errors.js';
+import { setLongTimeout, type LongTimer } from './long-timer.js';
 
 export interface ItemClock {
   /** Epoch ms by which the item must be done (Infinity when no deadline applies). */
   readonly deadline: number;
+  /**
+   * The item's own deadline (epoch ms, Infinity for none). A wait that would outlast it fails the
+   * item at once; a wait that would only outlast the run's deadline is waited out until then —
+   * the run ends at its deadline (exit 3, resumable), not before it with items failed early.
+   */
+  readonly itemDeadline: number;
   /** Rejects with ItemFailed at the deadline or when the run stops; never resolves. */
   readonly interrupt: Promise<never>;
   /** Rejects with ItemFailed at the deadline only (a stop leaves it alone); never resolves. */
@@ -32,10 +39,10 @@ export function startItemClock(settings: ClockSettings, onStop: (listener: () =>
     itemDeadline <= runDeadline
       ? new ItemFailed('timeout', `item deadline of ${settings.itemDeadlineMs} ms passed`)
       : new ItemFailed('aborted', 'the run deadline passed');
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimer | undefined;
   let stopped: (reason: ItemFailed) => void = () => {};
   const timeUp = new Promise<never>((_, reject) => {
-    if (deadline !== Infinity) timer = setTimeout(() => reject(expired()), Math.max(0, deadline - now));
+    if (deadline !== Infinity) timer = setLongTimeout(() => reject(expired()), Math.max(0, deadline - now));
   });
   const interrupt = new Promise<never>((_, reject) => {
     stopped = reject;
@@ -46,11 +53,12 @@ export function startItemClock(settings: ClockSettings, onStop: (listener: () =>
   interrupt.catch(() => {});
   return {
     deadline,
+    itemDeadline,
     interrupt,
     timeUp,
     expired,
     dispose: () => {
-      clearTimeout(timer);
+      timer?.clear();
       unsubscribe();
     },
   };

@@ -125,13 +125,15 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
       for await (const outcome of mapConcurrent(resolved.items, resolved.concurrency, dispatch)) {
         const stopped = control.stopped;
         if (!outcome.ok && outcome.error.code === RUN_STOPPED && stopped !== null) {
-          outcome.error.message = `the run was stopped: ${stopped.reason}`;
+          // The worker knows only that the run stopped; what it was doing then stays in the message.
+          outcome.error.message = outcome.error.message.replace(/^the run was stopped/, `the run was stopped: ${stopped.reason}`);
         }
         summary.add(outcome);
         control.observe(outcome);
         yield toResult<Value>(outcome);
       }
     } finally {
+      control.settle();
       summary.setStopped(control.stopped);
       control.dispose();
       await keeper.stop();

@@ -5,6 +5,7 @@
 import type { ControlBlock } from '../control/control-block.js';
 import type { ErrorCategory, ItemOutcome } from '../model/outcome.js';
 import { requestStop, type AbortMode } from '../control/stop.js';
+import { setLongTimeout, type LongTimer } from '../control/long-timer.js';
 
 export interface RunControlOptions {
   failFast: ReadonlySet<ErrorCategory>;
@@ -25,7 +26,7 @@ export class RunControl {
   #state: StopState | null = null;
   /** Told when the run starts to stop, and when a drain becomes a cancel (for the trace). */
   onStop: ((mode: AbortMode, reason: string) => void) | undefined;
-  readonly #timer: NodeJS.Timeout | undefined;
+  readonly #timer: LongTimer | undefined;
   readonly #onAbort: () => void;
 
   constructor(block: ControlBlock, options: RunControlOptions) {
@@ -36,7 +37,7 @@ export class RunControl {
     else options.signal?.addEventListener('abort', this.#onAbort, { once: true });
     if (options.deadlineAt !== null) {
       // Workers end their own attempts by the run deadline; this stops admitting new items.
-      this.#timer = setTimeout(() => this.stop('drain', 'the run deadline passed'), Math.max(0, options.deadlineAt - Date.now()));
+      this.#timer = setLongTimeout(() => this.stop('drain', 'the run deadline passed'), Math.max(0, options.deadlineAt - Date.now()));
     }
   }
 
@@ -53,6 +54,14 @@ export class RunControl {
     requestStop(this.#block, mode);
   }
 
+  /**
+   * At the end of the run: a deadline that has passed stops it, even when the last items ended
+   * at the deadline a moment before this thread's own timer fired.
+   */
+  settle(now = Date.now()): void {
+    if (this.#state === null && this.#options.deadlineAt !== null && now >= this.#options.deadlineAt) this.stop('drain', 'the run deadline passed');
+  }
+
   /** After each finished item: a fail-fast category stops the run. */
   observe(outcome: ItemOutcome): void {
     if (outcome.ok || !this.#options.failFast.has(outcome.error.category)) return;
@@ -60,7 +69,7 @@ export class RunControl {
   }
 
   dispose(): void {
-    clearTimeout(this.#timer);
+    this.#timer?.clear();
     this.#options.signal?.removeEventListener('abort', this.#onAbort);
   }
 }

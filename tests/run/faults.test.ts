@@ -101,3 +101,39 @@ describe('task code that never returns', () => {
     await expect.poll(() => sim.requests.find((r) => r.key === 'polite-hang-1')?.clientAborted).toBe(true);
   });
 });
+
+describe('long waits', () => {
+  const DAY_MS = 24 * 3_600_000;
+
+  it('keeps deadlines longer than 24.8 days (the most a Node timer holds)', async () => {
+    const sim = await start({ latencyMs: 5 });
+    const items = chatItems(6);
+    const { results, summary } = await runBatch({ items, baseURL: sim.url, threads: 1, deadlineMs: 30 * DAY_MS, itemDeadlineMs: 25 * DAY_MS });
+    expect(categories(results)).toEqual({ ok: 6 });
+    expect(summary.stopped).toBeNull();
+  });
+
+  it('waits out a 30-day Retry-After until the run deadline, then stops the run saying what it waited for', async () => {
+    const overflows: Error[] = [];
+    const onWarning = (warning: Error) => {
+      if (warning.name === 'TimeoutOverflowWarning') overflows.push(warning);
+    };
+    process.on('warning', onWarning);
+    try {
+      const sim = await start({ latencyMs: 5, faults: { scripts: { hot: [{ status: 429, hint: { header: 'retry-after-ms', ms: 30 * DAY_MS } }] } } });
+      const items = [chatItem('hot'), ...chatItems(3)];
+      const started = Date.now();
+      const { results, summary } = await runBatch({ items, baseURL: sim.url, threads: 1, concurrency: 1, deadlineMs: 3_000 }); // room for the thread to start on a loaded machine
+      expectOneResultEach(items, results);
+      // Nothing failed before the deadline: the run was stopped by it (exit 3 in the CLI, resumable).
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_990);
+      expect(summary.stopped?.reason).toBe('the run deadline passed');
+      const hot = results.find((r) => r.custom_id === 'hot');
+      expect(hot?.ok === false && hot.error.category).toBe('aborted');
+      expect(hot?.ok === false && hot.error.message).toMatch(/the run deadline passed while the item waited for the shared cooldown \(due to end at \d{4}-/);
+      expect(overflows).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
