@@ -6,6 +6,8 @@
 // The protocol that uses these slots is in cooldown.ts (gate, 429 reporting), permits.ts (in-flight
 // limit and ramp), cooldown-keeper.ts (the main thread, the only one that ends a cooldown),
 // stop.ts (stopping a run) and thread-slots.ts (permits held by each thread, for crash recovery).
+// cooldown-keeper.ts is the main thread's cooldown closer; a worker closes one only when the main
+// thread is late (cooldown.ts).
 
 /** Int32 slot indices. */
 export const I32 = {
@@ -41,9 +43,17 @@ export const I32 = {
    * touched while a cooldown is open, never on the hot path).
    */
   WAITING: 11,
+  /** The in-flight limit right after a cooldown (`rampStart`). Written once by the main thread. */
+  RAMP_START: 12,
+  /**
+   * The last (odd) cooldown generation whose end has been claimed. Whoever moves it up to `gen`
+   * by compare-and-swap — the keeper, or a worker when the keeper is late — is the one that ends
+   * cooldown `gen` (cooldown.ts, endCooldown): still exactly one closer per cooldown.
+   */
+  CLOSING: 13,
 } as const;
 
-const I32_SLOTS = 12;
+const I32_SLOTS = 14;
 
 /** BigInt64 slot indices (their own index space, in the same buffer after the Int32 slots). */
 export const I64 = {

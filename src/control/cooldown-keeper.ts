@@ -1,25 +1,30 @@
-// The main thread's half of the cooldown protocol: it is the only code that ends a cooldown.
-// It waits for GEN to turn odd, waits for that cooldown's end time to be published, sleeps on a
-// timer until then (re-reading the end, which attempts may have extended), and then lowers the
-// in-flight limit to the ramp's start and opens the gate (GEN odd -> even) for everybody at once.
-// Because the end comes from a timer here, no worker's fate can leave the gate closed.
+// The main thread's half of the cooldown protocol: the code that ends cooldowns. It waits for GEN
+// to turn odd, waits for the opener to publish that cooldown's end time (publishing a default one
+// itself if the opener died first), sleeps on a timer until then (re-reading the end, which
+// attempts may have extended), and then ends it (cooldown.ts, endCooldown): the in-flight limit
+// drops to the ramp's start and the gate opens for everybody at once. Because the end comes from
+// a timer here, no worker's fate can leave the gate closed; and because a waiting worker ends a
+// cooldown this thread is late for (blocked by its consumer), this thread's fate cannot stretch one.
 
 import { waitForChange, waitForChange64 } from './atomic-wait.js';
 import { I32, I64, type ControlBlock } from './control-block.js';
-import { epochOf, unpackCooldown } from './cooldown.js';
-import { ceilingAfterCooldown } from './permits.js';
+import { endCooldown, epochOf, extendCooldown, unpackCooldown } from './cooldown.js';
 import { MAX_TIMER_MS } from './long-timer.js';
 import type { BatchEvent } from '../model/events.js';
 
 export interface CooldownKeeperOptions {
-  /** In-flight limit right after a cooldown. */
+  /** In-flight limit right after a cooldown (stored in the block: workers that end one use it too). */
   rampStart: number;
+  /** How long the opener may take to publish its cooldown's end before the keeper publishes one, in ms. @default 1000 */
+  openerTimeoutMs?: number;
+  /** The pause the keeper publishes in a silent opener's place, in ms. @default 1000 */
+  defaultPauseMs?: number;
   onEvent?: (event: BatchEvent) => void;
 }
 
 export class CooldownKeeper {
   readonly #block: ControlBlock;
-  readonly #options: CooldownKeeperOptions;
+  readonly #options: Required<Omit<CooldownKeeperOptions, 'onEvent'>> & Pick<CooldownKeeperOptions, 'onEvent'>;
   readonly #epoch: number;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
@@ -28,8 +33,9 @@ export class CooldownKeeper {
 
   constructor(block: ControlBlock, options: CooldownKeeperOptions) {
     this.#block = block;
-    this.#options = options;
+    this.#options = { openerTimeoutMs: 1_000, defaultPauseMs: 1_000, ...options };
     this.#epoch = epochOf(block);
+    Atomics.store(block.i32, I32.RAMP_START, options.rampStart);
     this.#done = this.#run();
   }
 
@@ -45,6 +51,9 @@ export class CooldownKeeper {
   }
 
   #sleep(ms: number): Promise<void> {
+    // One timer at a time: a sleep that lost a race is ended here, not left to hold the process.
+    this.#wakeTimer?.();
+    clearTimeout(this.#timer);
     return new Promise((resolve) => {
       this.#wakeTimer = resolve;
       // Capped: a longer timer would fire at once (long-timer.ts); the loop looks again anyway.
@@ -54,44 +63,58 @@ export class CooldownKeeper {
 
   async #run(): Promise<void> {
     const { i32, i64 } = this.#block;
+    const { onEvent, openerTimeoutMs, defaultPauseMs } = this.#options;
     let announced = -1;
     let openedAt = 0;
+    let ended = -1;
+    /** Since when (epoch ms) the keeper has waited for cooldown `gen`'s opener to publish its end. */
+    let unpublished = { gen: -1, since: 0 };
     while (!this.#stopped) {
       const gen = Atomics.load(i32, I32.GEN);
+      // A cooldown announced as open that a worker ended (this thread was late): say it ended.
+      if (announced > ended && gen > announced) {
+        ended = announced;
+        const at = Date.now();
+        onEvent?.({ type: 'cooldown-ended', gen: announced, at, limit: Atomics.load(i32, I32.LIMIT), by: 'worker', durationMs: at - openedAt, waiting: 0 });
+      }
       if ((gen & 1) === 0) {
         await waitForChange(i32, I32.GEN, gen); // the opener notifies GEN
         continue;
       }
       // Cooldown `gen` is open. Its opener publishes its end time right after the CAS that
-      // opened it; until then the word still belongs to an older generation, so wait for it.
+      // opened it; until then the word belongs to an older generation, or holds only a joiner's
+      // hint. Should the opener die in between, publish a default end in its place.
       const word = Atomics.load(i64, I64.COOLDOWN);
-      const { gen: wordGen, relMs } = unpackCooldown(word);
-      if (wordGen !== gen) {
-        await waitForChange64(i64, I64.COOLDOWN, word);
+      const { gen: wordGen, relMs, byOpener } = unpackCooldown(word);
+      if (wordGen !== gen || !byOpener) {
+        if (unpublished.gen !== gen) unpublished = { gen, since: Date.now() };
+        const waited = Date.now() - unpublished.since;
+        if (waited >= openerTimeoutMs) {
+          extendCooldown(this.#block, gen, Date.now() + defaultPauseMs - this.#epoch);
+          continue;
+        }
+        const changed = waitForChange64(i64, I64.COOLDOWN, word);
+        if (changed !== undefined) await Promise.race([changed, this.#sleep(openerTimeoutMs - waited)]);
         continue;
       }
       const until = this.#epoch + relMs;
       if (announced !== gen) {
         announced = gen;
         openedAt = Date.now();
-        this.#options.onEvent?.({ type: 'cooldown-opened', gen, at: openedAt, until });
+        onEvent?.({ type: 'cooldown-opened', gen, at: openedAt, until });
       }
       const remaining = until - Date.now();
       if (remaining > 0) {
         await this.#sleep(remaining); // then look again: the end may have been extended
         continue;
       }
-      // End it. LIMIT first, then GEN: a worker that sees the open generation also sees the
-      // lowered limit, so only `rampStart` attempts go out at once.
-      const ceiling = ceilingAfterCooldown(this.#block);
-      if (ceiling.to !== ceiling.from) this.#options.onEvent?.({ type: 'ceiling-changed', from: ceiling.from, to: ceiling.to });
-      const limit = Math.min(this.#options.rampStart, ceiling.to);
       const at = performance.timeOrigin + performance.now(); // taken before the gate opens
-      const waiting = Atomics.load(i32, I32.WAITING);
-      Atomics.store(i32, I32.LIMIT, limit);
-      Atomics.store(i32, I32.GEN, gen + 1);
-      Atomics.notify(i32, I32.GEN);
-      this.#options.onEvent?.({ type: 'cooldown-ended', gen, at, limit, by: 'keeper', durationMs: at - openedAt, waiting });
+      const closed = endCooldown(this.#block, gen);
+      if (closed === null) continue; // a worker ended it first (reported at the top of the loop)
+      ended = gen;
+      const { limit, ceiling, waiting } = closed;
+      if (ceiling.to !== ceiling.from) onEvent?.({ type: 'ceiling-changed', from: ceiling.from, to: ceiling.to });
+      onEvent?.({ type: 'cooldown-ended', gen, at, limit, by: 'keeper', durationMs: at - openedAt, waiting });
     }
   }
 }

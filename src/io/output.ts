@@ -3,7 +3,7 @@
 // same file is the checkpoint that `--resume` reads (checkpoint.ts).
 
 import { randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import type { InputRecord } from './input.js';
 import type { ErrorCategory } from '../model/outcome.js';
 import type { Usage } from '../model/usage.js';
@@ -122,9 +122,12 @@ export function serializeLine(line: ResultLine): string {
 
 /**
  * An append-only file. `append` returns once the bytes are in the kernel (a `kill -9` of this
- * process cannot lose them); with `fsync` once they are on disk (a power cut cannot either).
- * Synchronous on purpose: a line is a few hundred bytes and the write takes microseconds, and a
- * result must never count as done while its line sits in a user-space buffer.
+ * process cannot lose them). Synchronous on purpose: a line is a few hundred bytes and the write
+ * takes microseconds, and a result must never count as done while its line sits in a user-space
+ * buffer. With `fsync` the lines also reach the disk (a power cut cannot lose them either) in
+ * group commits off the event loop: one fsync at a time on libuv's thread pool covers every line
+ * appended before it began, and the main thread — which also ends cooldowns and hands out items —
+ * never waits for the disk. `close` syncs what is left.
  */
 export class ResultFile {
   readonly path: string;
@@ -133,6 +136,10 @@ export class ResultFile {
   #closed = false;
   /** The file's size: where the next line starts. One writer per file (the run lock). */
   #size: number;
+  /** An fsync is running; lines appended meanwhile wait for the next. */
+  #syncing = false;
+  #dirty = false;
+  #syncError: unknown = null;
 
   constructor(path: string, options: { fsync?: boolean } = {}) {
     this.path = path;
@@ -148,10 +155,11 @@ export class ResultFile {
   append(text: string): void {
     const bytes = Buffer.from(text, 'utf8');
     let offset = 0;
+    // A background fsync that failed fails the next append, like a failed write.
+    if (this.#syncError !== null) throw this.#syncError;
     try {
       // writeSync may write less than asked (a full disk, a signal): loop until all of it is out.
       while (offset < bytes.length) offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
-      if (this.#fsync) fsyncSync(this.#fd);
     } catch (error) {
       if (offset > 0) {
         try {
@@ -163,11 +171,32 @@ export class ResultFile {
       throw error;
     }
     this.#size += bytes.length;
+    if (!this.#fsync) return;
+    this.#dirty = true;
+    this.#sync();
+  }
+
+  #sync(): void {
+    if (this.#syncing || !this.#dirty) return;
+    this.#syncing = true;
+    this.#dirty = false;
+    fsync(this.#fd, (error) => {
+      this.#syncing = false;
+      if (error) this.#syncError ??= error;
+      if (this.#closed) this.#finish();
+      else this.#sync();
+    });
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // An fsync on the pool still uses the descriptor: the last one finishes the file instead.
+    if (!this.#syncing) this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#fsync && this.#dirty) fsyncSync(this.#fd);
     closeSync(this.#fd);
   }
 }

@@ -56,11 +56,14 @@ export type BatchEvent =
       at: number;
       /** The in-flight limit the ramp starts from. */
       limit: number;
-      /** Who ended it: always the main thread's keeper, on its timer (no worker can). */
-      by: 'keeper';
+      /**
+       * Who ended it: the main thread's keeper, on its timer; or a worker waiting at the gate, when
+       * the main thread was late by more than a grace margin (then `at` is when the keeper heard).
+       */
+      by: 'keeper' | 'worker';
       /** From when the keeper saw it open to its end, in ms. */
       durationMs: number;
-      /** Attempts that were waiting at the gate when it opened again. */
+      /** Attempts that were waiting at the gate when it opened again (0 when a worker ended it: not counted). */
       waiting: number;
     }
   | {

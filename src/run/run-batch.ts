@@ -86,7 +86,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream
     };
     pool.on('error', onThreadDied);
     const closeEvents = emit ? serveEventChannels(pool, emit) : () => {};
-    const keeper = new CooldownKeeper(block, { rampStart: resolved.rampStart, ...(emit ? { onEvent: emit } : {}) });
+    const keeper = new CooldownKeeper(block, { rampStart: resolved.rampStart, defaultPauseMs: resolved.cooldownBaseMs, ...(emit ? { onEvent: emit } : {}) });
     const dispatcher = new Dispatcher(pool, resolved.threads, balancer);
     const crashRetry = new CrashRetry({
       maxDeaths: resolved.maxAttempts,

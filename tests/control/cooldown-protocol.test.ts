@@ -1,7 +1,7 @@
 // The cooldown protocol across real threads, with the interleavings forced by gates.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createControlBlock, I32, I64, type ControlBlock } from '../../src/control/control-block.js';
-import { extendCooldown, epochOf, unpackCooldown } from '../../src/control/cooldown.js';
+import { extendCooldown, epochOf, reportRateLimit, unpackCooldown } from '../../src/control/cooldown.js';
 import { CooldownKeeper } from '../../src/control/cooldown-keeper.js';
 import type { BatchEvent } from '../../src/model/events.js';
 import { Actor, Gates } from '../helpers/actors.js';
@@ -139,6 +139,39 @@ describe('cooldown protocol across threads', () => {
       while (Atomics.load(block.i32, I32.GEN) === 1) await new Promise((resolve) => setTimeout(resolve, 2));
       expect(Date.now()).toBeGreaterThanOrEqual(published + 60);
       expect(Atomics.load(block.i32, I32.GEN)).toBe(2);
+    } finally {
+      await keeper.stop();
+    }
+  });
+
+  it('does not end a cooldown by a joiner’s zero hint published before its opener’s end', async () => {
+    reset();
+    const keeper = new CooldownKeeper(block, { rampStart: 8 });
+    try {
+      Atomics.store(block.i32, I32.GEN, 1); // the opener has won the CAS, nothing published yet
+      Atomics.notify(block.i32, I32.GEN);
+      // A joiner of the same burst reports "retry now" first.
+      expect(reportRateLimit(block, 0, 0, { baseMs: 200, maxMs: 1000 }, Date.now())).toBe('extended');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(Atomics.load(block.i32, I32.GEN)).toBe(1);
+      const published = Date.now();
+      extendCooldown(block, 1, published + 60 - epochOf(block)); // the opener's end
+      while (Atomics.load(block.i32, I32.GEN) === 1) await new Promise((resolve) => setTimeout(resolve, 2));
+      expect(Date.now()).toBeGreaterThanOrEqual(published + 60);
+    } finally {
+      await keeper.stop();
+    }
+  });
+
+  it('ends a cooldown whose opener died before publishing its end, after a default pause', async () => {
+    reset();
+    const keeper = new CooldownKeeper(block, { rampStart: 8, openerTimeoutMs: 100, defaultPauseMs: 50 });
+    try {
+      const opened = Date.now();
+      Atomics.store(block.i32, I32.GEN, 1); // the opener won the CAS and died
+      Atomics.notify(block.i32, I32.GEN);
+      await expect.poll(() => Atomics.load(block.i32, I32.GEN), { timeout: 5_000 }).toBe(2);
+      expect(Date.now()).toBeGreaterThanOrEqual(opened + 150);
     } finally {
       await keeper.stop();
     }

@@ -6,7 +6,8 @@ import type { BatchEvent } from '../../src/model/events.js';
 import type { BatchItem } from '../../src/model/outcome.js';
 import type { ItemResult } from '../../src/model/item-result.js';
 import { runBatch } from '../../src/run/run-batch.js';
-import { chatItem, chatItems, successesByKey } from '../helpers/batch.js';
+import { CLOCK_SLACK_MS, chatItem, chatItems, successesByKey } from '../helpers/batch.js';
+import { startSimThread } from '../helpers/sim-thread.js';
 import { useSimulator } from '../helpers/simulator.js';
 
 const start = useSimulator();
@@ -135,6 +136,40 @@ describe('long waits', () => {
       expect(overflows).toEqual([]);
     } finally {
       process.off('warning', onWarning);
+    }
+  });
+});
+
+describe('a blocked main thread', () => {
+  it('does not stretch a cooldown: a waiting worker ends it once its end has passed', async () => {
+    const sim = await startSimThread({ latencyMs: 5, faults: { storms: [{ holdUntilInFlight: 8, hint: { header: 'retry-after-ms', ms: 200 } }] } });
+    try {
+      const items = chatItems(16);
+      const { results } = await runBatch({
+        items,
+        baseURL: sim.url,
+        threads: 2,
+        concurrency: 8,
+        rampStart: 8,
+        rampJitterMs: 0,
+        onEvent: (event) => {
+          // The consumer's synchronous work holds the main thread for 3 s as the cooldown opens.
+          if (event.type !== 'cooldown-opened') return;
+          const until = Date.now() + 3_000;
+          while (Date.now() < until);
+        },
+      });
+      expect(categories(results)).toEqual({ ok: 16 });
+      const requests = await sim.requests();
+      const storm = requests.slice(0, 8);
+      expect(storm.every((r) => r.status === 429)).toBe(true);
+      const firstAnswer = Math.min(...storm.map((r) => r.answeredAt ?? Infinity));
+      const resumed = Math.min(...requests.slice(8).map((r) => r.arrivedAt));
+      // The pause the server asked for (200 ms), not the 3 s the main thread was away.
+      expect(resumed).toBeGreaterThanOrEqual(firstAnswer + 200 - CLOCK_SLACK_MS);
+      expect(resumed - firstAnswer).toBeLessThan(2_000);
+    } finally {
+      await sim.close();
     }
   });
 });
