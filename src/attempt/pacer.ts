@@ -101,7 +101,9 @@ export function learnFromHeaders(budget: RateBudget, headers: HeaderSource, nowM
     // x-ratelimit-reset-* is the time until the server's budget is whole again; it refills as
     // it goes, one unit every reset ÷ (limit − remaining). So only an empty budget holds us
     // back, until one unit has come back — a budget that is merely low is paced already.
-    const remaining = Number(readHeader(headers, `x-ratelimit-remaining-${bucket}`));
+    // A missing (or empty) remaining header says nothing: Number(null) would read it as 0.
+    const remainingText = readHeader(headers, `x-ratelimit-remaining-${bucket}`)?.trim() ?? '';
+    const remaining = remainingText === '' ? Number.NaN : Number(remainingText);
     const resetText = readHeader(headers, `x-ratelimit-reset-${bucket}`);
     const resetMs = resetText === null ? null : parseResetDuration(resetText);
     if (!(remaining < 1) || resetMs === null) continue;

@@ -25,35 +25,33 @@ export const I32 = {
   STREAK: 3,
   /** The highest LIMIT may ramp up to (the run's `concurrency`). */
   CEILING: 4,
-  /** Counters for progress and summaries (monotonic, never waited on). */
-  REQUESTS: 5,
-  RATE_LIMITED: 6,
-  COOLDOWNS: 7,
+  /** Cooldowns opened, for progress and summaries (monotonic, never waited on). */
+  COOLDOWNS: 5,
   /**
    * 0 = running, 1 = draining (attempts on the wire finish, nothing new starts), 2 = cancelling
    * (attempts on the wire are aborted too). Only ever increases; written only by the main thread.
    */
-  STOP: 8,
+  STOP: 6,
   /** `concurrency`: the most CEILING may climb back to after cooldowns lowered it. */
-  MAX_CEILING: 9,
+  MAX_CEILING: 7,
   /** Successes since CEILING last grew (additive increase: +1 per CEILING successes). */
-  SUCCESSES: 10,
+  SUCCESSES: 8,
   /**
    * Attempts waiting at the gate for a cooldown to end, for the trace's "how many waited" (only
    * touched while a cooldown is open, never on the hot path).
    */
-  WAITING: 11,
+  WAITING: 9,
   /** The in-flight limit right after a cooldown (`rampStart`). Written once by the main thread. */
-  RAMP_START: 12,
+  RAMP_START: 10,
   /**
    * The last (odd) cooldown generation whose end has been claimed. Whoever moves it up to `gen`
    * by compare-and-swap — the keeper, or a worker when the keeper is late — is the one that ends
    * cooldown `gen` (cooldown.ts, endCooldown): still exactly one closer per cooldown.
    */
-  CLOSING: 13,
+  CLOSING: 11,
 } as const;
 
-const I32_SLOTS = 14;
+const I32_SLOTS = 12;
 
 /** BigInt64 slot indices (their own index space, in the same buffer after the Int32 slots). */
 export const I64 = {
@@ -75,9 +73,15 @@ export const I64 = {
   REQUESTS_INTERVAL: 3,
   TOKENS_TAT: 4,
   TOKENS_INTERVAL: 5,
+  /**
+   * Requests sent and 429s received, for progress and summaries (monotonic, never waited on).
+   * 64-bit: a 32-bit count goes negative after 2^31 requests, 2.5 days at 10k requests a second.
+   */
+  REQUESTS: 6,
+  RATE_LIMITED: 7,
 } as const;
 
-const I64_SLOTS = 6;
+const I64_SLOTS = 8;
 // BigInt64Array needs an 8-byte aligned offset.
 const I64_OFFSET = Math.ceil((I32_SLOTS * 4) / 8) * 8;
 
@@ -115,4 +119,14 @@ export function createControlBlock(concurrency: number, threadSlots = 64): Contr
   Atomics.store(block.i32, I32.MAX_CEILING, concurrency);
   Atomics.store(block.i64, I64.EPOCH, BigInt(Date.now()));
   return block;
+}
+
+/** Counts one of the 64-bit counters up (REQUESTS, RATE_LIMITED). */
+export function countUp(block: ControlBlock, counter: typeof I64.REQUESTS | typeof I64.RATE_LIMITED): void {
+  Atomics.add(block.i64, counter, 1n);
+}
+
+/** Reads a 64-bit counter as a number (exact up to 2^53). */
+export function readCount(block: ControlBlock, counter: typeof I64.REQUESTS | typeof I64.RATE_LIMITED): number {
+  return Number(Atomics.load(block.i64, counter));
 }

@@ -18,7 +18,7 @@
 //     leaks into a newer cooldown.
 
 import { waitForChange } from './atomic-wait.js';
-import { I32, I64, type ControlBlock } from './control-block.js';
+import { countUp, I32, I64, type ControlBlock } from './control-block.js';
 import { interruptible } from './interrupt.js';
 import type { RateLimitReport } from '../model/events.js';
 import { ItemFailed } from '../model/errors.js';
@@ -169,7 +169,7 @@ export function reportRateLimit(
   nowMs: number,
 ): RateLimitReport {
   const { i32 } = block;
-  Atomics.add(i32, I32.RATE_LIMITED, 1);
+  countUp(block, I64.RATE_LIMITED);
   const seen = Atomics.compareExchange(i32, I32.GEN, sentInGen, sentInGen + 1);
   const opened = seen === sentInGen;
   // GEN only increases, so anything past sentInGen + 1 means our cooldown came and went.

@@ -2,7 +2,7 @@
 // in-flight permit, and only then commit to the generation the request goes out in.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { I32, type ControlBlock } from './control-block.js';
+import { countUp, I32, I64, type ControlBlock } from './control-block.js';
 import { waitUntilOpen } from './cooldown.js';
 import { interruptible, type ItemClock } from './interrupt.js';
 import { releasePermit, takePermit } from './permits.js';
@@ -31,7 +31,7 @@ export async function enterGate(block: ControlBlock, slot: number, rampJitterMs:
  */
 export function commitAttempt(block: ControlBlock, gen: number): boolean {
   if (Atomics.load(block.i32, I32.GEN) !== gen) return false;
-  Atomics.add(block.i32, I32.REQUESTS, 1);
+  countUp(block, I64.REQUESTS);
   return true;
 }
 

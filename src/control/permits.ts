@@ -18,7 +18,9 @@ export async function takePermit(block: ControlBlock, slot: number, interrupt?: 
     const inFlight = Atomics.load(i32, I32.IN_FLIGHT);
     if (inFlight < Atomics.load(i32, I32.LIMIT)) {
       // Count it in our slot first: should the thread die between the two steps, the main thread
-      // would give back one permit too many (briefly one over the limit) rather than lose one.
+      // gives back one permit it never had, and IN_FLIGHT stays one below the truth for the rest
+      // of the run — one attempt over the limit, for good. The other order would lose a permit
+      // for good instead, which at a low ramp limit can close the gate; one over is the lesser harm.
       addThreadPermits(block, slot, 1);
       if (Atomics.compareExchange(i32, I32.IN_FLIGHT, inFlight, inFlight + 1) === inFlight) return;
       addThreadPermits(block, slot, -1);

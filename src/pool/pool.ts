@@ -14,6 +14,13 @@ const workerFile = new URL(fromSource ? '../../threads/item-worker.source.mjs' :
 
 export type ItemPool = Piscina<ItemChunk, ChunkOutcomes>;
 
+// Piscina loads the worker file with require() first and falls back to import(). On Node 20 a
+// require() of an ES module (require(esm)) can abort the whole process while many threads start
+// at once (`FATAL ERROR: v8::Module::IsGraphAsync`, cf. nodejs/node#55782; seen with --threads
+// 64). With require(esm) off in the workers, that require() fails at once and Piscina imports.
+const NO_REQUIRE_ESM = '--no-experimental-require-module';
+const workerExecArgv = process.allowedNodeEnvironmentFlags.has(NO_REQUIRE_ESM) ? [...process.execArgv, NO_REQUIRE_ESM] : process.execArgv;
+
 export function createPool(settings: WorkerSettings, threads: number, concurrency: number, balancer: ThreadBalancer, memoryMb?: number): ItemPool {
   return new Piscina<ItemChunk, ChunkOutcomes>({
     filename: workerFile.href,
@@ -29,6 +36,7 @@ export function createPool(settings: WorkerSettings, threads: number, concurrenc
     // waiters — until the next task arrives. Our workers must keep running between tasks.
     atomics: 'disabled',
     workerData: settings,
+    execArgv: workerExecArgv,
     // A thread over its heap limit dies with ERR_WORKER_OUT_OF_MEMORY; Piscina starts another.
     ...(memoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: memoryMb } }),
   });

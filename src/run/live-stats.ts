@@ -1,7 +1,7 @@
 // A cheap, live view of a run for progress displays: read straight from the control block and
 // the summary's running counts, without sorting anything or messaging the workers.
 
-import { I32, I64, type ControlBlock } from '../control/control-block.js';
+import { I32, I64, readCount, type ControlBlock } from '../control/control-block.js';
 import { epochOf, unpackCooldown } from '../control/cooldown.js';
 import type { Usage } from '../model/usage.js';
 
@@ -35,8 +35,8 @@ export function readLive(block: ControlBlock, counts: { done: number; succeeded:
     done: counts.done,
     succeeded: counts.succeeded,
     failed: counts.done - counts.succeeded,
-    requests: Atomics.load(i32, I32.REQUESTS),
-    rateLimited: Atomics.load(i32, I32.RATE_LIMITED),
+    requests: readCount(block, I64.REQUESTS),
+    rateLimited: readCount(block, I64.RATE_LIMITED),
     cooldowns: Atomics.load(i32, I32.COOLDOWNS),
     inFlight: Atomics.load(i32, I32.IN_FLIGHT),
     limit: Atomics.load(i32, I32.LIMIT),

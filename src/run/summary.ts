@@ -1,7 +1,7 @@
 // What a run did, in numbers: counts by outcome and category, requests, rate limits, cooldowns,
 // tokens, latency percentiles, wall time. Built incrementally on the main thread.
 
-import { I32, type ControlBlock } from '../control/control-block.js';
+import { I32, I64, readCount, type ControlBlock } from '../control/control-block.js';
 import { costOf, type PriceTable } from '../model/cost.js';
 import type { StopState } from './run-control.js';
 import type { ErrorCategory, ItemOutcome } from '../model/outcome.js';
@@ -135,8 +135,8 @@ export class SummaryBuilder {
       succeeded: this.#succeeded,
       failed: this.#total - this.#succeeded,
       by_category: { ...this.#byCategory },
-      requests: Atomics.load(i32, I32.REQUESTS),
-      rate_limited: Atomics.load(i32, I32.RATE_LIMITED),
+      requests: readCount(this.#block, I64.REQUESTS),
+      rate_limited: readCount(this.#block, I64.RATE_LIMITED),
       cooldowns: Atomics.load(i32, I32.COOLDOWNS),
       tokens: { ...this.#tokens },
       cached: this.#cached,

@@ -69,7 +69,7 @@ describe('cooldown protocol across threads', () => {
       expect(values.filter((v) => v === 'joined' || v === 'extended')).toHaveLength(2);
       expect(Atomics.load(block.i32, I32.GEN)).toBe(1);
       expect(Atomics.load(block.i32, I32.COOLDOWNS)).toBe(1);
-      expect(Atomics.load(block.i32, I32.RATE_LIMITED)).toBe(3);
+      expect(Atomics.load(block.i64, I64.RATE_LIMITED)).toBe(3n);
     }
   });
 

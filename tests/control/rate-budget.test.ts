@@ -89,6 +89,14 @@ describe('a rate budget', () => {
     expect(c.reserve('requests', 1, t1)).toBeGreaterThanOrEqual(t1 + 20);
   });
 
+  it('reads a missing remaining header as unknown, not as an empty budget', () => {
+    const b = budget();
+    b.configure('requests', 6_000);
+    const t0 = Date.now();
+    learnFromHeaders(b, new Headers({ 'x-ratelimit-reset-requests': '20s' }), t0);
+    expect(b.reserve('requests', 1, t0)).toBeCloseTo(t0, 0);
+  });
+
   it('turns a budget on from the server’s headers when none was configured', () => {
     const b = budget();
     b.configure('tokens', undefined);
