@@ -4,7 +4,7 @@
 import { interruptible, type ItemClock } from '../control/interrupt.js';
 import { sleepLong } from '../control/long-timer.js';
 import type { Usage } from '../model/usage.js';
-import type { RateBudget } from '../control/rate-budget.js';
+import type { RateBudget, RequestSlot } from '../control/rate-budget.js';
 import { parseResetDuration, readHeader, type HeaderSource } from './rate-limit-hint.js';
 import { estimateTokens, loadTokenizer } from './token-estimate.js';
 
@@ -17,6 +17,8 @@ export interface Reservation {
   /** The tokenizer's own prompt count, to calibrate against the server's (0 without a token budget). */
   readonly promptCounted: number;
   readonly sendAt: number;
+  /** Where it ends in each budget, for its refund (rate-budget.ts). */
+  readonly slot: RequestSlot;
 }
 
 /** Bounds of the calibration: a server's count is trusted to be within this factor of ours. */
@@ -55,8 +57,9 @@ export class Pacer {
     // The time is read after the tokenizer has loaded: a `now` from before that wait would be a
     // slot in the past, and every item that started meanwhile would go out at once.
     const now = Date.now();
-    const sendAt = this.#budget.reserveRequest(tokens, now);
-    const reservation = { tokens, promptCounted, sendAt };
+    const slot = this.#budget.reserveRequest(tokens, now);
+    const sendAt = slot.at;
+    const reservation = { tokens, promptCounted, sendAt, slot };
     if (sendAt <= now) return reservation;
     try {
       // Waiting past the item's own deadline is pointless: fail now, and free the slot. (Past the
@@ -72,14 +75,14 @@ export class Pacer {
 
   /** The attempt was not sent after all: give its reservation back. */
   cancel(reservation: Reservation): void {
-    this.#budget.refund('requests', 1);
-    this.#budget.refund('tokens', reservation.tokens);
+    this.#budget.refund('requests', 1, reservation.slot);
+    this.#budget.refund('tokens', reservation.tokens, reservation.slot);
   }
 
   /** The attempt is over: settle the token estimate against the usage, and learn from the headers. */
   settle(reservation: Reservation, usage: Usage | null, headers: HeaderSource | null): void {
     if (usage !== null && reservation.tokens > 0) {
-      this.#budget.refund('tokens', reservation.tokens - usage.total);
+      this.#budget.refund('tokens', reservation.tokens - usage.total, reservation.slot);
       if (reservation.promptCounted > 0 && usage.prompt > 0) {
         const seen = Math.min(MAX_SCALE, Math.max(MIN_SCALE, usage.prompt / reservation.promptCounted));
         this.#promptScale += (seen - this.#promptScale) * 0.2;

@@ -6,7 +6,8 @@
 // begins. In any window of length W at most rate·W units plus one request go out.
 //
 // Token reservations are estimates (prompt tokens counted with a real tokenizer, plus the answer's
-// max_tokens); after the response the difference to the actual usage is given back (or charged).
+// max_tokens); after the response the difference to the actual usage is charged, or given back
+// as far as no later reservation stands on it (see refund).
 // Servers that send x-ratelimit-* headers tighten the budgets further (the pacer reads them,
 // attempt/pacer.ts): their limit can only lower the rate, and an empty "remaining" holds the
 // bucket until the server's budget has refilled a unit. This file knows nothing of HTTP.
@@ -25,6 +26,13 @@ const NS_PER_MINUTE = 60_000_000_000;
 /** The interval per unit (ns) that keeps `perMinute × headroom` units a minute. */
 export function intervalFor(perMinute: number, headroom: number): bigint {
   return BigInt(Math.ceil(NS_PER_MINUTE / (perMinute * headroom)));
+}
+
+/** Where a request's reservation ends in each bucket (ns after EPOCH; 0n in an unlimited one), for its refund. */
+export interface RequestSlot {
+  /** Epoch ms at which the request may be sent. */
+  readonly at: number;
+  readonly ends: Readonly<Record<Bucket, bigint>>;
 }
 
 export class RateBudget {
@@ -80,30 +88,47 @@ export class RateBudget {
    * could leave together (seen when refunds pulled the token bucket back under a request bucket
    * that had fallen behind).
    */
-  reserveRequest(tokens: number, nowMs: number): number {
+  reserveRequest(tokens: number, nowMs: number): RequestSlot {
     const requestsAt = this.reserve('requests', 1, nowMs);
     const tokensAt = this.reserve('tokens', tokens, nowMs);
-    const sendAt = Math.max(requestsAt, tokensAt);
-    if (requestsAt < sendAt) this.#holdTo('requests', 1, sendAt);
-    if (tokensAt < sendAt) this.#holdTo('tokens', tokens, sendAt);
-    return sendAt;
+    const at = Math.max(requestsAt, tokensAt);
+    if (requestsAt < at) this.#holdTo('requests', 1, at);
+    if (tokensAt < at) this.#holdTo('tokens', tokens, at);
+    return { at, ends: { requests: this.#end('requests', 1, at), tokens: this.#end('tokens', tokens, at) } };
+  }
+
+  /** Where `units` starting at `atMs` end in the bucket (0n when it has no limit). */
+  #end(bucket: Bucket, units: number, atMs: number): bigint {
+    const interval = Atomics.load(this.#i64, SLOTS[bucket].interval);
+    return interval === 0n ? 0n : this.#ns(atMs) + BigInt(Math.ceil(units)) * interval;
   }
 
   /** Moves the bucket's next free unit to no earlier than `units` after `atMs`. */
   #holdTo(bucket: Bucket, units: number, atMs: number): void {
-    const interval = Atomics.load(this.#i64, SLOTS[bucket].interval);
-    if (interval === 0n) return;
-    this.#atLeast(SLOTS[bucket].tat, this.#ns(atMs) + BigInt(Math.ceil(units)) * interval);
+    const end = this.#end(bucket, units, atMs);
+    if (end !== 0n) this.#atLeast(SLOTS[bucket].tat, end);
   }
 
-  /** Gives back `units` (or, negative, charges more), e.g. an estimate minus the actual usage. */
-  refund(bucket: Bucket, units: number): void {
-    const { tat, interval: intervalSlot } = SLOTS[bucket];
+  /**
+   * Settles a request's reservation: gives back `units` it did not use (an estimate minus the
+   * actual usage, or all of it for a request never sent), or, negative, charges what it used
+   * beyond. A charge always counts. A refund may only give back what no later reservation
+   * stands on: while the bucket's next free unit is still where this request's slot ends, the
+   * slot shrinks; once a later request holds the time after it, pulling the bucket back would
+   * hand that stretch out twice (seen: 4–7k tokens in one second at 60k a minute), and the
+   * unused units are let go. (Below now, TAT just means a full budget: no credit is banked.)
+   */
+  refund(bucket: Bucket, units: number, slot: RequestSlot): void {
+    const { tat: tatSlot, interval: intervalSlot } = SLOTS[bucket];
     const interval = Atomics.load(this.#i64, intervalSlot);
     if (interval === 0n || units === 0) return;
-    // A plain atomic subtraction: TAT below now just means the budget is full (reserve takes
-    // max(TAT, now)), so a refund can never bank credit beyond a full bucket.
-    Atomics.sub(this.#i64, tat, BigInt(Math.round(units)) * interval);
+    const delta = BigInt(Math.round(units)) * interval;
+    if (delta < 0n) {
+      Atomics.sub(this.#i64, tatSlot, delta);
+      return;
+    }
+    const end = slot.ends[bucket];
+    Atomics.compareExchange(this.#i64, tatSlot, end, end - delta);
   }
 
   /**

@@ -46,11 +46,27 @@ describe('a rate budget', () => {
     const b = budget();
     b.configure('tokens', 60_000); // one token per ms
     const t0 = Date.now();
-    b.reserve('tokens', 1_000, t0); // estimated 1000 tokens
-    b.refund('tokens', 900); // the answer took 100
+    const slot = b.reserveRequest(1_000, t0); // estimated 1000 tokens
+    b.refund('tokens', 900, slot); // the answer took 100
     expect(b.reserve('tokens', 1, t0)).toBeCloseTo(t0 + 100, 0);
-    b.refund('tokens', -400); // a later answer took 400 more than estimated
+    b.refund('tokens', -400, slot); // it took 400 more than estimated after all: charged
     expect(b.reserve('tokens', 1, t0)).toBeCloseTo(t0 + 501, 0);
+  });
+
+  it('gives back only what no later reservation stands on (refunds with uneven usage)', () => {
+    const b = budget();
+    b.configure('tokens', 60_000); // one token per ms
+    const t0 = Date.now();
+    const first = b.reserveRequest(1_000, t0); // [t0, t0 + 1000)
+    const second = b.reserveRequest(1_000, t0); // [t0 + 1000, t0 + 2000)
+    expect(second.at).toBeCloseTo(t0 + 1_000, 0);
+    // The first used 10: the second already stands on the time after it, nothing comes back.
+    b.refund('tokens', 990, first);
+    const third = b.reserveRequest(1_000, t0);
+    expect(third.at).toBeCloseTo(t0 + 2_000, 0);
+    // The last one's unused tokens do come back: nobody stands after it.
+    b.refund('tokens', 900, third);
+    expect(b.reserveRequest(1, t0).at).toBeCloseTo(t0 + 2_100, 0);
   });
 
   it('holds both budgets to the time a request really goes out', () => {
@@ -58,14 +74,15 @@ describe('a rate budget', () => {
     b.configure('requests', 600); // one every 100 ms
     b.configure('tokens', 60_000); // one token per ms
     const t0 = Date.now();
-    // 1000 tokens: the token budget sends the second request 1 s after the first.
-    expect(b.reserveRequest(1_000, t0)).toBeCloseTo(t0, 0);
-    expect(b.reserveRequest(1_000, t0)).toBeCloseTo(t0 + 1_000, 0);
-    // The first answer took 10 tokens: its refund pulls the token budget back by 990 ms...
-    b.refund('tokens', 990);
+    // The token budget sends the second request 1 s after the first.
+    expect(b.reserveRequest(1_000, t0).at).toBeCloseTo(t0, 0);
+    const second = b.reserveRequest(10, t0);
+    expect(second.at).toBeCloseTo(t0 + 1_000, 0);
+    // The second answer took nothing: its refund pulls the token budget back to t0 + 1000...
+    b.refund('tokens', 10, second);
     // ...but the requests budget knows the second request leaves at t0 + 1000, so the third
     // cannot leave with it: not before 100 ms after it.
-    expect(b.reserveRequest(1, t0 + 10)).toBeCloseTo(t0 + 1_100, 0);
+    expect(b.reserveRequest(1, t0 + 10).at).toBeCloseTo(t0 + 1_100, 0);
   });
 
   it('tightens to the limit and the remainder the server reports, and never loosens', () => {
