@@ -57,7 +57,7 @@ export function escalatedPauseMs(streak: number, baseMs: number, maxMs: number):
 }
 
 /** How late the main thread may be in ending a cooldown before a waiting worker ends it. */
-export const CLOSE_GRACE_MS = 50;
+export const CLOSE_GRACE_MS = 250;
 
 /**
  * Ends cooldown `gen` (odd) unless somebody already has: claim it on CLOSING, settle the ceiling

@@ -44,6 +44,8 @@ describe('cooldown protocol across threads', () => {
     Atomics.store(block.i32, I32.LIMIT, limit);
     Atomics.store(block.i32, I32.CEILING, limit);
     Atomics.store(block.i64, I64.COOLDOWN, 0n);
+    Atomics.store(block.i64, I64.REQUESTS, 0n);
+    Atomics.store(block.i64, I64.RATE_LIMITED, 0n);
   }
 
   const sent: number[] = [0, 0, 0];
