@@ -202,7 +202,7 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
 
         last = { requestId: result.requestId, body: result.body };
         if (hit === null) {
-          const raised = recordSuccess(block);
+          const raised = recordSuccess(block, gen);
           if (emit && raised !== 0) emit(raisedEvent(block, raised));
           await cache?.store(path, body, result);
         }

@@ -44,9 +44,9 @@ export function releasePermit(block: ControlBlock, slot: number): void {
 
 
 /**
- * The keeper, as a cooldown ends: cooldowns in a row (no success in between) mean the ceiling
- * itself is too high, so halve it — the multiplicative decrease; recordSuccess below is the
- * additive increase. Returns the ceiling before and after (the ramp may climb back to `to`).
+ * As a cooldown ends: cooldowns in a row (no success of a request sent in between) mean the
+ * ceiling itself is too high, so halve it — the multiplicative decrease; recordSuccess below is
+ * the additive increase. Returns the ceiling before and after (the ramp may climb back to `to`).
  */
 export function ceilingAfterCooldown(block: ControlBlock): { from: number; to: number } {
   const { i32 } = block;
@@ -67,10 +67,12 @@ export function ceilingAfterCooldown(block: ControlBlock): { from: number; to: n
  * when it raised the ceiling. The new value comes from the compare-and-swap itself; reading the
  * slot again could already see another thread's raise.
  */
-export function recordSuccess(block: ControlBlock): number {
+export function recordSuccess(block: ControlBlock, sentInGen: number): number {
   const { i32 } = block;
-  // Load first: most successes find the streak already 0, and a store would bounce the cache line.
-  if (Atomics.load(i32, I32.STREAK) !== 0) Atomics.store(i32, I32.STREAK, 0);
+  // Only an answer to a request sent since the last cooldown opened breaks the streak: answers to
+  // requests from before it say nothing about the pace that caused it. Load first: most
+  // successes find the streak already 0, and a store would bounce the cache line.
+  if (Atomics.load(i32, I32.STREAK) !== 0 && Atomics.load(i32, I32.GEN) === sentInGen) Atomics.store(i32, I32.STREAK, 0);
   for (;;) {
     const limit = Atomics.load(i32, I32.LIMIT);
     const ceiling = Atomics.load(i32, I32.CEILING);

@@ -173,3 +173,27 @@ describe('a blocked main thread', () => {
     }
   });
 });
+
+describe('the AIMD ceiling', () => {
+  it('drops after two cooldowns in a row, even when an answer to a request sent before them came back in between', async () => {
+    const rl = (delayMs: number, ms: number) => ({ status: 429, delayMs, hint: { header: 'retry-after-ms' as const, ms } });
+    // "hot" opens a cooldown at ~20 ms; "old" was sent before it and succeeds at ~200 ms, after
+    // that cooldown ended; hot's retry opens the next cooldown at ~320 ms. Nothing sent between
+    // the two cooldowns succeeded: the ceiling is too high.
+    const sim = await start({ faults: { scripts: { hot: [rl(20, 100), rl(200, 50)], old: [{ delayMs: 200 }] } } });
+    const events: BatchEvent[] = [];
+    const { results, summary } = await runBatch({
+      items: [chatItem('hot'), chatItem('old')],
+      baseURL: sim.url,
+      threads: 1,
+      concurrency: 2,
+      rampStart: 1,
+      rampJitterMs: 0,
+      onEvent: (e) => events.push(e),
+    });
+    expect(categories(results)).toEqual({ ok: 2 });
+    expect(summary.cooldowns).toBe(2);
+    // Halved as the second cooldown ended (successes then add it back: additive increase).
+    expect(events.find((e) => e.type === 'ceiling-changed')).toEqual({ type: 'ceiling-changed', from: 2, to: 1 });
+  });
+});
