@@ -8,7 +8,8 @@
 // during a trial was, as far as anyone can tell, killed by the item on trial (the others on that
 // thread are not on trial, and are merely suspected again). Only an item on trial can fail as
 // `worker_crash`, once it has been on `maxAttempts` dead threads. One killer among hundreds thus
-// costs `maxAttempts` thread deaths (two to find it, the rest to be sure) and fails alone.
+// costs `maxAttempts` thread deaths (two to find it, the rest to be sure) and fails alone; with
+// `maxAttempts` below 3, trials start after the first death and a killer costs two.
 
 import { DispatcherClosed } from '../model/errors.js';
 import { failedOutcome, type BatchItem, type ItemOutcome } from '../model/outcome.js';
@@ -44,7 +45,8 @@ export class CrashRetry {
     const { send, onDeath, stopped, maxDeaths, apiKey } = this.#options;
     let deaths = 0;
     for (;;) {
-      const onTrial = deaths >= 2;
+      // With few attempts allowed, go on trial after the first death: fewer threads die for it.
+      const onTrial = deaths >= (maxDeaths < 3 ? 1 : 2);
       const endTrial = onTrial ? await this.#startTrial() : undefined;
       try {
         return await send(item);

@@ -38,7 +38,7 @@ export interface BatchOptions {
    * Attempts per item that fail retryably (5xx, timeouts, resets): the item fails once it has
    * used them all. Rate-limit retries (`maxRateLimitRetries`) and re-asks after an invalid answer
    * (the task's `maxInvalidOutputRetries`) do not count. It also bounds thread deaths: an item
-   * that has been on `maxAttempts` dead threads (at least 3, the last ones on trial alone:
+   * that has been on `maxAttempts` dead threads (at least 2, the last ones on trial alone:
    * run/crash-retry.ts) fails as `worker_crash`. Minimum: 1. @default 5
    */
   maxAttempts?: number | undefined;
