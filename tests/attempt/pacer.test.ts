@@ -1,0 +1,28 @@
+// The pacer's token reservations before and after the prompt-count calibration has seen answers.
+import { describe, expect, it } from 'vitest';
+import { Pacer } from '../../src/attempt/pacer.js';
+import { estimateTokens, loadTokenizer } from '../../src/attempt/token-estimate.js';
+import { createControlBlock } from '../../src/control/control-block.js';
+import { startItemClock } from '../../src/control/interrupt.js';
+import { RateBudget } from '../../src/control/rate-budget.js';
+
+const body = { model: 'sim', max_tokens: 10, messages: [{ role: 'user', content: 'a prompt of a few words to count' }] };
+
+describe('the pacer', () => {
+  it('reserves pessimistically until answers have calibrated the prompt count, then at the highest ratio seen', async () => {
+    const budget = new RateBudget(createControlBlock(8), 1);
+    budget.configure('tokens', 6_000_000); // fast enough that nothing waits
+    const pacer = new Pacer(budget, 256, false);
+    const clock = startItemClock({ itemDeadlineMs: null, runDeadline: null }, () => () => {});
+    await loadTokenizer();
+    const { prompt, answer } = estimateTokens(body, 256);
+    // No answer yet: the estimate may be far below the server's count; assume the worst (4×).
+    const first = await pacer.reserve(body, clock);
+    expect(first.tokens).toBe(Math.ceil(prompt * 4) + answer);
+    // The server counted 2× our prompt estimate: reserve at least that from now on.
+    pacer.settle(first, { prompt: prompt * 2, completion: 5, total: prompt * 2 + 5, cached: 0, reasoning: 0 }, null);
+    const second = await pacer.reserve(body, clock);
+    expect(second.tokens).toBe(Math.ceil(prompt * 2) + answer);
+    clock.dispose();
+  });
+});
