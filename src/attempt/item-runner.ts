@@ -147,8 +147,10 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
             const timeoutMs = Math.max(1, Math.min(settings.attemptTimeoutMs, clock.deadline - Date.now()));
             // The gate's last look, when the socket is ready: a cooldown that opened meanwhile sends
             // the attempt back unsent (and uncounted).
+            let committed = false;
             const commit = () => {
               if (!commitAttempt(block, gen)) return false;
+              committed = true;
               stats.attempts += 1;
               return true;
             };
@@ -163,6 +165,10 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
               pacer.cancel(reservation);
               continue;
             }
+            // A connection that failed before its socket was ready (refused, DNS, TLS) never
+            // reached the gate's last look, yet it was an attempt: count it, or an endpoint that
+            // is down would be retried forever without using up maxAttempts.
+            if (!committed) stats.attempts += 1;
             result = sent;
           } finally {
             releasePermit(block, slot);

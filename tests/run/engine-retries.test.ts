@@ -1,4 +1,6 @@
 // Retries, budgets and categories in whole runs against the simulator.
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runBatch } from '../../src/run/run-batch.js';
 import { chatItem } from '../helpers/batch.js';
@@ -98,6 +100,17 @@ describe('retries and budgets', () => {
     const sim = await start({ faults: { scripts: { flaky: [{ kind: 'reset' }] } } });
     const { results } = await runBatch({ items: [chatItem('flaky')], baseURL: sim.url, threads: 1, backoffBaseMs: 1 });
     expect(results[0]).toMatchObject({ ok: true, stats: { attempts: 2 } });
+  });
+
+  it('fails an item whose connection is refused once maxAttempts is used up, instead of retrying forever', async () => {
+    // Nothing listens here: every connection is refused before a request is written.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const { results } = await runBatch({ items: [chatItem('nobody')], baseURL: `http://127.0.0.1:${port}/v1`, threads: 1, maxAttempts: 2, backoffBaseMs: 1 });
+    expect(results[0]).toMatchObject({ ok: false, error: { category: 'transient' }, stats: { attempts: 2 } });
+    expect(results[0]?.ok === false && results[0].error.message).toContain('ECONNREFUSED');
   });
 
   it('sums tokens per item and for the batch, and never writes the key into results', async () => {
