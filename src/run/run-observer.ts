@@ -4,7 +4,7 @@
 // to the observers as `sample` events when there are any.
 
 import { redact } from '../model/redact.js';
-import { guardObserver } from './observer.js';
+import { guardObserver } from './guarded-observer.js';
 import type { BatchEvent } from '../model/events.js';
 import { SeriesSampler } from '../trace/series.js';
 import { TraceFile } from '../trace/trace-file.js';
