@@ -28,6 +28,8 @@ const FLOORS: Record<string, number> = {
   pool: 4,
   run: 5,
   'batch-api': 5.5,
+  // Scale-out across processes (BullMQ + Redis): drives run/ and mirrors Redis into control/; the CLI uses it.
+  distributed: 5.5,
   cli: 6,
   'index.ts': 6,
 };
