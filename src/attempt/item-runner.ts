@@ -5,7 +5,7 @@
 // Every wait is bounded by the item's clock (interrupt.ts): its deadline, the run's, a stop.
 
 import { basename } from 'node:path';
-import { attachControlBlock, type ControlBlock } from '../control/control-block.js';
+import { attachControlBlock, I32, type ControlBlock } from '../control/control-block.js';
 import { cooldownEnd, reportRateLimit } from '../control/cooldown.js';
 import { commitAttempt, enterGate, gateMoved } from '../control/gate.js';
 import { interruptible, startItemClock, taskScope, type TaskScope } from '../control/interrupt.js';
@@ -134,9 +134,13 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
         let result: Exclude<CallResult, { ok: 'unsent' }>;
         let reservation = null;
         let gen = 0;
+        let globalGen = 0;
         if (hit !== null) result = hit;
         else {
           gen = await enterGate(block, slot, settings.rampJitterMs, clock);
+          // An odd global generation here means another process's cooldown reached us just now:
+          // our 429s would belong to it, so they are reported as sent in the epoch it closed.
+          globalGen = Atomics.load(block.i32, I32.GLOBAL_GEN) & ~1;
           try {
             reservation = await pacer.reserve(body, clock);
             // A cooldown may have opened while we waited for the rate budget: go back to the gate.
@@ -192,7 +196,7 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
             // Report even when this item is out of budget: everybody else should still pause.
             const endBefore = emit && cooldownEnd(block, gen + 1);
             const report = reportRateLimit(block, gen, failure.hintMs, pause, Date.now());
-            if (emit) emit(rateLimitedEvent(block, thread.threadId, item.custom_id, report, gen, failure, endBefore || null));
+            if (emit) emit(rateLimitedEvent(block, thread.threadId, item.custom_id, report, gen, failure, endBefore || null, globalGen));
             if (stats.rateLimited > settings.maxRateLimitRetries) return fail('rate_limit', failure.message, failure.code, failure.status);
             continue;
           }

@@ -16,6 +16,7 @@ export function rateLimitedEvent(
   sentGen: number,
   failure: ClassifiedFailure,
   endBefore: number | null,
+  globalGen: number,
 ): BatchEvent {
   const hint = failure.hintMs === null ? null : rateLimitHint(failure.headers ?? undefined, Date.now());
   return {
@@ -29,6 +30,7 @@ export function rateLimitedEvent(
     gen: report === 'stale' ? Atomics.load(block.i32, I32.GEN) : sentGen + 1,
     endBefore,
     endAfter: report === 'stale' ? null : cooldownEnd(block, sentGen + 1),
+    globalGen,
   };
 }
 

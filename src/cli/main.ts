@@ -9,6 +9,7 @@ import { runCommand } from './run-command.js';
 import { declareSimCommand, simCommand } from './sim-command.js';
 import { declareCacheCommand } from './cache-command.js';
 import { declareReportCommand, reportCommand } from './report-command.js';
+import { declareWorkerCommand, workerCommand } from './worker-command.js';
 import { UsageError } from '../model/errors.js';
 import { redact } from '../model/redact.js';
 import { packageVersion } from '../model/version.js';
@@ -23,6 +24,9 @@ async function main(argv: readonly string[]): Promise<number> {
     .exitOverride();
   declareRunCommand(program, async (settings) => {
     exitCode = await runCommand(settings, { env: process.env, stderr: process.stderr });
+  }).exitOverride();
+  declareWorkerCommand(program, async (settings) => {
+    exitCode = await workerCommand(settings, { stderr: process.stderr });
   }).exitOverride();
   declareSimCommand(program, async (options) => {
     exitCode = await simCommand(options, { stdout: process.stdout, stderr: process.stderr });

@@ -19,7 +19,10 @@ import { loadTask } from '../task/task-loader.js';
 import type { Task } from '../task/task.js';
 import { prepareOutput } from './prepare-output.js';
 import { FLAG_OF, type RunSettings } from './run-options.js';
-import { streamToFile } from './run-stream.js';
+import { streamToFile, type StreamPlan } from './run-stream.js';
+import { coordinateBatch, DEFAULT_CHUNK_SIZE } from '../distributed/coordinator.js';
+import { redactRedisUrl } from '../distributed/redis-connection.js';
+import { createHash } from 'node:crypto';
 import { formatRunSummary } from './run-summary.js';
 import { UsageError } from '../model/errors.js';
 import { readBatchState } from '../batch-api/batch-state.js';
@@ -72,7 +75,7 @@ export async function runCommand(settings: RunSettings, io: CliIO): Promise<numb
   const embedded = baseURL === undefined;
   const apiKey = settings.engine.apiKey ?? io.env['OPENAI_API_KEY'];
   const model = settings.engine.model ?? (embedded ? SIMULATOR_MODEL : undefined);
-  const secrets = [apiKey, ...urlSecrets(baseURL, settings.engine.baseURL !== undefined ? '--base-url' : 'OPENAI_BASE_URL')];
+  const secrets = [apiKey, ...urlSecrets(baseURL, settings.engine.baseURL !== undefined ? '--base-url' : 'OPENAI_BASE_URL'), ...urlSecrets(settings.redis, '--redis')];
   const clean = (text: string): string => secrets.reduce<string>((out, secret) => redact(out, secret), text);
   const say = (message: string): void => void io.stderr.write(`batch-llm: ${clean(message)}\n`);
 
@@ -178,7 +181,21 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
     if (apiKey !== undefined) say('an API key is set but no endpoint: for OpenAI itself pass --base-url https://api.openai.com/v1');
   }
 
-  // 6. The run.
+  // 6. The run: here, or coordinated through Redis (distributed/coordinator.ts).
+  let open: StreamPlan['open'];
+  if (settings.redis !== undefined) {
+    const redisURL = settings.redis;
+    const runId = settings.runId ?? createHash('sha256').update(`${scan.sha256}\n${resolve(settings.out)}`).digest('hex').slice(0, 16);
+    if (engine.maxTokens !== undefined || engine.maxCost !== undefined) throw new UsageError('--redis: spend caps (--max-run-tokens, --max-cost) are not supported in a distributed run yet');
+    const chunkSize = settings.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    if (chunkSize < 1) throw new UsageError(`--chunk-size: expected a whole number >= 1, got ${chunkSize}`);
+    say(`distributed run ${runId}: more machines join with: batch-llm worker --redis ${redactRedisUrl(redisURL)} --run-id ${runId}`);
+    open = (options, lineOf) =>
+      coordinateBatch(
+        { ...options, ...(options.task !== undefined ? { task: resolve(options.task) } : {}) },
+        { redis: redisURL, runId, chunkSize, localWork: settings.localWork, inputSha256: scan.sha256, taskSha256: taskHash, lineOf, log: say },
+      );
+  }
   const progress: ProgressMode = !settings.progress ? 'off' : io.stderr.isTTY === true ? 'bar' : 'lines';
   const way = chooseVia(settings.via, settings.engine.deadlineMs);
   const lineMode = task?.buildRequest !== undefined ? 'records' : 'requests';
@@ -221,6 +238,7 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
       total: inputKind === 'file' ? scan.lines : null,
       clean,
       stderr: io.stderr,
+      open,
     });
   } finally {
     await simulator?.close();

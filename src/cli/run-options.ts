@@ -200,6 +200,10 @@ const CLI_OPTIONS = {
     if (!(share > 0 && share <= 1)) throw new UsageError(`${flag}: expected a share in (0, 1], got ${JSON.stringify(value)}`);
     return share;
   }),
+  redis: text('--redis <url>', 'coordinate a run across processes and machines through this Redis (redis://, rediss://, unix://); workers join with `batch-llm worker`', 'none: this process alone'),
+  runId: text('--run-id <id>', 'the distributed run\'s name in Redis, for `batch-llm worker --run-id`', 'from the input\'s SHA-256 and --out'),
+  chunkSize: whole('--chunk-size <n>', 'input lines per chunk job of a distributed run', '256'),
+  localWork: negatable('--no-local-work', 'with --redis: only coordinate, leave the items to the workers', 'work items here too'),
 };
 
 /** The library's options as given on the command line (undefined: not given, the library's default). */

@@ -12,7 +12,7 @@ import type { BatchOptions } from '../run/options.js';
 import type { BatchItem } from '../model/outcome.js';
 import { invalidInputLine, ResultFile, resultLine, serializeLine } from '../io/output.js';
 import { startProgress, type ProgressMode } from './progress.js';
-import { streamBatch } from '../run/run-batch.js';
+import { streamBatch, type BatchStream } from '../run/run-batch.js';
 import { EXIT } from './exit-codes.js';
 import { completionOrder, InputOrder, type ResultOrder } from './result-order.js';
 import { runSummary, type RunSummary } from './run-summary.js';
@@ -35,6 +35,8 @@ export interface StreamPlan {
   /** Removes secrets from any text before it is written. */
   clean: (text: string) => string;
   stderr: NodeJS.WritableStream;
+  /** Opens the engine (default: streamBatch); `lineOf` gives a handed-over item's input line. */
+  open?: ((options: BatchOptions, lineOf: (customId: string) => number | undefined) => BatchStream) | undefined;
 }
 
 export interface StreamOutcome {
@@ -108,7 +110,8 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
     }
   }
 
-  const stream = streamBatch({ ...plan.engine, items: items() });
+  const engineOptions = { ...plan.engine, items: items() };
+  const stream = plan.open ? plan.open(engineOptions, (id) => pending.get(id)?.line) : streamBatch(engineOptions);
   const progress = startProgress({
     mode: plan.progress,
     stream: plan.stderr,

@@ -49,9 +49,16 @@ export const I32 = {
    * cooldown `gen` (cooldown.ts, endCooldown): still exactly one closer per cooldown.
    */
   CLOSING: 11,
+  /**
+   * The run-wide cooldown generation of a distributed run (in Redis, distributed/scripts.ts), as
+   * last seen here; 0 on a single machine. Its one writer is the main thread's mirror of Redis
+   * (distributed/cooldown-mirror.ts). Attempts read it when they are sent, so that their 429s can
+   * be reported with the global generation they belong to (a stale one opens nothing anywhere).
+   */
+  GLOBAL_GEN: 12,
 } as const;
 
-const I32_SLOTS = 12;
+const I32_SLOTS = 13;
 
 /** BigInt64 slot indices (their own index space, in the same buffer after the Int32 slots). */
 export const I64 = {

@@ -209,3 +209,27 @@ export function extendCooldown(block: ControlBlock, gen: number, relMs: number, 
     }
   }
 }
+
+/**
+ * Closes the gate until `untilMs` (epoch ms) because another process's cooldown says so: opens a
+ * local cooldown if the gate is open (as a 429 would, but without counting one), or extends the
+ * one that is open. The keeper ends it as any other. Returns whether the gate was open.
+ */
+export function holdGateUntil(block: ControlBlock, untilMs: number): boolean {
+  const { i32 } = block;
+  const rel = untilMs - epochOf(block);
+  for (;;) {
+    const gen = Atomics.load(i32, I32.GEN);
+    if ((gen & 1) === 1) {
+      // Extending an older generation's word is refused by extendCooldown, so no end leaks.
+      extendCooldown(block, gen, rel);
+      if (Atomics.load(i32, I32.GEN) === gen) return false;
+      continue; // it ended meanwhile: look again
+    }
+    if (Atomics.compareExchange(i32, I32.GEN, gen, gen + 1) === gen) {
+      extendCooldown(block, gen + 1, rel);
+      Atomics.notify(i32, I32.GEN);
+      return true;
+    }
+  }
+}

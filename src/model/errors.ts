@@ -28,6 +28,14 @@ export class OptionsError extends BatchLlmError {
   }
 }
 
+/** A distributed run cannot be joined or resumed: no such run, another input or task, a bad URL. */
+export class DistributedRunError extends BatchLlmError {
+  override name = 'DistributedRunError';
+  constructor(message: string) {
+    super('ERR_BATCH_LLM_DISTRIBUTED', message);
+  }
+}
+
 /** A task file could not be loaded, or its default export is not made by defineTask(). */
 export class TaskLoadError extends BatchLlmError {
   override name = 'TaskLoadError';

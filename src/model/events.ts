@@ -137,4 +137,6 @@ export type BatchEvent =
       /** The cooldown's end (epoch ms) before and after this report; null where none was published. */
       endBefore: number | null;
       endAfter: number | null;
+      /** The run-wide (Redis) cooldown generation the attempt was sent in; 0 on a single machine. */
+      globalGen: number;
     };

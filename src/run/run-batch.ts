@@ -1,7 +1,7 @@
 // The library's entry points: streamBatch (results as they finish, bounded memory) and runBatch
 // (everything at once, for small batches and tests).
 
-import { createControlBlock } from '../control/control-block.js';
+import { createControlBlock, type ControlBlock } from '../control/control-block.js';
 import { CooldownKeeper } from '../control/cooldown-keeper.js';
 import { RUN_STOPPED } from '../model/errors.js';
 import { toResult, type ItemResult } from '../model/item-result.js';
@@ -42,12 +42,19 @@ function liveThreadIds(pool: ItemPool): Set<number> {
   return new Set(pool.threads.map((thread) => thread.threadId));
 }
 
+/** For the layers above the run (distributed/): not part of the public options. */
+export interface RunHooks {
+  /** Called once, at once, with the run's control block (e.g. to mirror a cluster-wide cooldown into it). */
+  onControlBlock?: (block: ControlBlock) => void;
+}
+
 /** Results in completion order. At most `concurrency` items are held in memory at any time. */
-export function streamBatch<Value = unknown>(options: BatchOptions): BatchStream<Value> {
+export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHooks = {}): BatchStream<Value> {
   const resolved = resolveOptions(options);
   const runDeadline = resolved.deadlineMs === undefined ? null : Date.now() + resolved.deadlineMs;
   // Room for every thread and, should some die, their replacements.
   const block = createControlBlock(resolved.concurrency, resolved.threads * 2 + 8);
+  hooks.onControlBlock?.(block);
   const summary = new SummaryBuilder(block, resolved.prices);
   const budget = new RateBudget(block, resolved.rateHeadroom);
   budget.configure('requests', resolved.rpm);

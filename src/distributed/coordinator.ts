@@ -1,0 +1,301 @@
+// The coordinator of a distributed run: it puts the input's items into BullMQ chunk jobs (with
+// backpressure: at most `maxQueuedChunks` chunks' worth of items unfinished), reads the final
+// outcomes back from the run's results stream, and hands them on as a BatchStream — so the CLI
+// writes the results file exactly as on one machine (that file stays the checkpoint), and
+// --resume works as it does there. It also works chunks itself unless told not to.
+//
+// Resume: the run's Redis state outlives a dead coordinator. A new one with the same run id
+// empties the queue of waiting chunks and enqueues every item the results file does not have;
+// lines some worker has committed meanwhile are skipped by the workers (`pending`), and their
+// outcomes are still in the results stream, which the new coordinator reads from its start.
+// The stream is trimmed only up to entries already handed on (written), so nothing is lost.
+
+import { Job, Queue, QueueEvents } from 'bullmq';
+import { createControlBlock, I32, I64 } from '../control/control-block.js';
+import type { AbortMode } from '../control/stop.js';
+import { DistributedRunError } from '../model/errors.js';
+import { toResult, type ItemResult } from '../model/item-result.js';
+import { failedOutcome, type BatchItem, type ItemOutcome } from '../model/outcome.js';
+import { readLive } from '../run/live-stats.js';
+import { resolveOptions, type BatchOptions } from '../run/options.js';
+import { intervalFor } from '../control/rate-budget.js';
+import type { BatchStream } from '../run/run-batch.js';
+import { RunControl } from '../run/run-control.js';
+import { SummaryBuilder } from '../run/summary.js';
+import { connect } from './redis-connection.js';
+import { QUEUE_NAME, runKeys } from './run-keys.js';
+import { markDone, readMeta, sharedSettings, writeMeta, type RunMeta } from './run-meta.js';
+import { runWorker, type WorkerReport } from './run-worker.js';
+import { RunScripts } from './scripts.js';
+import type { ChunkJob } from './wire.js';
+
+export interface CoordinatorOptions {
+  /** redis://, rediss:// or unix:// URL. */
+  redis: string;
+  /** The run's name in Redis; workers join with it. */
+  runId: string;
+  /** Input lines per chunk job. Minimum: 1. @default 256 */
+  chunkSize?: number | undefined;
+  /** Also work chunks in this process. @default true */
+  localWork?: boolean | undefined;
+  /** Chunks' worth of items enqueued and not yet finished, at most. Minimum: 1. @default 16 */
+  maxQueuedChunks?: number | undefined;
+  /** The input's SHA-256: a run id that names another input is refused. */
+  inputSha256: string;
+  /** The task file's SHA-256, for workers to check theirs against. */
+  taskSha256: string | null;
+  /** The input line of each item (the commit bitmap's index). */
+  lineOf: (customId: string) => number | undefined;
+  /** Messages for people. */
+  log?: ((message: string) => void) | undefined;
+}
+
+export const DEFAULT_CHUNK_SIZE = 256;
+
+/** An outcome as it came, with its results-stream id (null for one made here). */
+interface Arrived {
+  id: string | null;
+  outcome: ItemOutcome;
+}
+
+/** Results as workers anywhere finish them; the same stream as streamBatch's. */
+export function coordinateBatch<Value = unknown>(options: BatchOptions, coordinator: CoordinatorOptions): BatchStream<Value> {
+  const resolved = resolveOptions(options);
+  const log = coordinator.log ?? (() => {});
+  const chunkSize = coordinator.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const maxUnfinished = chunkSize * (coordinator.maxQueuedChunks ?? 16);
+  // A block of our own for the summary's counters and the live view; no thread uses it.
+  const block = createControlBlock(resolved.concurrency);
+  const summary = new SummaryBuilder(block, resolved.prices);
+  const control = new RunControl(block, {
+    failFast: new Set(resolved.failFast),
+    abortMode: resolved.abortMode,
+    deadlineAt: resolved.deadlineMs === undefined ? null : Date.now() + resolved.deadlineMs,
+    signal: resolved.signal,
+  });
+  if (resolved.maxTokens !== undefined || resolved.maxCost !== undefined) {
+    // Spend caps reserve each item's worst case in one process's memory; across processes they
+    // would need a budget in Redis of their own. Refused rather than silently not enforced.
+    throw new DistributedRunError('spend caps (--max-run-tokens, --max-cost) are not supported in a distributed run yet');
+  }
+  const keys = runKeys(coordinator.runId);
+
+  async function* run(): AsyncGenerator<ItemResult<Value>, void, undefined> {
+    const redis = connect(coordinator.redis, 'batch-llm-coordinator');
+    const reader = connect(coordinator.redis, 'batch-llm-coordinator-results');
+    const queueConnection = connect(coordinator.redis, 'batch-llm-coordinator-queue');
+    const scripts = new RunScripts(redis, keys);
+    const queue = new Queue<ChunkJob>(QUEUE_NAME, { connection: queueConnection, prefix: keys.queuePrefix });
+    const events = new QueueEvents(QUEUE_NAME, { connection: connect(coordinator.redis, 'batch-llm-coordinator-events'), prefix: keys.queuePrefix });
+    let localWorker: Promise<WorkerReport> | null = null;
+    const stopLocal = new AbortController();
+    try {
+      const meta: RunMeta = {
+        runId: coordinator.runId,
+        inputSha256: coordinator.inputSha256,
+        taskSha256: coordinator.taskSha256,
+        chunkSize,
+        settings: sharedSettings(options, resolved.baseURL),
+      };
+      const existing = await readMeta(redis, keys);
+      if (existing !== null) {
+        if (existing.meta.inputSha256 !== meta.inputSha256) {
+          throw new DistributedRunError(`run "${coordinator.runId}" in Redis is of another input (sha256 ${existing.meta.inputSha256.slice(0, 12)}…): choose another --run-id`);
+        }
+        // Resuming: the waiting chunks are enqueued again from the input (what the file lacks).
+        await queue.drain();
+        log(`resuming run ${coordinator.runId}`);
+      }
+      await writeMeta(redis, keys, meta);
+      if (resolved.rpm !== undefined) await scripts.tighten('requests', intervalFor(resolved.rpm, resolved.rateHeadroom));
+      if (resolved.tpm !== undefined) await scripts.tighten('tokens', intervalFor(resolved.tpm, resolved.rateHeadroom));
+
+      /** Items enqueued whose outcome has not come yet. */
+      const awaited = new Map<string, BatchItem>();
+      /** Outcomes that came before their item was read (a resumed run's earlier work). */
+      const early = new Map<string, Arrived>();
+      const ready: Arrived[] = [];
+      /** Stream ids read and not yet handed on, in read (= id) order: the stream is trimmed below the first. */
+      const unwritten = new Set<string>();
+      let wake: (() => void) | null = null;
+      const poke = (): void => {
+        wake?.();
+        wake = null;
+      };
+      let inputDone = false;
+      let failure: unknown = null;
+
+      const take = (arrived: Arrived): void => {
+        if (arrived.id !== null) unwritten.add(arrived.id);
+        if (awaited.delete(arrived.outcome.custom_id)) ready.push(arrived);
+        else early.set(arrived.outcome.custom_id, arrived);
+        poke();
+      };
+
+      // Outcomes from the results stream, oldest first; trimmed behind what was handed on.
+      let reading = true;
+      const readResults = (async () => {
+        let last = '0';
+        while (reading) {
+          // Entries below the oldest one not yet written are in the results file: drop them.
+          const keep = unwritten.values().next().value ?? last;
+          if (keep !== '0') await reader.xtrim(keys.results, 'MINID', keep);
+          const reply = await reader.xread('COUNT', 1000, 'BLOCK', 200, 'STREAMS', keys.results, last);
+          for (const [, entries] of reply ?? []) {
+            for (const [id, fields] of entries) {
+              last = id;
+              const text = fields[3];
+              if (text !== undefined) take({ id, outcome: JSON.parse(text) });
+            }
+          }
+        }
+      })().catch((error: unknown) => {
+        failure = error;
+        poke();
+      });
+
+      // A chunk that failed (stalled too often: its workers died) gets worker_crash lines for
+      // its unfinished items, through the same commit, so a late finisher is refused.
+      events.on('failed', ({ jobId, failedReason }) => {
+        void (async () => {
+          const job = await Job.fromId<ChunkJob>(queue, jobId);
+          if (job === undefined) return;
+          const todo = new Set(await scripts.pending(job.data.lines));
+          const crashes = job.data.lines.flatMap((line, i) => {
+            const text = job.data.items[i];
+            if (!todo.has(line) || text === undefined) return [];
+            const item: BatchItem = JSON.parse(text);
+            return [{ line, outcome: JSON.stringify(failedOutcome(item.custom_id, 'worker_crash', `its chunk failed: ${failedReason}`)) }];
+          });
+          await scripts.commit(crashes);
+        })().catch((error: unknown) => log(`cannot settle failed chunk ${jobId}: ${String(error)}`));
+      });
+
+      const enqueue = (async () => {
+        let lines: number[] = [];
+        let items: string[] = [];
+        let chunkNo = 0;
+        const flush = async (): Promise<void> => {
+          if (lines.length === 0) return;
+          await queue.add('chunk', { lines, items }, { jobId: `${Date.now().toString(36)}-${chunkNo++}` });
+          lines = [];
+          items = [];
+        };
+        for await (const item of resolved.items) {
+          const earlier = early.get(item.custom_id);
+          if (earlier !== undefined) {
+            early.delete(item.custom_id);
+            ready.push(earlier);
+            poke();
+            continue;
+          }
+          if (control.stopped !== null) {
+            ready.push({ id: null, outcome: failedOutcome(item.custom_id, 'aborted', `not started: ${control.stopped?.reason ?? 'the run was stopped'}`) });
+            poke();
+            continue;
+          }
+          const line = coordinator.lineOf(item.custom_id);
+          if (line === undefined) throw new DistributedRunError(`item ${item.custom_id} has no input line number`);
+          awaited.set(item.custom_id, item);
+          lines.push(line);
+          items.push(JSON.stringify(item));
+          if (lines.length >= chunkSize) await flush();
+          // Backpressure: Redis holds at most this many unfinished items of ours.
+          while (awaited.size >= maxUnfinished && control.stopped === null) await new Promise<void>((resolve) => setTimeout(resolve, 20));
+        }
+        await flush();
+      })().then(
+        () => {
+          inputDone = true;
+          poke();
+        },
+        (error: unknown) => {
+          failure = error;
+          poke();
+        },
+      );
+
+      if (coordinator.localWork ?? true) {
+        localWorker = runWorker({
+          redis: coordinator.redis,
+          runId: coordinator.runId,
+          threads: resolved.threads,
+          concurrency: resolved.concurrency,
+          apiKey: resolved.apiKey,
+          signal: stopLocal.signal,
+          log,
+        });
+        localWorker.catch((error: unknown) => log(`local worker: ${error instanceof Error ? error.message : String(error)}`));
+      }
+
+      let settledStop = false;
+      for (;;) {
+        const next = ready.shift();
+        if (next !== undefined) {
+          const { outcome } = next;
+          summary.add(outcome);
+          Atomics.add(block.i64, I64.REQUESTS, BigInt(outcome.stats.attempts));
+          Atomics.add(block.i64, I64.RATE_LIMITED, BigInt(outcome.stats.rateLimited));
+          control.observe(outcome);
+          yield toResult<Value>(outcome);
+          // The consumer asked for the next one: this one is written.
+          if (next.id !== null) unwritten.delete(next.id);
+          continue;
+        }
+        if (failure !== null) throw failure;
+        if (inputDone) {
+          // Outcomes of items never read are of lines already in the results file (a resume).
+          for (const { id } of early.values()) if (id !== null) unwritten.delete(id);
+          early.clear();
+          if (awaited.size === 0) break;
+        }
+        if (control.stopped !== null && !settledStop) {
+          // Stopped: no chunk waits any more; what no worker has started gets `aborted` lines
+          // (committed, so that a worker finishing one anyway is refused).
+          settledStop = true;
+          await stopWaiting(awaited, control.stopped.mode);
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 500);
+        });
+      }
+      reading = false;
+      await readResults;
+      await enqueue;
+      const cooldowns = Number((await redis.hget(keys.cooldown, 'opened')) ?? 0);
+      Atomics.store(block.i32, I32.COOLDOWNS, cooldowns);
+      await markDone(redis, keys);
+    } finally {
+      summary.setStopped(control.stopped);
+      control.dispose();
+      stopLocal.abort();
+      await localWorker?.catch(() => null);
+      await events.close();
+      await queue.close();
+      redis.disconnect();
+      reader.disconnect();
+      queueConnection.disconnect();
+    }
+
+    async function stopWaiting(awaited: Map<string, BatchItem>, mode: AbortMode): Promise<void> {
+      await queue.drain();
+      if (mode === 'drain') {
+        // Chunks being worked finish; wait for them (bounded: a frozen worker must not hold us).
+        const until = Date.now() + 60_000;
+        while ((await queue.getActiveCount()) > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const aborted = [...awaited.values()].flatMap((item) => {
+        const line = coordinator.lineOf(item.custom_id);
+        return line === undefined ? [] : [{ line, outcome: JSON.stringify(failedOutcome(item.custom_id, 'aborted', `the run was stopped: ${control.stopped?.reason ?? ''}`)) }];
+      });
+      for (let i = 0; i < aborted.length; i += 1000) await scripts.commit(aborted.slice(i, i + 1000));
+    }
+  }
+
+  return Object.assign(run(), {
+    summary: () => summary.build(),
+    live: () => readLive(block, summary.counts()),
+    stop: (mode: AbortMode, reason = 'stopped by the caller') => control.stop(mode, reason),
+  });
+}

@@ -1,0 +1,234 @@
+// A process that works a distributed run: a BullMQ worker takes chunk jobs, and their items go
+// through one long-lived engine (streamBatch, with its thread pool and control block) whose
+// cooldown is mirrored to and from Redis (cooldown-mirror.ts). Each final outcome is committed
+// through the bitmap script (exactly one per input line, even when a paused worker and its
+// replacement both finish a chunk) and so reaches the coordinator's results stream.
+//
+// Recovery is BullMQ's: a worker that dies stops renewing its chunk's lock; after `lockDuration`
+// the stalled-job check (every `stalledInterval`) gives the chunk to another worker, which skips
+// the lines already committed (`pending`). A chunk stalled more than `maxStalledCount` times
+// fails, and the coordinator gives its unfinished lines `worker_crash` outcomes.
+
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { Worker, type Job } from 'bullmq';
+import { DistributedRunError } from '../model/errors.js';
+import type { BatchItem } from '../model/outcome.js';
+import { streamBatch } from '../run/run-batch.js';
+import type { ControlBlock } from '../control/control-block.js';
+import { CooldownMirror } from './cooldown-mirror.js';
+import { connect, redactRedisUrl } from './redis-connection.js';
+import { QUEUE_NAME, runKeys } from './run-keys.js';
+import { readMeta, type RunMeta } from './run-meta.js';
+import { RunScripts } from './scripts.js';
+import { parseItem, toOutcome, type ChunkJob } from './wire.js';
+
+/** How long a dead worker keeps its chunk: its lock lapses, then the next stalled check frees it. */
+export const LOCK_DURATION_MS = 6_000;
+export const STALLED_INTERVAL_MS = 3_000;
+/** A chunk whose worker died (or froze) this many times fails: its unfinished lines get worker_crash. */
+export const MAX_STALLED_COUNT = 3;
+
+export interface WorkerOptions {
+  /** redis://, rediss:// or unix:// URL of the run's Redis. */
+  redis: string;
+  runId: string;
+  /** Worker threads of this process. @default os.availableParallelism() */
+  threads?: number | undefined;
+  /** Items in progress at once in this process. @default the run's concurrency */
+  concurrency?: number | undefined;
+  /** This process's API key. @default process.env.OPENAI_API_KEY */
+  apiKey?: string | undefined;
+  /** Stops the worker: it takes no new chunk, finishes those it has, then resolves. */
+  signal?: AbortSignal | undefined;
+  /** How long to wait for the run to appear in Redis, in ms. @default 60000 */
+  joinTimeoutMs?: number | undefined;
+  /** Messages for people (joined, left). */
+  log?: ((message: string) => void) | undefined;
+}
+
+export interface WorkerReport {
+  /** Final outcomes this process committed. */
+  committed: number;
+  /** Outcomes it finished but another process had committed first (refused, not written). */
+  suppressed: number;
+  /** Redis script calls of ours (BullMQ's own calls not counted). */
+  scriptCalls: number;
+}
+
+/** Items handed to the engine as chunks arrive; ends when the worker leaves. */
+class ItemFeed implements AsyncIterable<BatchItem> {
+  #items: BatchItem[] = [];
+  #wake: (() => void) | null = null;
+  #ended = false;
+
+  push(item: BatchItem): void {
+    this.#items.push(item);
+    this.#wake?.();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<BatchItem, void, undefined> {
+    for (;;) {
+      const item = this.#items.shift();
+      if (item !== undefined) {
+        yield item;
+        continue;
+      }
+      if (this.#ended) return;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = null;
+    }
+  }
+}
+
+async function waitForMeta(redis: ReturnType<typeof connect>, runId: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<RunMeta> {
+  const keys = runKeys(runId);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await readMeta(redis, keys);
+    if (found !== null) return found.meta;
+    if (Date.now() > deadline || signal?.aborted === true) throw new DistributedRunError(`no run "${runId}" in Redis after ${timeoutMs} ms: start its coordinator (batch-llm run … --redis … --run-id ${runId})`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Resolves once the coordinator says the run is done (a message, or the meta key polled each second), or on `signal`. */
+async function untilRunEnds(redis: ReturnType<typeof connect>, subscriber: ReturnType<typeof connect>, runId: string, signal: AbortSignal | undefined): Promise<void> {
+  const keys = runKeys(runId);
+  let poll: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve) => {
+      subscriber.on('message', (channel: string, message: string) => {
+        if (channel === keys.channel && message === 'done') resolve();
+      });
+      signal?.addEventListener('abort', () => resolve(), { once: true });
+      const check = (): void => {
+        void readMeta(redis, keys).then((found) => found?.status === 'done' && resolve(), () => {});
+      };
+      poll = setInterval(check, 1000);
+      check();
+    });
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+/** Joins run `runId` and works its chunks until the run is done (or `signal` stops it). */
+export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
+  const log = options.log ?? (() => {});
+  const keys = runKeys(options.runId);
+  const redis = connect(options.redis, 'batch-llm-worker');
+  const subscriber = connect(options.redis, 'batch-llm-worker-events');
+  const bullConnection = connect(options.redis, 'batch-llm-worker-queue');
+  const scripts = new RunScripts(redis, keys);
+  const report: WorkerReport = { committed: 0, suppressed: 0, scriptCalls: 0 };
+  try {
+    const meta = await waitForMeta(redis, options.runId, options.joinTimeoutMs ?? 60_000, options.signal);
+    const { settings } = meta;
+    if (settings.task !== undefined) {
+      const sha = createHash('sha256').update(await readFile(settings.task)).digest('hex');
+      if (sha !== meta.taskSha256) throw new DistributedRunError(`task file ${settings.task} here differs from the run's (sha256 ${sha.slice(0, 12)}… here, ${String(meta.taskSha256).slice(0, 12)}… in the run): use the same file on every machine`);
+    }
+
+    const feed = new ItemFeed();
+    /** Items in the engine: their input line and who waits for their commit. */
+    const inEngine = new Map<string, { line: number; done: Promise<void>; resolve: () => void }>();
+    let mirror: CooldownMirror | null = null;
+    let block: ControlBlock | null = null;
+    const stream = streamBatch(
+      {
+        ...settings,
+        ...(options.threads !== undefined ? { threads: options.threads } : {}),
+        ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+        apiKey: options.apiKey ?? process.env['OPENAI_API_KEY'],
+        items: feed,
+        onEvent: (event) => {
+          if (event.type === 'rate-limited') mirror?.report(event.globalGen, event.hintMs);
+        },
+      },
+      { onControlBlock: (created) => (block = created) },
+    );
+    if (block === null) throw new Error('the engine did not hand over its control block');
+    mirror = new CooldownMirror(block, scripts, subscriber, keys, { baseMs: settings.cooldownBaseMs ?? 1000, maxMs: settings.cooldownMaxMs ?? 60_000 }, {
+      onError: (error) => log(`redis: ${error instanceof Error ? error.message : String(error)}`),
+    });
+    await mirror.start();
+
+    // Commits of one event-loop turn go in one script call.
+    let commits: { line: number; outcome: string; resolve: () => void }[] = [];
+    const flushCommits = async (): Promise<void> => {
+      const batch = commits;
+      commits = [];
+      const accepted = await scripts.commit(batch);
+      accepted.forEach((ok, i) => {
+        if (ok) report.committed += 1;
+        else report.suppressed += 1;
+        batch[i]?.resolve();
+      });
+    };
+    const consuming = (async () => {
+      for await (const result of stream) {
+        const entry = inEngine.get(result.custom_id);
+        if (entry === undefined) continue;
+        inEngine.delete(result.custom_id);
+        commits.push({ line: entry.line, outcome: JSON.stringify(toOutcome(result)), resolve: entry.resolve });
+        if (commits.length === 1) setImmediate(() => void flushCommits().catch((error: unknown) => log(`commit failed: ${String(error)}`)));
+      }
+    })();
+
+    async function work(job: Job<ChunkJob>): Promise<number> {
+      const { lines, items } = job.data;
+      const todo = new Set(await scripts.pending(lines));
+      const waits: Promise<void>[] = [];
+      lines.forEach((line, i) => {
+        const text = items[i];
+        if (!todo.has(line) || text === undefined) return;
+        const item = parseItem(text);
+        const running = inEngine.get(item.custom_id);
+        // The same chunk came back to us while its first copy is still here: wait for that one.
+        if (running !== undefined) return void waits.push(running.done);
+        let resolve = (): void => {};
+        const done = new Promise<void>((r) => (resolve = r));
+        inEngine.set(item.custom_id, { line, done, resolve });
+        waits.push(done);
+        feed.push(item);
+      });
+      await Promise.all(waits);
+      return waits.length;
+    }
+
+    const chunkSlots = Math.ceil((options.concurrency ?? settings.concurrency ?? 64) / meta.chunkSize) + 1;
+    const worker = new Worker<ChunkJob, number>(QUEUE_NAME, work, {
+      connection: bullConnection,
+      prefix: keys.queuePrefix,
+      concurrency: chunkSlots,
+      lockDuration: LOCK_DURATION_MS,
+      stalledInterval: STALLED_INTERVAL_MS,
+      maxStalledCount: MAX_STALLED_COUNT,
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 10_000 },
+    });
+    worker.on('error', (error) => log(`queue: ${error.message}`));
+    log(`joined run ${options.runId} at ${redactRedisUrl(options.redis)} (${chunkSlots} chunk(s) at a time)`);
+
+    // Leave when the run is done or we are told to stop; either way finish the chunks we hold.
+    await untilRunEnds(redis, subscriber, options.runId, options.signal);
+    await worker.close();
+    feed.end();
+    await consuming;
+    if (commits.length > 0) await flushCommits();
+    mirror.stop();
+    report.scriptCalls = scripts.calls;
+    log(`left run ${options.runId}: ${report.committed} outcome(s) committed, ${report.suppressed} late duplicate(s) suppressed`);
+    return report;
+  } finally {
+    redis.disconnect();
+    subscriber.disconnect();
+    bullConnection.disconnect();
+  }
+}
