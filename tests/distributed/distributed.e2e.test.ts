@@ -1,0 +1,135 @@
+// Distributed runs end to end, with real processes: a redis-server, the simulator in its own
+// process (`batch-llm sim`), a coordinator (`batch-llm run --redis --no-local-work`) and three
+// `batch-llm worker` processes over 1,500 items. Whatever happens to a process, every input line
+// ends with exactly one result line and no item has two success lines.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BIN, readResults, shortItems, spawnCli, tempDir, waitForLines, writeJsonl, type CliRun } from '../cli/helpers.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+
+const ITEMS = 1_500;
+
+interface Sim {
+  url: string;
+  child: ChildProcess;
+}
+
+async function startSim(args: string[]): Promise<Sim> {
+  const child = spawn(process.execPath, [BIN, 'sim', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const line = text.split('\n').find((l) => l.startsWith('http://'));
+      if (line !== undefined) resolve(line.trim());
+    });
+    child.once('exit', () => reject(new Error('the simulator exited')));
+  });
+  return { url, child };
+}
+
+let redis: TestRedis;
+let sim: Sim;
+let dir: string;
+let input: string;
+let out: string;
+const children: ChildProcess[] = [];
+
+beforeEach(async () => {
+  redis = await startRedis();
+  dir = await tempDir();
+  input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(ITEMS));
+  out = join(dir, 'out.jsonl');
+});
+
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  sim.child.kill('SIGTERM');
+  await redis.stop();
+});
+
+function coordinator(extra: string[] = []): { child: ChildProcess; done: Promise<CliRun> } {
+  const run = spawnCli(['run', input, '-o', out, '--base-url', sim.url, '--model', 'batch-llm-sim', '--redis', redis.url, '--run-id', 'e2e', '--no-local-work', '--no-progress', ...extra]);
+  children.push(run.child);
+  return run;
+}
+
+function worker(): { child: ChildProcess; done: Promise<CliRun> } {
+  const run = spawnCli(['worker', '--redis', redis.url, '--run-id', 'e2e', '--threads', '1', '--concurrency', '16']);
+  children.push(run.child);
+  return run;
+}
+
+/** Every input line has exactly one result line, and it succeeded. */
+async function expectExactlyOnce(): Promise<void> {
+  const lines = await readResults(out);
+  const ids = lines.map((line) => line.custom_id);
+  expect(new Set(ids).size).toBe(ITEMS);
+  expect(ids).toHaveLength(ITEMS);
+  expect(lines.filter((line) => line.error !== null)).toEqual([]);
+}
+
+describe('a distributed run across processes', () => {
+  it('steady state: three workers share the items, each once', async () => {
+    sim = await startSim(['--latency', '20ms']);
+    const run = coordinator();
+    const workers = [worker(), worker(), worker()];
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    const exits = await Promise.all(workers.map((w) => w.done));
+    expect(exits.map((e) => e.code)).toEqual([0, 0, 0]);
+    await expectExactlyOnce();
+    // Every worker did a share: the chunks were spread.
+    for (const exit of exits) expect(exit.stderr).toMatch(/done: [1-9]\d* item\(s\) committed/);
+  }, 60_000);
+
+  it('kill -9 of a worker at 40 %: its chunks are re-delivered, nothing is lost or doubled', async () => {
+    sim = await startSim(['--latency', '100ms']);
+    const run = coordinator();
+    const workers = [worker(), worker(), worker()];
+    await waitForLines(out, ITEMS * 0.4, 30_000);
+    workers[0]?.child.kill('SIGKILL');
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    await expectExactlyOnce();
+  }, 90_000);
+
+  it('SIGSTOP of a worker for 8 s: its chunks go to others, its late successes are suppressed and counted', async () => {
+    sim = await startSim(['--latency', '150ms']);
+    const run = coordinator();
+    const workers = [worker(), worker(), worker()];
+    await waitForLines(out, ITEMS * 0.3, 30_000);
+    const frozen = workers[0]!;
+    frozen.child.kill('SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    frozen.child.kill('SIGCONT');
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    await expectExactlyOnce();
+    const exit = await frozen.done;
+    // The frozen worker's items in flight were finished by it after SIGCONT and refused.
+    const suppressed = Number(/(\d+) late duplicate\(s\) suppressed/.exec(exit.stderr.split('\n').filter((l) => l.includes('done:')).join(''))?.[1] ?? 0);
+    expect(suppressed).toBeGreaterThan(0);
+    const client = redis.client();
+    expect(Number(await client.hget('batch-llm:{e2e}:stats', 'duplicates'))).toBeGreaterThanOrEqual(suppressed);
+  }, 90_000);
+
+  it('kill -9 of the coordinator, then run --resume: every line once', async () => {
+    sim = await startSim(['--latency', '50ms']);
+    const first = coordinator();
+    const workers = [worker(), worker(), worker()];
+    await waitForLines(out, ITEMS * 0.4, 30_000);
+    first.child.kill('SIGKILL');
+    await first.done;
+    // Workers go on meanwhile; their outcomes wait in the results stream.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const resumed = coordinator(['--resume']);
+    const result = await resumed.done;
+    expect(result.code, result.stderr).toBe(0);
+    await expectExactlyOnce();
+    const exits = await Promise.all(workers.map((w) => w.done));
+    expect(exits.map((e) => e.code)).toEqual([0, 0, 0]);
+  }, 90_000);
+});
