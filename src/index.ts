@@ -32,3 +32,4 @@ export { readCheckpoint, type Checkpoint, type RunFingerprint } from './io/check
 export { runViaBatchApi, type BatchApiPlan, type BatchApiOutcome } from './batch-api/batch-run.js';
 export { readBatchState, type BatchState, type SubmittedPart } from './batch-api/batch-state.js';
 export { chooseVia, BATCH_WINDOW_MS, type Via, type ViaReport } from './batch-api/via-choice.js';
+export { coordinateBatch, runWorker, type CoordinatorOptions, type WorkerOptions, type WorkerReport } from './distributed/index.js';

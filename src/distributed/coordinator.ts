@@ -40,12 +40,15 @@ export interface CoordinatorOptions {
   localWork?: boolean | undefined;
   /** Chunks' worth of items enqueued and not yet finished, at most. Minimum: 1. @default 16 */
   maxQueuedChunks?: number | undefined;
-  /** The input's SHA-256: a run id that names another input is refused. */
-  inputSha256: string;
-  /** The task file's SHA-256, for workers to check theirs against. */
-  taskSha256: string | null;
-  /** The input line of each item (the commit bitmap's index). */
-  lineOf: (customId: string) => number | undefined;
+  /** The input's SHA-256: a run id that names another input is refused. @default none checked */
+  inputSha256?: string | undefined;
+  /** The task file's SHA-256, for workers to check theirs against. @default none checked */
+  taskSha256?: string | null | undefined;
+  /**
+   * The input line of each item (the commit bitmap's index; stable across resumes).
+   * @default the item's position in `items`, from 1 (so a resumed run must give the same items in the same order)
+   */
+  lineOf?: ((customId: string) => number | undefined) | undefined;
   /** Messages for people. */
   log?: ((message: string) => void) | undefined;
 }
@@ -79,6 +82,9 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
     throw new DistributedRunError('spend caps (--max-run-tokens, --max-cost) are not supported in a distributed run yet');
   }
   const keys = runKeys(coordinator.runId);
+  const positions = new Map<string, number>();
+  let read = 0;
+  const lineOf = coordinator.lineOf ?? ((customId: string) => positions.get(customId));
 
   async function* run(): AsyncGenerator<ItemResult<Value>, void, undefined> {
     const redis = connect(coordinator.redis, 'batch-llm-coordinator');
@@ -92,8 +98,8 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
     try {
       const meta: RunMeta = {
         runId: coordinator.runId,
-        inputSha256: coordinator.inputSha256,
-        taskSha256: coordinator.taskSha256,
+        inputSha256: coordinator.inputSha256 ?? 'unchecked',
+        taskSha256: coordinator.taskSha256 ?? null,
         chunkSize,
         settings: sharedSettings(options, resolved.baseURL),
       };
@@ -127,6 +133,7 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
 
       const take = (arrived: Arrived): void => {
         if (arrived.id !== null) unwritten.add(arrived.id);
+        positions.delete(arrived.outcome.custom_id);
         if (awaited.delete(arrived.outcome.custom_id)) ready.push(arrived);
         else early.set(arrived.outcome.custom_id, arrived);
         poke();
@@ -194,7 +201,9 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
             poke();
             continue;
           }
-          const line = coordinator.lineOf(item.custom_id);
+          read += 1;
+          if (coordinator.lineOf === undefined) positions.set(item.custom_id, read);
+          const line = lineOf(item.custom_id);
           if (line === undefined) throw new DistributedRunError(`item ${item.custom_id} has no input line number`);
           awaited.set(item.custom_id, item);
           lines.push(line);
@@ -286,7 +295,7 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
         while ((await queue.getActiveCount()) > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200));
       }
       const aborted = [...awaited.values()].flatMap((item) => {
-        const line = coordinator.lineOf(item.custom_id);
+        const line = lineOf(item.custom_id);
         return line === undefined ? [] : [{ line, outcome: JSON.stringify(failedOutcome(item.custom_id, 'aborted', `the run was stopped: ${control.stopped?.reason ?? ''}`)) }];
       });
       for (let i = 0; i < aborted.length; i += 1000) await scripts.commit(aborted.slice(i, i + 1000));
