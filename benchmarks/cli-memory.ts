@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { log, printResult, round } from './lib/report.js';
-import { spawnSim } from './lib/spawn-sim.js';
+import { startSimChild } from './lib/sim-child.js';
 import { median } from './lib/stats.js';
 
 const { values } = parseArgs({
@@ -85,7 +85,7 @@ async function measure(simUrl: string): Promise<Sample> {
 // The CLI under test is the built package, as users run it.
 execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 await writeInput();
-const sim = await spawnSim({ latencyMs: 0 });
+const sim = await startSimChild({ latencyMs: 0 });
 const samples: Sample[] = [];
 try {
   for (let run = 0; run < runs; run += 1) {

@@ -1,7 +1,9 @@
 // Starts the simulator in a child process (lib/sim-child-main.ts), so a benchmark's client and
 // server do not share an event loop, and reads its request counts and CPU time from the outside.
-// Unlike lib/spawn-sim.ts it can ask the simulator for its running totals (requests, 429s …),
-// which a baseline whose HTTP client retries on its own cannot report itself.
+// It is the benchmarks' one simulator launcher: the IPC channel lets it ask the simulator for its
+// running totals (requests, 429s …), which a baseline whose HTTP client retries on its own cannot
+// report itself, and the child ends when the channel closes, so a dead benchmark leaves no
+// simulator behind.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { SimOptions, SimStats } from '../../src/sim/index.js';
