@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { attachControlBlock, I32, type ControlBlock } from '../control/control-block.js';
 import { cooldownEnd, reportRateLimit } from '../control/cooldown.js';
 import { commitAttempt, enterGate, gateMoved } from '../control/gate.js';
-import { interruptible, startItemClock, taskScope, type TaskScope } from '../control/interrupt.js';
+import { interruptible, startItemClock, taskScope, type ItemClock, type TaskScope } from '../control/interrupt.js';
 import { sleepLong } from '../control/long-timer.js';
 import { recordSuccess, releasePermit } from '../control/permits.js';
 import { RateBudget } from '../control/rate-budget.js';
@@ -26,7 +26,7 @@ import type { Task, TaskContext } from '../task/task.js';
 import { uncloneablePart } from '../task/cloneable.js';
 import { backoffMs } from './backoff.js';
 import { openCachedAnswers } from './cached-answers.js';
-import { isRetryable } from './classify.js';
+import { isRetryable, type ClassifiedFailure } from './classify.js';
 import { createHttpClient, endpointPath, type CallResult } from './http-client.js';
 import { Pacer } from './pacer.js';
 import { raisedEvent, rateLimitedEvent } from './trace-events.js';
@@ -49,6 +49,36 @@ function withMoreTokens(body: Record<string, unknown>, factor: number): Record<s
   }
   return body;
 }
+
+/** What one item's attempts share, from its first attempt to its outcome. */
+interface ItemRun {
+  readonly item: BatchItem;
+  readonly clock: ItemClock;
+  /** The task code's scope (its signal, raced against the deadline); null without a task. */
+  readonly scope: TaskScope | null;
+  readonly context: TaskContext;
+  readonly stats: ItemStats;
+}
+
+type Success = Extract<CallResult, { ok: true }>;
+type SuccessOutcome = Extract<ItemOutcome, { ok: true }>;
+
+/**
+ * An attempt that got an answer or a failure; `gen` is the gate generation it went in under and
+ * `globalGen` the even global (distributed) generation it was sent in, both 0 when cached.
+ */
+interface Attempt {
+  readonly result: Exclude<CallResult, { ok: 'unsent' }>;
+  readonly cached: boolean;
+  readonly gen: number;
+  readonly globalGen: number;
+}
+
+/** What the schema check made of a 200's answer. */
+type Checked =
+  | { readonly kind: 'valid'; readonly value: unknown }
+  | { readonly kind: 'reask'; readonly body: Record<string, unknown> }
+  | { readonly kind: 'invalid'; readonly problem: string };
 
 export async function createItemRunner(settings: WorkerSettings, thread: ThreadContext): Promise<ItemRunner> {
   const block: ControlBlock = attachControlBlock(settings.control);
@@ -99,6 +129,138 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
     return format ? { ...withModel, response_format: format } : withModel;
   }
 
+  /** Before another attempt: is there still time, and is the run still going? */
+  function mayRetry(clock: ItemClock, delayMs = 0): void {
+    if (isStopping(block)) throw new ItemFailed('aborted', 'the run was stopped', RUN_STOPPED);
+    const now = Date.now();
+    // A backoff past the item's own deadline fails it now; the run's deadline ends it when it comes.
+    if (now >= clock.deadline || now + delayMs >= clock.itemDeadline) throw clock.expired();
+  }
+
+  /**
+   * One attempt: the cached answer when there is one (and `useCache`), else a request through the
+   * gate, the pacer's reservation and the gate's last look. 'unsent' means nothing went on the wire
+   * (a cooldown opened meanwhile): its reservation is given back and the caller simply goes again.
+   * The attempt's tokens are counted here, so that every attempt counts, failed ones included.
+   */
+  async function attempt(run: ItemRun, path: string, body: Record<string, unknown>, useCache: boolean): Promise<Attempt | 'unsent'> {
+    const { clock, scope, context, stats } = run;
+    const hit = useCache ? (cache?.lookup(path, body) ?? null) : null;
+    if (hit !== null) {
+      // A cached answer's tokens were saved, not spent.
+      const usage = usageFromBody(hit.body);
+      if (usage) addUsage((stats.saved ??= emptyUsage()), usage);
+      return { result: hit, cached: true, gen: 0, globalGen: 0 };
+    }
+    const gen = await enterGate(block, slot, settings.rampJitterMs, clock);
+    // An odd global generation here means another process's cooldown reached us just now:
+    // our 429s would belong to it, so they are reported as sent in the epoch it closed.
+    const globalGen = Atomics.load(block.i32, I32.GLOBAL_GEN) & ~1;
+    let result: Exclude<CallResult, { ok: 'unsent' }>;
+    let reservation;
+    try {
+      reservation = await pacer.reserve(body, clock);
+      // A cooldown may have opened while we waited for the rate budget: go back to the gate.
+      if (gateMoved(block, gen)) {
+        pacer.cancel(reservation);
+        return 'unsent';
+      }
+      const timeoutMs = Math.max(1, Math.min(settings.attemptTimeoutMs, clock.deadline - Date.now()));
+      // The gate's last look, when the socket is ready: a cooldown that opened meanwhile sends
+      // the attempt back unsent (and uncounted).
+      let committed = false;
+      const commit = () => {
+        if (!commitAttempt(block, gen)) return false;
+        committed = true;
+        stats.attempts += 1;
+        return true;
+      };
+      const call = task?.call;
+      let sent: CallResult;
+      if (call && scope !== null) {
+        sent = commit() ? { ok: true, status: 200, requestId: null, headers: null, body: sendable('call', await userCode('call', scope, () => call(body, context))) } : { ok: 'unsent' };
+      } else {
+        sent = await client.post(path, body, timeoutMs, stop.cancel, commit);
+      }
+      if (sent.ok === 'unsent') {
+        pacer.cancel(reservation);
+        return 'unsent';
+      }
+      // A connection that failed before its socket was ready (refused, DNS, TLS) never
+      // reached the gate's last look, yet it was an attempt: count it, or an endpoint that
+      // is down would be retried forever without using up maxAttempts.
+      if (!committed) stats.attempts += 1;
+      result = sent;
+    } finally {
+      releasePermit(block, slot);
+    }
+    const usage = usageFromBody(result.ok ? result.body : result.failure.body);
+    if (usage) addUsage(stats.usage, usage);
+    pacer.settle(reservation, usage, result.ok ? result.headers : result.failure.headers);
+    return { result, cached: false, gen, globalGen };
+  }
+
+  /**
+   * After a failed attempt: a 429 is reported to the cooldown (and does not use up maxAttempts,
+   * only maxRateLimitRetries); anything else retries after a backoff while it is retryable and
+   * attempts remain. Returns whether to go again; false means the item fails with `failure`.
+   */
+  async function retryAfter(run: ItemRun, failure: ClassifiedFailure, gen: number, globalGen: number): Promise<boolean> {
+    const { item, clock, stats } = run;
+    if (failure.category === 'rate_limit') {
+      stats.rateLimited += 1;
+      // Report even when this item is out of budget: everybody else should still pause.
+      const endBefore = emit && cooldownEnd(block, gen + 1);
+      const report = reportRateLimit(block, gen, failure.hintMs, pause, Date.now());
+      if (emit) emit(rateLimitedEvent(block, thread.threadId, item.custom_id, report, gen, failure, endBefore || null, globalGen));
+      return stats.rateLimited <= settings.maxRateLimitRetries;
+    }
+    const counted = stats.attempts - stats.rateLimited - stats.invalidOutputs;
+    const retry = isRetryable(failure.category) && counted < settings.maxAttempts;
+    emit?.({ type: 'attempt-failed', custom_id: item.custom_id, attempt: stats.attempts, category: failure.category, status: failure.status, retry });
+    if (!retry) return false;
+    const delay = backoffMs(counted, settings.backoffBaseMs, settings.backoffMaxMs);
+    mayRetry(clock, delay);
+    await interruptible(sleepLong(delay), clock.interrupt);
+    return true;
+  }
+
+  /**
+   * The schema check of a 200's answer: the valid value, or the body to re-ask with (the model's
+   * answer and the problem as feedback, more room when it was cut off), or the problem when the
+   * re-asks are used up.
+   */
+  function checkStage(run: ItemRun, schema: NonNullable<Task['schema']>, result: Success, body: Record<string, unknown>): Checked {
+    const { item, stats } = run;
+    const answer = checkAnswer(result.body, schema);
+    if (answer.ok) return { kind: 'valid', value: answer.value };
+    stats.invalidOutputs += 1;
+    const retry = stats.invalidOutputs <= maxInvalid;
+    emit?.({ type: 'attempt-failed', custom_id: item.custom_id, attempt: stats.attempts, category: 'invalid_output', status: result.status, retry });
+    if (answer.cutOff) stats.cutOff = (stats.cutOff ?? 0) + 1;
+    if (!retry) return { kind: 'invalid', problem: answer.problem };
+    let next = body;
+    if (task?.feedbackOnInvalid ?? true) {
+      const messages = Array.isArray(next['messages']) ? (next['messages'] as unknown[]) : [];
+      next = { ...next, messages: [...messages, ...feedbackMessages(answer.raw, answer.problem)] };
+    }
+    const growth = task?.maxTokensGrowthOnCutOff ?? 1;
+    if (answer.cutOff && growth > 1) next = withMoreTokens(next, growth);
+    return { kind: 'reask', body: next };
+  }
+
+  /** The task's stages after a valid answer: postProcess, then score (and the item's group). */
+  async function finalStages(run: ItemRun, value: unknown, success: SuccessOutcome): Promise<ItemOutcome> {
+    const { item, scope, context } = run;
+    const post = task?.postProcess;
+    if (post && scope !== null) value = sendable('postProcess', await userCode('postProcess', scope, () => post(value, context)));
+    const score = task?.score;
+    if (score === undefined || scope === null) return { ...success, value };
+    const record = item.record ?? item.body ?? {};
+    const scored = checkScore(taskName, await userCode('score', scope, () => score(value, record)));
+    return { ...success, value, score: scored, ...groupOf(record, settings.groupBy) };
+  }
+
   return async function runItem(item: BatchItem): Promise<ItemOutcome> {
     const started = performance.now();
     const clock = startItemClock(settings, stop.subscribe);
@@ -106,6 +268,8 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
     const scope = task === null ? null : taskScope(clock, stop.cancel);
     const context: TaskContext = { customId: item.custom_id, signal: scope?.signal ?? stop.cancel };
     const stats: ItemStats = { attempts: 0, rateLimited: 0, invalidOutputs: 0, latencyMs: 0, usage: emptyUsage() };
+    const run: ItemRun = { item, clock, scope, context, stats };
+    // The last response, kept so that a failed item still shows what the endpoint said.
     let last: { requestId: string | null; body: unknown } = { requestId: null, body: null };
     const finish = (outcome: ItemOutcome): ItemOutcome => {
       clock.dispose();
@@ -115,13 +279,6 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
     };
     const fail = (category: ErrorCategory, message: string, code: string | null = null, status: number | null = null) =>
       finish({ ok: false, custom_id: item.custom_id, error: { category, code, status, message: redact(message, settings.apiKey) }, ...last, stats });
-    /** Before another attempt: is there still time, and is the run still going? */
-    const mayRetry = (delayMs = 0) => {
-      if (isStopping(block)) throw new ItemFailed('aborted', 'the run was stopped', RUN_STOPPED);
-      const now = Date.now();
-      // A backoff past the item's own deadline fails it now; the run's deadline ends it when it comes.
-      if (now >= clock.deadline || now + delayMs >= clock.itemDeadline) throw clock.expired();
-    };
 
     try {
       let body = await requestBody(item, context, scope);
@@ -129,124 +286,40 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
       // A body whose cached answer failed validation (re-asked without feedback) must reach the model.
       let invalidBody: Record<string, unknown> | null = null;
       for (;;) {
-        mayRetry();
-        const hit = body === invalidBody ? null : (cache?.lookup(path, body) ?? null);
-        let result: Exclude<CallResult, { ok: 'unsent' }>;
-        let reservation = null;
-        let gen = 0;
-        let globalGen = 0;
-        if (hit !== null) result = hit;
-        else {
-          gen = await enterGate(block, slot, settings.rampJitterMs, clock);
-          // An odd global generation here means another process's cooldown reached us just now:
-          // our 429s would belong to it, so they are reported as sent in the epoch it closed.
-          globalGen = Atomics.load(block.i32, I32.GLOBAL_GEN) & ~1;
-          try {
-            reservation = await pacer.reserve(body, clock);
-            // A cooldown may have opened while we waited for the rate budget: go back to the gate.
-            if (gateMoved(block, gen)) {
-              pacer.cancel(reservation);
-              continue;
-            }
-            const timeoutMs = Math.max(1, Math.min(settings.attemptTimeoutMs, clock.deadline - Date.now()));
-            // The gate's last look, when the socket is ready: a cooldown that opened meanwhile sends
-            // the attempt back unsent (and uncounted).
-            let committed = false;
-            const commit = () => {
-              if (!commitAttempt(block, gen)) return false;
-              committed = true;
-              stats.attempts += 1;
-              return true;
-            };
-            const call = task?.call;
-            let sent: CallResult;
-            if (call && scope !== null) {
-              sent = commit() ? { ok: true, status: 200, requestId: null, headers: null, body: sendable('call', await userCode('call', scope, () => call(body, context))) } : { ok: 'unsent' };
-            } else {
-              sent = await client.post(path, body, timeoutMs, stop.cancel, commit);
-            }
-            if (sent.ok === 'unsent') {
-              pacer.cancel(reservation);
-              continue;
-            }
-            // A connection that failed before its socket was ready (refused, DNS, TLS) never
-            // reached the gate's last look, yet it was an attempt: count it, or an endpoint that
-            // is down would be retried forever without using up maxAttempts.
-            if (!committed) stats.attempts += 1;
-            result = sent;
-          } finally {
-            releasePermit(block, slot);
-          }
-        }
-        // Tokens count for every attempt that reported usage, failed ones included; a cached
-        // answer's tokens were saved, not spent.
-        const usage = usageFromBody(result.ok ? result.body : result.failure.body);
-        if (hit !== null) {
-          if (usage) addUsage((stats.saved ??= emptyUsage()), usage);
-        } else {
-          if (usage) addUsage(stats.usage, usage);
-          if (reservation !== null) pacer.settle(reservation, usage, result.ok ? result.headers : result.failure.headers);
-        }
+        mayRetry(clock);
+        const tried = await attempt(run, path, body, body !== invalidBody);
+        if (tried === 'unsent') continue;
+        const { result, cached, gen, globalGen } = tried;
 
         if (!result.ok) {
           const { failure } = result;
           last = { requestId: failure.requestId, body: failure.body };
-          if (failure.category === 'rate_limit') {
-            stats.rateLimited += 1;
-            // Report even when this item is out of budget: everybody else should still pause.
-            const endBefore = emit && cooldownEnd(block, gen + 1);
-            const report = reportRateLimit(block, gen, failure.hintMs, pause, Date.now());
-            if (emit) emit(rateLimitedEvent(block, thread.threadId, item.custom_id, report, gen, failure, endBefore || null, globalGen));
-            if (stats.rateLimited > settings.maxRateLimitRetries) return fail('rate_limit', failure.message, failure.code, failure.status);
-            continue;
-          }
-          const counted = stats.attempts - stats.rateLimited - stats.invalidOutputs;
-          const retry = isRetryable(failure.category) && counted < settings.maxAttempts;
-          emit?.({ type: 'attempt-failed', custom_id: item.custom_id, attempt: stats.attempts, category: failure.category, status: failure.status, retry });
-          if (!retry) return fail(failure.category, failure.message, failure.code, failure.status);
-          const delay = backoffMs(counted, settings.backoffBaseMs, settings.backoffMaxMs);
-          mayRetry(delay);
-          await interruptible(sleepLong(delay), clock.interrupt);
-          continue;
+          if (await retryAfter(run, failure, gen, globalGen)) continue;
+          return fail(failure.category, failure.message, failure.code, failure.status);
         }
 
         last = { requestId: result.requestId, body: result.body };
-        if (hit === null) {
+        if (!cached) {
           const raised = recordSuccess(block, gen);
           if (emit && raised !== 0) emit(raisedEvent(block, raised));
           await cache?.store(path, body, result);
         }
-        const success = { ok: true as const, custom_id: item.custom_id, status: result.status, ...last, stats, ...(hit !== null ? { cached: true as const } : {}) };
+        const success: SuccessOutcome = { ok: true, custom_id: item.custom_id, status: result.status, ...last, stats, ...(cached ? { cached: true as const } : {}) };
         if (task === null) return finish(success);
 
         let value: unknown = result.body;
         if (task.schema) {
-          const answer = checkAnswer(result.body, task.schema);
-          if (!answer.ok) {
-            stats.invalidOutputs += 1;
-            const retry = stats.invalidOutputs <= maxInvalid;
-            emit?.({ type: 'attempt-failed', custom_id: item.custom_id, attempt: stats.attempts, category: 'invalid_output', status: result.status, retry });
-            if (answer.cutOff) stats.cutOff = (stats.cutOff ?? 0) + 1;
-            // The 200 and its answer stay on the result: the model's text and finish_reason are the evidence.
-            if (!retry) return fail('invalid_output', answer.problem, null, result.status);
-            if (hit !== null) invalidBody = body;
-            if (task.feedbackOnInvalid ?? true) {
-              const messages = Array.isArray(body['messages']) ? (body['messages'] as unknown[]) : [];
-              body = { ...body, messages: [...messages, ...feedbackMessages(answer.raw, answer.problem)] };
-            }
-            const growth = task.maxTokensGrowthOnCutOff ?? 1;
-            if (answer.cutOff && growth > 1) body = withMoreTokens(body, growth);
+          const checked = checkStage(run, task.schema, result, body);
+          // The 200 and its answer stay on the result: the model's text and finish_reason are the evidence.
+          if (checked.kind === 'invalid') return fail('invalid_output', checked.problem, null, result.status);
+          if (checked.kind === 'reask') {
+            if (cached) invalidBody = body;
+            body = checked.body;
             continue;
           }
-          value = answer.value;
+          value = checked.value;
         }
-        const post = task.postProcess;
-        if (post && scope !== null) value = sendable('postProcess', await userCode('postProcess', scope, () => post(value, context)));
-        const score = task.score;
-        if (score === undefined || scope === null) return finish({ ...success, value });
-        const record = item.record ?? item.body ?? {};
-        const scored = checkScore(taskName, await userCode('score', scope, () => score(value, record)));
-        return finish({ ...success, value, score: scored, ...groupOf(record, settings.groupBy) });
+        return finish(await finalStages(run, value, success));
       }
     } catch (error) {
       if (error instanceof ItemFailed) return fail(error.category, error.message, error.failureCode);
