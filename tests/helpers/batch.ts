@@ -29,3 +29,18 @@ export function successesByKey(requests: readonly SimRequestRecord[]): Map<strin
 
 /** Wall-clock tolerance between the simulator's clock and the client's Date.now(), in ms. */
 export const CLOCK_SLACK_MS = 5;
+
+/** Results counted by outcome: `ok`, or the failure's category. */
+export function categories(results: readonly ItemResult[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of results) {
+    const key = r.ok ? 'ok' : r.error.category;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Every item ended with exactly one result: nothing lost, nothing twice. */
+export function expectOneResultEach(items: readonly BatchItem[], results: readonly ItemResult[]): void {
+  expect(results.map((r) => r.custom_id).sort()).toEqual(items.map((i) => i.custom_id).sort());
+}

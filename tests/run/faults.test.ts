@@ -6,25 +6,12 @@ import type { BatchEvent } from '../../src/model/events.js';
 import type { BatchItem } from '../../src/model/outcome.js';
 import type { ItemResult } from '../../src/model/item-result.js';
 import { runBatch } from '../../src/run/run-batch.js';
-import { CLOCK_SLACK_MS, chatItem, chatItems, successesByKey } from '../helpers/batch.js';
+import { CLOCK_SLACK_MS, categories, chatItem, chatItems, expectOneResultEach, successesByKey } from '../helpers/batch.js';
 import { startSimThread } from '../helpers/sim-thread.js';
 import { useSimulator } from '../helpers/simulator.js';
 
 const start = useSimulator();
 const fixture = (name: string) => new URL(`../fixtures/tasks/${name}.ts`, import.meta.url).pathname;
-
-function categories(results: readonly ItemResult[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const r of results) {
-    const key = r.ok ? 'ok' : r.error.category;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
-}
-
-function expectOneResultEach(items: readonly BatchItem[], results: readonly ItemResult[]): void {
-  expect(results.map((r) => r.custom_id).sort()).toEqual(items.map((i) => i.custom_id).sort());
-}
 
 describe('threads that die', () => {
   it('survives a thread that dies while it has no task, and finishes the other thread’s items', async () => {

@@ -5,23 +5,10 @@ import type { BatchItem } from '../../src/model/outcome.js';
 import type { ItemResult } from '../../src/model/item-result.js';
 import { runBatch, streamBatch } from '../../src/run/run-batch.js';
 import type { ScriptStep } from '../../src/sim/index.js';
-import { chatItem, chatItems } from '../helpers/batch.js';
+import { categories, chatItem, chatItems, expectOneResultEach } from '../helpers/batch.js';
 import { useSimulator } from '../helpers/simulator.js';
 
 const start = useSimulator();
-
-function categories(results: readonly ItemResult[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const r of results) {
-    const key = r.ok ? 'ok' : r.error.category;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
-}
-
-function expectOneResultEach(items: readonly BatchItem[], results: readonly ItemResult[]): void {
-  expect(results.map((r) => r.custom_id).sort()).toEqual(items.map((i) => i.custom_id).sort());
-}
 
 describe('clocks', () => {
   it('fails an item at its deadline when its request never answers, instead of hanging', async () => {
