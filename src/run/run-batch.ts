@@ -110,10 +110,6 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
     const notStarted = (item: BatchItem): ItemOutcome =>
       failedOutcome(item.custom_id, 'aborted', `not started: ${control.stopped?.reason ?? 'the run was stopped'}`);
 
-    async function dispatch(item: BatchItem): Promise<ItemOutcome> {
-      return coalesce(item, dispatchNow);
-    }
-
     async function dispatchNow(item: BatchItem): Promise<ItemOutcome> {
       if (control.stopped !== null) return notStarted(item);
       const reservation = await spendCap.reserve(item, () => control.stopped !== null);
@@ -129,7 +125,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
     }
 
     try {
-      for await (const outcome of mapConcurrent(resolved.items, resolved.concurrency, dispatch)) {
+      for await (const outcome of mapConcurrent(resolved.items, resolved.concurrency, (item) => coalesce(item, dispatchNow))) {
         const stopped = control.stopped;
         if (!outcome.ok && outcome.error.code === RUN_STOPPED && stopped !== null) {
           // The worker knows only that the run stopped; what it was doing then stays in the message.
