@@ -1,7 +1,7 @@
 // Settling the results file before a run: a new file, --overwrite, or --resume (fingerprint check,
 // torn-line repair, the set of items already done). Then the run's fingerprint is recorded.
 
-import { stat, truncate } from 'node:fs/promises';
+import { open, stat, truncate } from 'node:fs/promises';
 import {
   fingerprintDifferences,
   metaPathFor,
@@ -84,5 +84,7 @@ export async function prepareOutput(plan: OutputPlan, say: (message: string) => 
     );
   }
   await writeMeta(metaPath, plan.fingerprint);
+  // Made now rather than at the first line, so that the run can lock it by identity (run-lock.ts).
+  await (await open(out, 'a')).close();
   return checkpoint;
 }

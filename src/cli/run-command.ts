@@ -4,10 +4,10 @@
 // input (size, hash, line count), settle the results file (new, --overwrite, or --resume: prepare-output.ts), start the
 // built-in simulator if no endpoint is configured, then stream (run-stream.ts) and report.
 
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BUILTIN_SIMULATOR, endpointIdentity, hashFile, metaPathFor, type RunFingerprint } from '../io/checkpoint.js';
-import { takeLock, type RunLock } from '../io/run-lock.js';
+import { identityLockPath, takeLock, type RunLock } from '../io/run-lock.js';
 import { checkRunPaths, lockPathFor, type InputKind } from './run-paths.js';
 import { scanInput, type InputScan } from '../io/input.js';
 import { FileLockedError, OptionsError } from '../model/errors.js';
@@ -101,24 +101,41 @@ export async function runCommand(settings: RunSettings, io: CliIO): Promise<numb
     );
   }
 
-  // One run per results file: a second one would write every item again (run-lock.ts).
-  let lock: RunLock;
-  try {
-    lock = takeLock(await lockPathFor(settings.out));
-  } catch (error) {
-    if (error instanceof FileLockedError) {
-      throw new UsageError(
-        `${settings.out} is in use by another batch-llm run (pid ${error.owner.pid} on ${error.owner.host}, since ${error.owner.since}; ` +
-          `lock ${error.path}): wait for it to end or stop it; a lock left by a run that died is taken over by itself`,
-      );
+  // One run per results file: a second one would write every item again (run-lock.ts). Locked by
+  // name, and by identity once the file exists (a hard link is the same file under another name).
+  const locks: RunLock[] = [];
+  const release = (): void => {
+    for (const lock of locks) lock.release();
+  };
+  const lockFile = (path: string, how: string): void => {
+    try {
+      locks.push(takeLock(path));
+    } catch (error) {
+      release();
+      if (error instanceof FileLockedError) {
+        throw new UsageError(
+          `${settings.out} is in use by another batch-llm run${how} (pid ${error.owner.pid} on ${error.owner.host}, since ${error.owner.since}; ` +
+            `lock ${error.path}): wait for it to end or stop it; a lock left by a run that died is taken over by itself`,
+        );
+      }
+      throw new UsageError(`--out ${settings.out}: cannot lock it (${path}): ${errorText(error)}`);
     }
-    throw new UsageError(`--out ${settings.out}: cannot lock it: ${errorText(error)}`);
-  }
-  // The third Ctrl-C leaves through process.exit: the lock goes too.
-  const release = (): void => lock.release();
+  };
+  let identityLocked = false;
+  /** Locks the file by device and inode, once it exists: before the run when it does, else once made. */
+  const lockIdentity = async (): Promise<void> => {
+    if (identityLocked) return;
+    const info = await stat(settings.out).catch(() => null);
+    if (info === null) return;
+    lockFile(identityLockPath(info), ' under another name (a hard link: the same device and inode)');
+    identityLocked = true;
+  };
+  lockFile(await lockPathFor(settings.out), '');
+  await lockIdentity();
+  // The third Ctrl-C leaves through process.exit: the locks go too.
   process.on('exit', release);
   try {
-    return await lockedRun(settings, inputKind, { engine, concurrency, embedded, baseURL, apiKey, model, clean, say }, io);
+    return await lockedRun(settings, inputKind, { engine, concurrency, embedded, baseURL, apiKey, model, clean, say, lockIdentity }, io);
   } finally {
     release();
     process.off('exit', release);
@@ -134,11 +151,13 @@ interface Resolved {
   model: string | undefined;
   clean: (text: string) => string;
   say: (message: string) => void;
+  /** Takes the identity lock of --out if it was not taken yet (the file did not exist). */
+  lockIdentity: () => Promise<void>;
 }
 
 /** The run, once its results file is locked. */
 async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: Resolved, io: CliIO): Promise<number> {
-  const { engine, concurrency, embedded, baseURL, apiKey, model, clean, say } = resolved;
+  const { engine, concurrency, embedded, baseURL, apiKey, model, clean, say, lockIdentity } = resolved;
   // 2. The task, loaded once here so that a broken file fails now, with exit code 2.
   let task: Task | null = null;
   let taskHash: string | null = null;
@@ -172,6 +191,8 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
   // What an earlier --via batch-api run submitted: read before prepareOutput rewrites the meta file.
   const submitted = settings.resume ? await readBatchState(metaPathFor(settings.out)) : null;
   const checkpoint = await prepareOutput({ ...settings, fingerprint }, say);
+  // prepareOutput made the file if it was new: from now on a hard link to it finds it locked.
+  await lockIdentity();
 
   // 5. The endpoint.
   let simulator: Simulator | null = null;

@@ -137,7 +137,7 @@ export async function checkRunPaths(paths: RunPaths): Promise<InputKind> {
 
 /**
  * `<out>.lock`, next to the file itself: a symlinked --out and its target share one lock. (A hard
- * link under another name would not; the inode check above only catches links to the input.)
+ * link under another name would not: the run also locks the file by identity, run-lock.ts.)
  */
 export async function lockPathFor(out: string): Promise<string> {
   const real = await realpath(out).catch(() => canonical(out));

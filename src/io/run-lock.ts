@@ -3,11 +3,18 @@
 // power cut) is stale once its owner is gone — no live process with that pid, or one with that pid
 // that started at another time (the pid was reused) — and is then taken over.
 //
+// A lock named after a path cannot see a hard link: `a.jsonl` and `b.jsonl` may be one file under
+// two names, each with its own `<name>.lock`. So an existing results file is locked a second time
+// by its identity — `batch-llm-<dev>-<ino>.lock` in the temporary directory, the one place every
+// name of the file has in common (hard links never cross a file system, and the device and inode
+// name the file on this machine). Both locks are taken the same way; either refuses the run.
+//
 // Hand-rolled rather than proper-lockfile: that library judges staleness by an mtime it must keep
 // refreshing from a timer, and its lock holds no owner, so the refusal could not name the other run.
 
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FileLockedError } from '../model/errors.js';
 
 export interface LockOwner {
@@ -51,6 +58,11 @@ function readOwner(path: string): LockOwner | null {
   } catch {
     return null;
   }
+}
+
+/** The lock of a file by its identity, shared by all its names (hard links). */
+export function identityLockPath(file: { dev: number; ino: number }): string {
+  return join(tmpdir(), `batch-llm-${file.dev}-${file.ino}.lock`);
 }
 
 export interface RunLock {

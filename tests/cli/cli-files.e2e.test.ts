@@ -88,6 +88,39 @@ describe('batch-llm run and its files', () => {
     }
   });
 
+  it('refuses a second run on the same results file through a hard link under another name, new file or not', async () => {
+    const slow = await startSimulator({ latencyMs: 300, recordRequests: false });
+    try {
+      const dir = await tempDir();
+      const input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(200));
+      const out = join(dir, 'out.jsonl');
+      const other = join(dir, 'other-name.jsonl');
+      const base = ['run', input, '--base-url', slow.url, '--concurrency', '2', '--no-progress'];
+      // The first run makes the file (it did not exist when it started); the second comes by the link.
+      const first = spawnCli([...base, '-o', out]);
+      await waitForLines(out, 1);
+      await link(out, other);
+      const second = await cli([...base, '-o', other, '--resume']);
+      expect(second.code).toBe(2);
+      expect(second.stderr).toMatch(
+        new RegExp(`other-name\\.jsonl is in use by another batch-llm run under another name \\(a hard link: .*\\(pid ${first.child.pid ?? -1} `),
+      );
+      first.child.kill('SIGKILL');
+      await first.done;
+      // The file exists now: a run through the link locks it before it starts, and the first name is refused.
+      const lines = (await readResults(out)).length;
+      const viaLink = spawnCli([...base, '-o', other, '--resume']);
+      await waitForLines(other, lines + 1);
+      const third = await cli([...base, '-o', out, '--resume']);
+      expect(third.code).toBe(2);
+      expect(third.stderr).toMatch(new RegExp(`out\\.jsonl is in use by another batch-llm run under another name .*\\(pid ${viaLink.child.pid ?? -1} `));
+      viaLink.child.kill('SIGTERM');
+      expect((await viaLink.done).code).toBe(3);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('refuses an output path that cannot be written, before any request, with the path and the reason', async () => {
     const dir = await tempDir();
     const input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(2));
