@@ -15,7 +15,7 @@ import { RateBudget } from '../control/rate-budget.js';
 import { isStopping, watchStop } from '../control/stop.js';
 import { claimThreadSlot } from '../control/thread-slots.js';
 import { ItemFailed, RUN_STOPPED } from '../model/errors.js';
-import type { BatchEvent } from '../model/events.js';
+import type { BatchEvent, RateLimitReport } from '../model/events.js';
 import type { BatchItem, ErrorCategory, ItemOutcome, ItemStats } from '../model/outcome.js';
 import { redact } from '../model/redact.js';
 import { addUsage, emptyUsage, usageFromBody } from '../model/usage.js';
@@ -72,6 +72,14 @@ interface Attempt {
   readonly cached: boolean;
   readonly gen: number;
   readonly globalGen: number;
+  /** A 429's report to the cooldown, made before the attempt's permit was released; null otherwise. */
+  readonly rateLimit: RateLimitReported | null;
+}
+
+/** What reporting a 429 did (cooldown.ts), and the cooldown's end before it (for the event). */
+interface RateLimitReported {
+  readonly report: RateLimitReport;
+  readonly endBefore: number | null;
 }
 
 /** What the schema check made of a 200's answer. */
@@ -150,13 +158,14 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
       // A cached answer's tokens were saved, not spent.
       const usage = usageFromBody(hit.body);
       if (usage) addUsage((stats.saved ??= emptyUsage()), usage);
-      return { result: hit, cached: true, gen: 0, globalGen: 0 };
+      return { result: hit, cached: true, gen: 0, globalGen: 0, rateLimit: null };
     }
     const gen = await enterGate(block, slot, settings.rampJitterMs, clock);
     // An odd global generation here means another process's cooldown reached us just now:
     // our 429s would belong to it, so they are reported as sent in the epoch it closed.
     const globalGen = Atomics.load(block.i32, I32.GLOBAL_GEN) & ~1;
     let result: Exclude<CallResult, { ok: 'unsent' }>;
+    let rateLimit: RateLimitReported | null = null;
     let reservation;
     try {
       reservation = await pacer.reserve(body, clock);
@@ -191,13 +200,22 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
       // is down would be retried forever without using up maxAttempts.
       if (!committed) stats.attempts += 1;
       result = sent;
+      // A 429 is reported to the cooldown while its attempt still holds its permit. Released
+      // first, the permit could go at once to an attempt waiting on another thread, which would
+      // find the gate still open and send its request into the very burst that answered this
+      // 429: a request during the cooldown, and a stale 429 in the next wave. Reported first,
+      // GEN is odd before the permit is free, and enterGate sends that attempt back to wait.
+      if (!result.ok && result.failure.category === 'rate_limit') {
+        const endBefore = emit ? cooldownEnd(block, gen + 1) : null;
+        rateLimit = { report: reportRateLimit(block, gen, result.failure.hintMs, pause, Date.now()), endBefore };
+      }
     } finally {
       releasePermit(block, slot);
     }
     const usage = usageFromBody(result.ok ? result.body : result.failure.body);
     if (usage) addUsage(stats.usage, usage);
     pacer.settle(reservation, usage, result.ok ? result.headers : result.failure.headers);
-    return { result, cached: false, gen, globalGen };
+    return { result, cached: false, gen, globalGen, rateLimit };
   }
 
   /**
@@ -205,14 +223,14 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
    * only maxRateLimitRetries); anything else retries after a backoff while it is retryable and
    * attempts remain. Returns whether to go again; false means the item fails with `failure`.
    */
-  async function retryAfter(run: ItemRun, failure: ClassifiedFailure, gen: number, globalGen: number): Promise<boolean> {
+  async function retryAfter(run: ItemRun, failure: ClassifiedFailure, tried: Attempt): Promise<boolean> {
     const { item, clock, stats } = run;
+    const { gen, globalGen, rateLimit } = tried;
     if (failure.category === 'rate_limit') {
       stats.rateLimited += 1;
-      // Report even when this item is out of budget: everybody else should still pause.
-      const endBefore = emit && cooldownEnd(block, gen + 1);
-      const report = reportRateLimit(block, gen, failure.hintMs, pause, Date.now());
-      if (emit) emit(rateLimitedEvent(block, thread.threadId, item.custom_id, report, gen, failure, endBefore || null, globalGen));
+      // Reported by the attempt, before its permit was released — even when this item is out of
+      // budget: everybody else should still pause. (A cached answer is never a 429.)
+      if (emit && rateLimit) emit(rateLimitedEvent(block, thread.threadId, item.custom_id, rateLimit.report, gen, failure, rateLimit.endBefore, globalGen));
       return stats.rateLimited <= settings.maxRateLimitRetries;
     }
     const counted = stats.attempts - stats.rateLimited - stats.invalidOutputs;
@@ -289,12 +307,12 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
         mayRetry(clock);
         const tried = await attempt(run, path, body, body !== invalidBody);
         if (tried === 'unsent') continue;
-        const { result, cached, gen, globalGen } = tried;
+        const { result, cached, gen } = tried;
 
         if (!result.ok) {
           const { failure } = result;
           last = { requestId: failure.requestId, body: failure.body };
-          if (await retryAfter(run, failure, gen, globalGen)) continue;
+          if (await retryAfter(run, failure, tried)) continue;
           return fail(failure.category, failure.message, failure.code, failure.status);
         }
 

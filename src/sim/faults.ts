@@ -57,6 +57,8 @@ export class StormSchedule<T> {
   readonly #storms: readonly ResolvedStorm[];
   #index = 0;
   #windowStart: number | undefined;
+  /** Requests a lull has let through so far (only while a lull is the current storm). */
+  #passed = 0;
   readonly #held = new Set<T>();
 
   constructor(storms: readonly ResolvedStorm[]) {
@@ -73,6 +75,14 @@ export class StormSchedule<T> {
     for (;;) {
       const storm = this.#storms[this.#index];
       if (storm === undefined) return PASS;
+      if (storm.kind === 'lull') {
+        this.#passed++;
+        if (this.#passed >= storm.passRequests) {
+          this.#passed = 0;
+          this.#index++;
+        }
+        return PASS;
+      }
       if (storm.kind === 'hold') {
         this.#held.add(ticket);
         if (this.#held.size < storm.holdUntilInFlight) return HOLD;

@@ -8,6 +8,7 @@ export {
   type FaultOptions,
   type FaultRates,
   type HoldStormSpec,
+  type LullSpec,
   type RateLimitHint,
   type RateLimitHintHeader,
   type ResolvedSimOptions,

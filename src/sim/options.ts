@@ -51,10 +51,20 @@ export interface WindowStormSpec {
 }
 
 /**
+ * A lull between storms: the next `passRequests` requests are not touched by storms (they go on to
+ * the usual checks, and succeed unless something else fails them), then the next storm starts. Lets
+ * a test put answers between bursts, as a real endpoint does between its bad moments.
+ */
+export interface LullSpec {
+  /** Number of requests to let through. Integer, minimum: 1. */
+  passRequests: number;
+}
+
+/**
  * A rate-limit storm. Storms are consumed in order: a storm starts at the first request that arrives
  * after the previous storm ended (the first storm at the first request).
  */
-export type StormSpec = HoldStormSpec | WindowStormSpec;
+export type StormSpec = HoldStormSpec | WindowStormSpec | LullSpec;
 
 /** One step of a per-key script, in object form. */
 export interface ScriptStepSpec {
@@ -184,7 +194,8 @@ export type ScriptAction =
 /** Storms after validation, every hint filled in. */
 export type ResolvedStorm =
   | { readonly kind: 'hold'; readonly holdUntilInFlight: number; readonly hint: RateLimitHint }
-  | { readonly kind: 'window'; readonly windowMs: number; readonly hint: RateLimitHint };
+  | { readonly kind: 'window'; readonly windowMs: number; readonly hint: RateLimitHint }
+  | { readonly kind: 'lull'; readonly passRequests: number };
 
 export interface ResolvedFaultRates {
   readonly error500: number;
@@ -298,7 +309,10 @@ function checkHint(name: string, value: unknown): RateLimitHint {
 }
 
 function resolveStorm(name: string, value: unknown, defaultHint: RateLimitHint): ResolvedStorm {
-  if (!isRecord(value)) fail(name, 'an object { holdUntilInFlight } or { windowMs }', value);
+  if (!isRecord(value)) fail(name, 'an object { holdUntilInFlight }, { windowMs } or { passRequests }', value);
+  if (value['passRequests'] !== undefined) {
+    return { kind: 'lull', passRequests: checkNumber(`${name}.passRequests`, value['passRequests'], { min: 1, integer: true }) };
+  }
   const hint = value['hint'] === undefined ? defaultHint : checkHint(`${name}.hint`, value['hint']);
   if (value['holdUntilInFlight'] !== undefined) {
     const n = checkNumber(`${name}.holdUntilInFlight`, value['holdUntilInFlight'], { min: 1, integer: true });
@@ -308,7 +322,7 @@ function resolveStorm(name: string, value: unknown, defaultHint: RateLimitHint):
     const windowMs = checkNumber(`${name}.windowMs`, value['windowMs'], { min: 0, exclusiveMin: true });
     return { kind: 'window', windowMs, hint };
   }
-  return fail(name, 'an object { holdUntilInFlight } or { windowMs }', value);
+  return fail(name, 'an object { holdUntilInFlight }, { windowMs } or { passRequests }', value);
 }
 
 function resolveStep(name: string, step: unknown): ScriptAction {

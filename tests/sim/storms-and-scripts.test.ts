@@ -95,6 +95,16 @@ describe('hold storms', () => {
   });
 });
 
+describe('lulls', () => {
+  it('let passRequests requests through between storms, then the next storm starts', async () => {
+    const s = await start({ faults: { storms: [{ holdUntilInFlight: 1 }, { passRequests: 2 }, { holdUntilInFlight: 1 }] } });
+    const statuses = [];
+    for (const key of ['a', 'b', 'c', 'd', 'e']) statuses.push((await chat(s, key)).status);
+    expect(statuses).toEqual([429, 200, 200, 429, 200]);
+    expect(s.requests.map((r) => r.cause)).toEqual(['storm', 'normal', 'normal', 'storm', 'normal']);
+  });
+});
+
 describe('window storms', () => {
   it('answers 429 within windowMs of the storm\'s first request, then serves 200', async () => {
     const s = await start({ faults: { storms: [{ windowMs: 300 }] } });
