@@ -12,6 +12,7 @@ import { interruptible, startItemClock, taskScope, type ItemClock, type TaskScop
 import { sleepLong } from '../control/long-timer.js';
 import { recordSuccess, releasePermit } from '../control/permits.js';
 import { RateBudget } from '../control/rate-budget.js';
+import { LeaseCredit } from '../control/lease-credit.js';
 import { isStopping, watchStop } from '../control/stop.js';
 import { claimThreadSlot } from '../control/thread-slots.js';
 import { ItemFailed, RUN_STOPPED } from '../model/errors.js';
@@ -96,7 +97,7 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
   const pause = { baseMs: settings.cooldownBaseMs, maxMs: settings.cooldownMaxMs };
   const { emit } = thread;
   const onLearned = emit === undefined ? undefined : (bucket: 'requests' | 'tokens', perMinute: number) => emit({ type: 'limit-learned', bucket, perMinute });
-  const pacer = new Pacer(new RateBudget(block, settings.rateHeadroom), settings.defaultAnswerTokens, settings.learnRateLimits, onLearned);
+  const pacer = new Pacer(new RateBudget(block, settings.rateHeadroom), new LeaseCredit(block), settings.defaultAnswerTokens, settings.learnRateLimits, onLearned);
   const task: Task | null = settings.taskFile === null ? null : await loadTask(settings.taskFile);
   const taskName = task?.name ?? (settings.taskFile === null ? 'pass-through' : basename(settings.taskFile));
   if (task?.schema) await loadSchemaTools();

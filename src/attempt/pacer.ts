@@ -5,6 +5,7 @@ import { interruptible, type ItemClock } from '../control/interrupt.js';
 import { sleepLong } from '../control/long-timer.js';
 import type { Usage } from '../model/usage.js';
 import type { RateBudget, RequestSlot } from '../control/rate-budget.js';
+import type { LeaseCredit } from '../control/lease-credit.js';
 import { parseResetDuration, readHeader, type HeaderSource } from './rate-limit-hint.js';
 import { estimateTokens, loadTokenizer } from './token-estimate.js';
 
@@ -27,6 +28,8 @@ const MAX_SCALE = 4;
 
 export class Pacer {
   readonly #budget: RateBudget;
+  /** A distributed run's leased share of the budgets (inactive on one machine). */
+  readonly #credit: LeaseCredit;
   readonly #defaultAnswerTokens: number;
   readonly #learn: boolean;
   readonly #onLearned: LearnedLimit | undefined;
@@ -44,8 +47,9 @@ export class Pacer {
    */
   #maxSeenScale: number | null = null;
 
-  constructor(budget: RateBudget, defaultAnswerTokens: number, learn: boolean, onLearned?: LearnedLimit) {
+  constructor(budget: RateBudget, credit: LeaseCredit, defaultAnswerTokens: number, learn: boolean, onLearned?: LearnedLimit) {
     this.#budget = budget;
+    this.#credit = credit;
     this.#defaultAnswerTokens = defaultAnswerTokens;
     this.#learn = learn;
     this.#onLearned = onLearned;
@@ -62,6 +66,9 @@ export class Pacer {
       const scale = this.#maxSeenScale === null ? MAX_SCALE : Math.max(this.#promptScale, this.#maxSeenScale);
       tokens = Math.ceil(estimate.prompt * scale) + estimate.answer;
     }
+    // In a distributed run the units come out of this process's leased slices first (waiting only
+    // when they are used up); the local budget below then spaces them out.
+    if (this.#credit.leased) await this.#credit.take({ requests: this.#budget.limited('requests') ? 1 : 0, tokens }, clock.interrupt);
     // The time is read after the tokenizer has loaded: a `now` from before that wait would be a
     // slot in the past, and every item that started meanwhile would go out at once.
     const now = Date.now();
@@ -85,12 +92,15 @@ export class Pacer {
   cancel(reservation: Reservation): void {
     this.#budget.refund('requests', 1, reservation.slot);
     this.#budget.refund('tokens', reservation.tokens, reservation.slot);
+    if (this.#budget.limited('requests')) this.#credit.settle('requests', 1);
+    this.#credit.settle('tokens', reservation.tokens);
   }
 
   /** The attempt is over: settle the token estimate against the usage, and learn from the headers. */
   settle(reservation: Reservation, usage: Usage | null, headers: HeaderSource | null): void {
     if (usage !== null && reservation.tokens > 0) {
       this.#budget.refund('tokens', reservation.tokens - usage.total, reservation.slot);
+      this.#credit.settle('tokens', reservation.tokens - usage.total);
       if (reservation.promptCounted > 0 && usage.prompt > 0) {
         const seen = Math.min(MAX_SCALE, Math.max(MIN_SCALE, usage.prompt / reservation.promptCounted));
         this.#promptScale += (seen - this.#promptScale) * 0.2;

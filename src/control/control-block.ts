@@ -5,7 +5,8 @@
 //
 // The protocol that uses these slots is in cooldown.ts (gate, 429 reporting), permits.ts (in-flight
 // limit and ramp), cooldown-keeper.ts (the main thread, the only one that ends a cooldown),
-// stop.ts (stopping a run) and thread-slots.ts (permits held by each thread, for crash recovery).
+// stop.ts (stopping a run), thread-slots.ts (permits held by each thread, for crash recovery),
+// rate-budget.ts (the RPM/TPM budgets) and lease-credit.ts (a distributed run's leased share of them).
 // cooldown-keeper.ts is the main thread's cooldown closer; a worker closes one only when the main
 // thread is late (cooldown.ts).
 
@@ -56,9 +57,18 @@ export const I32 = {
    * be reported with the global generation they belong to (a stale one opens nothing anywhere).
    */
   GLOBAL_GEN: 12,
+  /**
+   * 1 when the rate budgets are leased from a distributed run (lease-credit.ts): an attempt then
+   * also needs leased credit in each limited bucket. Written once, by the main thread.
+   */
+  LEASED: 13,
+  /** Bumped (and notified) by the main thread whenever it adds leased credit; attempts short of credit wait on it. */
+  CREDIT_ADDED: 14,
+  /** Bumped (and notified) by an attempt that found its credit short; the main thread's leaser waits on it. */
+  CREDIT_SHORT: 15,
 } as const;
 
-const I32_SLOTS = 13;
+const I32_SLOTS = 16;
 
 /** BigInt64 slot indices (their own index space, in the same buffer after the Int32 slots). */
 export const I64 = {
@@ -86,9 +96,20 @@ export const I64 = {
    */
   REQUESTS: 6,
   RATE_LIMITED: 7,
+  /**
+   * Leased credit of a distributed run (lease-credit.ts), per bucket: units this process may still
+   * use of the slices the run's budget in Redis handed it. Taken by attempts (compare-and-swap,
+   * never below zero), added by the main thread's leaser; a charge for usage beyond an estimate may
+   * take it below zero (a debt the next slice pays).
+   */
+  REQUESTS_CREDIT: 8,
+  TOKENS_CREDIT: 9,
+  /** The largest single take that found the bucket's credit short since the leaser last looked (atomic max). */
+  REQUESTS_WANTED: 10,
+  TOKENS_WANTED: 11,
 } as const;
 
-const I64_SLOTS = 8;
+const I64_SLOTS = 12;
 // BigInt64Array needs an 8-byte aligned offset.
 const I64_OFFSET = Math.ceil((I32_SLOTS * 4) / 8) * 8;
 

@@ -139,6 +139,16 @@ export class RateBudget {
     return this.#atLeast(SLOTS[bucket].interval, intervalFor(perMinute, this.#headroom));
   }
 
+  /** The bucket's interval per unit, in ns (0n = no limit). */
+  interval(bucket: Bucket): bigint {
+    return Atomics.load(this.#i64, SLOTS[bucket].interval);
+  }
+
+  /** Slows the bucket to at least `intervalNs` per unit (a distributed run's, learned elsewhere); returns whether it did. */
+  slowToInterval(bucket: Bucket, intervalNs: bigint): boolean {
+    return this.#atLeast(SLOTS[bucket].interval, intervalNs);
+  }
+
   /** Holds the bucket's next unit back until `atMs` at the earliest (the server's budget is empty). */
   holdUntil(bucket: Bucket, atMs: number): void {
     this.#atLeast(SLOTS[bucket].tat, this.#ns(atMs));

@@ -1,6 +1,7 @@
 // A process that works a distributed run: a BullMQ worker takes chunk jobs, and their items go
 // through one long-lived engine (streamBatch, with its thread pool and control block) whose
-// cooldown is mirrored to and from Redis (cooldown-mirror.ts). Each final outcome is committed
+// cooldown is mirrored to and from Redis (cooldown-mirror.ts) and whose RPM/TPM budgets are
+// slices leased from the run's (budget-leaser.ts). Each final outcome is committed
 // through the bitmap script (exactly one per input line, even when a paused worker and its
 // replacement both finish a chunk) and so reaches the coordinator's results stream.
 //
@@ -16,6 +17,7 @@ import { DistributedRunError } from '../model/errors.js';
 import type { BatchItem } from '../model/outcome.js';
 import { streamBatch } from '../run/run-batch.js';
 import type { ControlBlock } from '../control/control-block.js';
+import { BudgetLeaser } from './budget-leaser.js';
 import { CooldownMirror } from './cooldown-mirror.js';
 import { connect, redactRedisUrl } from './redis-connection.js';
 import { QUEUE_NAME, runKeys } from './run-keys.js';
@@ -158,6 +160,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       onError: (error) => log(`redis: ${error instanceof Error ? error.message : String(error)}`),
     });
     await mirror.start();
+    // Before the first attempt: from now on attempts take leased slices of the run's budgets.
+    const leaser = new BudgetLeaser(block, scripts, mirror, (error) => log(`redis lease: ${error instanceof Error ? error.message : String(error)}`));
+    leaser.start();
 
     // Commits of one event-loop turn go in one script call.
     let commits: { line: number; outcome: string; resolve: () => void }[] = [];
@@ -222,6 +227,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
     feed.end();
     await consuming;
     if (commits.length > 0) await flushCommits();
+    leaser.stop();
     mirror.stop();
     report.scriptCalls = scripts.calls;
     log(`left run ${options.runId}: ${report.committed} outcome(s) committed, ${report.suppressed} late duplicate(s) suppressed`);

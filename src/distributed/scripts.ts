@@ -101,29 +101,43 @@ return out
 `;
 
 /**
- * KEYS: cooldown, budget. ARGV: channel, bucket, units, intervalNs (the caller's own, possibly
- * learned: the bucket's only ever grows to it; 0 = none).
- * Returns [gen, until, now (ms), startOffsetUs (-1 = the bucket is unlimited), intervalNs, startUs].
- * The slice is [now + startOffset, now + startOffset + units × interval).
+ * KEYS: cooldown, budget. ARGV: channel, then per bucket (requests, tokens) units and intervalNs
+ * (the caller's own, possibly learned: the bucket's only ever grows to it; 0 = none). Units 0 asks
+ * for no slice of that bucket (its interval is still tightened and reported).
+ * Returns [gen, until, now (ms), then per bucket startOffsetUs (-1 = no slice: unlimited or not
+ * asked), intervalNs, startUs]. A slice is [now + startOffset, now + startOffset + units × interval).
+ * Both buckets in one call: one round trip per slice, whatever the limits.
  */
 const LEASE = `${PRELUDE}
 local cd = KEYS[1]
 local budget = KEYS[2]
-local bucket = ARGV[2]
-local units = tonumber(ARGV[3])
 local nowUs = now_us()
 local now = math.floor(nowUs / 1000)
 local gen = end_if_due(cd, ARGV[1], now)
-local interval = num(budget, bucket .. ':interval')
-local mine = tonumber(ARGV[4])
-if mine > interval then
-  interval = mine
-  redis.call('HSET', budget, bucket .. ':interval', s(interval))
+local out = {gen, num(cd, 'until'), now}
+local buckets = {'requests', 'tokens'}
+for b = 1, 2 do
+  local bucket = buckets[b]
+  local units = tonumber(ARGV[2 * b])
+  local mine = tonumber(ARGV[2 * b + 1])
+  local interval = num(budget, bucket .. ':interval')
+  if mine > interval then
+    interval = mine
+    redis.call('HSET', budget, bucket .. ':interval', s(interval))
+  end
+  if interval == 0 or units <= 0 then
+    table.insert(out, -1)
+    table.insert(out, interval)
+    table.insert(out, 0)
+  else
+    local start = math.max(num(budget, bucket .. ':tat'), nowUs)
+    redis.call('HSET', budget, bucket .. ':tat', s(start + math.ceil(units * interval / 1000)))
+    table.insert(out, start - nowUs)
+    table.insert(out, interval)
+    table.insert(out, start)
+  end
 end
-if interval == 0 then return {gen, num(cd, 'until'), now, -1, 0} end
-local start = math.max(num(budget, bucket .. ':tat'), nowUs)
-redis.call('HSET', budget, bucket .. ':tat', s(start + math.ceil(units * interval / 1000)))
-return {gen, num(cd, 'until'), now, start - nowUs, interval, start}
+return out
 `;
 
 /** KEYS: budget. ARGV: bucket, intervalNs. Tightens the bucket's interval to at least this. */
@@ -165,7 +179,7 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     batchLlmState(cooldown: string, channel: string, resetStreak: string): Result<number[], Context>;
     batchLlmReport(cooldown: string, ...args: (string | number)[]): Result<number[], Context>;
-    batchLlmLease(cooldown: string, budget: string, channel: string, bucket: string, units: number, intervalNs: string): Result<number[], Context>;
+    batchLlmLease(cooldown: string, budget: string, channel: string, requests: number, requestsIntervalNs: string, tokens: number, tokensIntervalNs: string): Result<number[], Context>;
     batchLlmTighten(budget: string, bucket: string, intervalNs: string): Result<number, Context>;
     batchLlmCommit(done: string, results: string, stats: string, ...pairs: (string | number)[]): Result<number[], Context>;
     batchLlmPending(done: string, ...lines: number[]): Result<number[], Context>;
@@ -194,13 +208,26 @@ const REPORTS: readonly GlobalReport[] = ['stale', 'opened', 'extended', 'joined
 
 export type Bucket = 'requests' | 'tokens';
 
-export interface Lease extends GlobalCooldown {
-  /** µs after `now` at which the slice starts; null when the bucket has no limit. */
+/** One bucket's part of a lease. */
+export interface Slice {
+  /** µs after the reply's `now` at which the slice starts; null when there is none (no limit, or none asked). */
   readonly startOffsetUs: number | null;
   readonly units: number;
+  /** The run's interval per unit now, in ns (0 = no limit). */
   readonly intervalNs: number;
-  /** The slice's start in Redis µs (0 when unlimited). */
+  /** The slice's start in Redis µs (0 when there is none). */
   readonly startUs: number;
+}
+
+export interface Lease extends GlobalCooldown {
+  readonly requests: Slice;
+  readonly tokens: Slice;
+}
+
+/** What a lease asks of one bucket: `units` (0 = no slice) and this process's interval (it only tightens the run's). */
+export interface LeaseAsk {
+  readonly units: number;
+  readonly intervalNs: bigint;
 }
 
 function cooldownOf(reply: readonly number[]): GlobalCooldown {
@@ -234,12 +261,24 @@ export class RunScripts {
     return { ...cooldownOf(reply), results: reply.slice(3).map((code) => REPORTS[code] ?? 'stale') };
   }
 
-  /** Leases the next `units` of a budget; `intervalNs` is this process's interval (it only tightens the run's). */
-  async lease(bucket: Bucket, units: number, intervalNs: bigint): Promise<Lease> {
+  /** Leases the next slice of each budget in one call. */
+  async lease(asks: Readonly<Record<Bucket, LeaseAsk>>): Promise<Lease> {
     this.calls += 1;
-    const reply = await this.#redis.batchLlmLease(this.#keys.cooldown, this.#keys.budget, this.#keys.channel, bucket, Math.max(1, Math.ceil(units)), intervalNs.toString());
-    const offset = reply[3] ?? -1;
-    return { ...cooldownOf(reply), startOffsetUs: offset < 0 ? null : offset, units: Math.max(1, Math.ceil(units)), intervalNs: reply[4] ?? 0, startUs: reply[5] ?? 0 };
+    const units = (ask: LeaseAsk): number => (ask.units <= 0 ? 0 : Math.ceil(ask.units));
+    const reply = await this.#redis.batchLlmLease(
+      this.#keys.cooldown,
+      this.#keys.budget,
+      this.#keys.channel,
+      units(asks.requests),
+      asks.requests.intervalNs.toString(),
+      units(asks.tokens),
+      asks.tokens.intervalNs.toString(),
+    );
+    const slice = (at: number, ask: LeaseAsk): Slice => {
+      const offset = reply[at] ?? -1;
+      return { startOffsetUs: offset < 0 ? null : offset, units: offset < 0 ? 0 : units(ask), intervalNs: reply[at + 1] ?? 0, startUs: reply[at + 2] ?? 0 };
+    };
+    return { ...cooldownOf(reply), requests: slice(3, asks.requests), tokens: slice(6, asks.tokens) };
   }
 
   /** Sets a bucket's interval (ns per unit) to at least `intervalNs`; resolves with the interval now. */

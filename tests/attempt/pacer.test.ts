@@ -4,15 +4,17 @@ import { Pacer } from '../../src/attempt/pacer.js';
 import { estimateTokens, loadTokenizer } from '../../src/attempt/token-estimate.js';
 import { createControlBlock } from '../../src/control/control-block.js';
 import { startItemClock } from '../../src/control/interrupt.js';
+import { LeaseCredit } from '../../src/control/lease-credit.js';
 import { RateBudget } from '../../src/control/rate-budget.js';
 
 const body = { model: 'sim', max_tokens: 10, messages: [{ role: 'user', content: 'a prompt of a few words to count' }] };
 
 describe('the pacer', () => {
   it('reserves pessimistically until answers have calibrated the prompt count, then at the highest ratio seen', async () => {
-    const budget = new RateBudget(createControlBlock(8), 1);
+    const block = createControlBlock(8);
+    const budget = new RateBudget(block, 1);
     budget.configure('tokens', 6_000_000); // fast enough that nothing waits
-    const pacer = new Pacer(budget, 256, false);
+    const pacer = new Pacer(budget, new LeaseCredit(block), 256, false);
     const clock = startItemClock({ itemDeadlineMs: null, runDeadline: null }, () => () => {});
     await loadTokenizer();
     const { prompt, answer } = estimateTokens(body, 256);

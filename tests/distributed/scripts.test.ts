@@ -71,11 +71,19 @@ describe('global cooldown', () => {
   });
 });
 
+/** A lease of `units` of one bucket and none of the other. */
+function ask(bucket: 'requests' | 'tokens', units: number, intervalNs: bigint): Record<'requests' | 'tokens', { units: number; intervalNs: bigint }> {
+  const none = { units: 0, intervalNs: 0n };
+  return { requests: none, tokens: none, [bucket]: { units, intervalNs } };
+}
+
 describe('budget leases', () => {
   it('hands out slices that never overlap, across connections', async () => {
     const others = [server.client(), server.client(), server.client()].map((client) => new RunScripts(client, keys));
     await scripts.tighten('requests', 1_000_000n); // 1 ms per request
-    const leases = (await Promise.all(others.flatMap((s) => Array.from({ length: 40 }, () => s.lease('requests', 7, 0n))))).sort((a, b) => a.startUs - b.startUs);
+    const leases = (await Promise.all(others.flatMap((s) => Array.from({ length: 40 }, () => s.lease(ask('requests', 7, 0n))))))
+      .map((lease) => lease.requests)
+      .sort((a, b) => a.startUs - b.startUs);
     expect(leases).toHaveLength(120);
     for (let i = 1; i < leases.length; i += 1) {
       const previous = leases[i - 1]!;
@@ -84,18 +92,18 @@ describe('budget leases', () => {
   });
 
   it('only tightens the interval, and an unlimited bucket leases nothing', async () => {
-    expect((await scripts.lease('tokens', 10, 0n)).startOffsetUs).toBeNull();
-    expect((await scripts.lease('tokens', 10, 5000n)).intervalNs).toBe(5000);
-    expect((await scripts.lease('tokens', 10, 100n)).intervalNs).toBe(5000);
+    expect((await scripts.lease(ask('tokens', 10, 0n))).tokens.startOffsetUs).toBeNull();
+    expect((await scripts.lease(ask('tokens', 10, 5000n))).tokens.intervalNs).toBe(5000);
+    expect((await scripts.lease(ask('tokens', 10, 100n))).tokens.intervalNs).toBe(5000);
     expect(await scripts.tighten('tokens', 200n)).toBe(5000);
     expect(await scripts.tighten('tokens', 9000n)).toBe(9000);
   });
 
   it('a lease after idle time starts now: an idle or dead process holds no share', async () => {
     await scripts.tighten('requests', 1_000_000n);
-    await scripts.lease('requests', 5, 0n);
+    await scripts.lease(ask('requests', 5, 0n));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect((await scripts.lease('requests', 5, 0n)).startOffsetUs).toBe(0);
+    expect((await scripts.lease(ask('requests', 5, 0n))).requests.startOffsetUs).toBe(0);
   });
 });
 

@@ -1,0 +1,163 @@
+// The main thread's leaser: it keeps this process supplied with slices of the run's RPM/TPM
+// budgets in Redis (the `lease` script) and adds each slice's units to the control block's
+// leased credit (control/lease-credit.ts) when the slice begins. Attempts take from that credit
+// without any message; none waits for Redis unless the process has used up what it holds.
+//
+// The shape of it, per bucket:
+//  - a slice is ~SLICE_MS of the run's budget at its interval; the next one is asked for once the
+//    credit is down to half a slice (prefetch), so a busy process's next slice is there before it
+//    runs dry, and at most one slice whose start has not come is held at a time;
+//  - the slices of all processes come from one GCRA bucket in Redis, so they never overlap and
+//    together never exceed the limit; a process that asks for nothing holds nothing (the bucket
+//    starts the next slice at "now" for whoever asks), so an idle or dead process frees its share
+//    at once — all it can take with it is its current and prefetched slice (≤ 2 × SLICE_MS);
+//  - a slice's credit lapses a slice after the slice ends unless a newer one came (see
+//    lease-credit.ts: credit spent late would go out on top of other processes' slices);
+//  - intervals only tighten: the lease carries this process's interval (perhaps learned from a
+//    server's headers), the script keeps the larger, and a larger one in the reply slows the
+//    local budget (learned anywhere, obeyed everywhere);
+//  - both buckets go in one script call, and the reply's cooldown state feeds the mirror.
+
+import { LeaseCredit } from '../control/lease-credit.js';
+import { RateBudget, type Bucket } from '../control/rate-budget.js';
+import type { ControlBlock } from '../control/control-block.js';
+import type { CooldownMirror } from './cooldown-mirror.js';
+import type { LeaseAsk, RunScripts, Slice } from './scripts.js';
+
+/** Length of one slice of a budget, in ms of the run's rate. */
+export const SLICE_MS = 100;
+/** How often the credit is looked at for a prefetch (an attempt that runs short wakes us at once). */
+const TICK_MS = 10;
+const BUCKETS: readonly Bucket[] = ['requests', 'tokens'];
+
+interface BucketState {
+  /** A slice has been leased and its start has not come: no other is asked for meanwhile. */
+  pending: boolean;
+  /** The credit right after the last slice was added (consumption is measured against it). */
+  afterAdd: number;
+  startTimer: NodeJS.Timeout | undefined;
+  expiryTimer: NodeJS.Timeout | undefined;
+}
+
+export class BudgetLeaser {
+  readonly #credit: LeaseCredit;
+  readonly #budget: RateBudget;
+  readonly #scripts: RunScripts;
+  readonly #mirror: CooldownMirror;
+  readonly #onError: (error: unknown) => void;
+  readonly #state: Record<Bucket, BucketState> = {
+    requests: { pending: false, afterAdd: 0, startTimer: undefined, expiryTimer: undefined },
+    tokens: { pending: false, afterAdd: 0, startTimer: undefined, expiryTimer: undefined },
+  };
+  #inFlight = false;
+  #stopped = false;
+  #tick: NodeJS.Timeout | undefined;
+  /** Slices leased, for tests and figures. */
+  leases = 0;
+
+  constructor(block: ControlBlock, scripts: RunScripts, mirror: CooldownMirror, onError: (error: unknown) => void) {
+    this.#credit = new LeaseCredit(block);
+    // Only the intervals are read and tightened here; the headroom is not used.
+    this.#budget = new RateBudget(block, 1);
+    this.#scripts = scripts;
+    this.#mirror = mirror;
+    this.#onError = onError;
+  }
+
+  /** Turns leasing on; call before the first attempt. */
+  start(): void {
+    this.#credit.enable();
+    this.#tick = setInterval(() => this.#lookAtCredit(), TICK_MS);
+    void this.#watchShortfalls();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#tick);
+    for (const bucket of BUCKETS) {
+      clearTimeout(this.#state[bucket].startTimer);
+      clearTimeout(this.#state[bucket].expiryTimer);
+    }
+    this.#credit.wakeLeaser();
+  }
+
+  async #watchShortfalls(): Promise<void> {
+    while (!this.#stopped) {
+      const seen = this.#credit.shortCount();
+      this.#lookAtCredit();
+      await this.#credit.whenShort(seen);
+    }
+  }
+
+  /** Units of one slice of the bucket at its interval now (at least one). */
+  #sliceUnits(bucket: Bucket): number {
+    const interval = this.#budget.interval(bucket);
+    return interval === 0n ? 0 : Math.max(1, Math.ceil((SLICE_MS * 1e6) / Number(interval)));
+  }
+
+  /** What to ask of a bucket now: 0 when it has no limit, a slice on the way, or enough credit. */
+  #ask(bucket: Bucket): number {
+    const slice = this.#sliceUnits(bucket);
+    const state = this.#state[bucket];
+    if (slice === 0 || state.pending) return 0;
+    const credit = this.#credit.credit(bucket);
+    const wanted = this.#credit.wanted(bucket);
+    const used = credit < state.afterAdd;
+    if (wanted > credit || (used && credit <= slice / 2)) return Math.max(slice, wanted);
+    return 0;
+  }
+
+  #lookAtCredit(): void {
+    if (this.#inFlight || this.#stopped) return;
+    const units = { requests: this.#ask('requests'), tokens: this.#ask('tokens') };
+    if (units.requests === 0 && units.tokens === 0) return;
+    // A bucket that is only low gets its slice in the same call as the one that ran short.
+    for (const bucket of BUCKETS) {
+      if (units[bucket] === 0 && !this.#state[bucket].pending && this.#credit.credit(bucket) <= this.#sliceUnits(bucket) / 2) units[bucket] = this.#sliceUnits(bucket);
+    }
+    this.#inFlight = true;
+    const ask = (bucket: Bucket): LeaseAsk => ({ units: units[bucket], intervalNs: this.#budget.interval(bucket) });
+    for (const bucket of BUCKETS) if (units[bucket] > 0) this.#credit.clearWanted(bucket);
+    const asks = { requests: ask('requests'), tokens: ask('tokens') };
+    const sentAt = Date.now();
+    this.#scripts.lease(asks).then(
+      (lease) => {
+        this.#inFlight = false;
+        if (this.#stopped) return;
+        this.leases += 1;
+        // Half the round trip has passed since Redis read its clock, roughly.
+        const receivedAt = Date.now();
+        const redisNowLocal = (sentAt + receivedAt) / 2;
+        this.#mirror.apply(lease, redisNowLocal);
+        for (const bucket of BUCKETS) this.#take(bucket, lease[bucket], redisNowLocal);
+        this.#lookAtCredit();
+      },
+      (error: unknown) => {
+        this.#inFlight = false;
+        this.#onError(error);
+      },
+    );
+  }
+
+  /** A bucket's slice arrived: learn its interval, and add its units when it begins. */
+  #take(bucket: Bucket, slice: Slice, redisNowLocal: number): void {
+    if (slice.intervalNs > 0) this.#budget.slowToInterval(bucket, BigInt(slice.intervalNs));
+    if (slice.startOffsetUs === null) return;
+    const state = this.#state[bucket];
+    state.pending = true;
+    const begin = (): void => {
+      state.pending = false;
+      this.#credit.add(bucket, slice.units, this.#sliceUnits(bucket) / 2);
+      state.afterAdd = this.#credit.credit(bucket);
+      clearTimeout(state.expiryTimer);
+      state.expiryTimer = setTimeout(() => {
+        this.#credit.expire(bucket);
+        state.afterAdd = this.#credit.credit(bucket);
+      }, (slice.units * slice.intervalNs) / 1e6 + SLICE_MS);
+      this.#lookAtCredit();
+    };
+    const delay = redisNowLocal + slice.startOffsetUs / 1000 - Date.now();
+    if (delay < 1) begin();
+    else state.startTimer = setTimeout(begin, delay);
+  }
+}
