@@ -178,4 +178,54 @@ describe('one budget and one cooldown across processes', () => {
     const busiest = busiestWindow(recording.records, 5000);
     expect(busiest, `busiest 5 s: ${busiest} requests, limit ${perWindow}`).toBeLessThanOrEqual(perWindow * 1.05);
   }, 60_000);
+
+  it('a 429 burst across the three processes: one global cooldown per burst, a stale 429 opens none, nothing is sent during one', async () => {
+    const items = 300;
+    input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(items));
+    const hint = { header: 'retry-after-ms' as const, ms: 600 };
+    const recording = await startRecordingSim({
+      latencyMs: 50,
+      faults: {
+        // Two bursts mid-run: all requests in flight at once (from every process), then, once the
+        // processes are back, every request of a 150 ms window.
+        storms: [{ passRequests: 60 }, { holdUntilInFlight: 24, hint }, { passRequests: 40 }, { windowMs: 150, hint }],
+        // Sent at the start and answered 429 4 s later, long after the first cooldown: stale.
+        scripts: { 'prompt 3': [{ status: 429, delayMs: 4000, hint: { header: 'retry-after-ms', ms: 5000 } }] },
+      },
+    });
+    sim = recording;
+    // The run's cooldowns as Redis announces them (its clock is this machine's).
+    const cooldowns = new Map<number, { from: number; until: number }>();
+    const subscriber = redis.client();
+    subscriber.on('message', (_channel: string, message: string) => {
+      const [kind, gen, until, now] = message.split(' ').map((part, i) => (i === 0 ? part : Number(part)));
+      if (kind === 'opened') cooldowns.set(Number(gen), { from: Number(now), until: Number(until) });
+      const open = cooldowns.get(Number(gen));
+      if (kind === 'extended' && open !== undefined) open.until = Math.max(open.until, Number(until));
+    });
+    await subscriber.subscribe('batch-llm:{e2e}:events');
+    const workers = [worker(), worker(), worker()];
+    const run = coordinator(['--chunk-size', '20']);
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    await Promise.all(workers.map((w) => w.done));
+    await expectExactlyOnce(items);
+
+    const client = redis.client();
+    const state = await client.hgetall('batch-llm:{e2e}:cooldown');
+    // One cooldown per burst, though 24 + several 429s came to three processes; the stale one
+    // (and any other of an ended burst) was refused.
+    expect(Number(state['opened'])).toBe(2);
+    expect([...cooldowns.keys()]).toEqual([1, 3]);
+    expect(Number(state['stale'])).toBeGreaterThanOrEqual(1);
+    const storm429s = recording.records.filter((r) => r.cause === 'storm');
+    expect(storm429s.length).toBeGreaterThanOrEqual(24 + 3);
+    // Nothing reached the endpoint while a cooldown was open, from any process: allowed are the
+    // first 100 ms (requests already past the gate; the other processes learn of it by pub/sub)
+    // and the last 20 ms (each process converts the end to its own clock from a reply's latency).
+    for (const { from, until } of cooldowns.values()) {
+      const during = recording.records.filter((r) => r.arrivedAt > from + 100 && r.arrivedAt < until - 20);
+      expect(during.map((r) => `${r.key} at +${(r.arrivedAt - from).toFixed(0)} ms of ${until - from}`)).toEqual([]);
+    }
+  }, 60_000);
 });
