@@ -2,6 +2,7 @@
 // the simulator. Each scenario runs many times in a row to shake out hangs and races.
 import { describe, expect, it } from 'vitest';
 import type { BatchEvent } from '../../src/model/events.js';
+import { CLOSE_GRACE_MS } from '../../src/control/cooldown.js';
 import { runBatch } from '../../src/run/run-batch.js';
 import { CLOCK_SLACK_MS, chatItem, chatItems, expectEachSucceededOnce, successesByKey } from '../helpers/batch.js';
 import { useSimulator } from '../helpers/simulator.js';
@@ -11,9 +12,18 @@ const REPEAT = 20;
 const SLOW_MS = 180_000;
 const start = useSimulator();
 
+interface Span {
+  gen: number;
+  opened: number;
+  /** When it was due to end as the main thread first saw it (it may have been extended since). */
+  until: number;
+  ended: number;
+  by: 'keeper' | 'worker';
+}
+
 /** The cooldowns seen by an observer, as [opened, ended] pairs, checking they never overlap. */
-function cooldownSpans(events: readonly BatchEvent[]): Array<{ gen: number; opened: number; ended: number }> {
-  const spans: Array<{ gen: number; opened: number; ended: number }> = [];
+function cooldownSpans(events: readonly BatchEvent[]): Span[] {
+  const spans: Span[] = [];
   let open: Extract<BatchEvent, { type: 'cooldown-opened' }> | undefined;
   for (const event of events) {
     if (event.type === 'cooldown-opened') {
@@ -21,7 +31,7 @@ function cooldownSpans(events: readonly BatchEvent[]): Array<{ gen: number; open
       open = event;
     } else if (event.type === 'cooldown-ended') {
       expect(open?.gen).toBe(event.gen);
-      spans.push({ gen: event.gen, opened: (open as { at: number }).at, ended: event.at });
+      spans.push({ gen: event.gen, opened: open?.at ?? NaN, until: open?.until ?? NaN, ended: event.at, by: event.by });
       open = undefined;
     }
   }
@@ -62,17 +72,30 @@ describe('the shared cooldown', () => {
       const after = requests.slice(inFlight);
       const earliest = Math.min(...after.map((r) => r.arrivedAt));
       expect(earliest).toBeGreaterThanOrEqual(firstAnswer + 150 - CLOCK_SLACK_MS);
-      expect(earliest).toBeGreaterThanOrEqual((spans[0]?.ended ?? Infinity) - CLOCK_SLACK_MS);
+      // The keeper's `at` is the moment it opened the gate. When the main thread was late (a
+      // loaded machine) a waiting worker ended the cooldown instead, no earlier than CLOSE_GRACE_MS
+      // after its end, and `at` is only when the keeper heard of it, later than the real end.
+      const span = spans[0] as Span;
+      const opened = span.by === 'keeper' ? span.ended : span.until + CLOSE_GRACE_MS;
+      expect(earliest).toBeGreaterThanOrEqual(opened - CLOCK_SLACK_MS);
       // Total requests = items + the 429s, on both sides.
       expect(requests).toHaveLength(items.length + inFlight);
       expect(summary.requests).toBe(items.length + inFlight);
       expect(summary.rate_limited).toBe(inFlight);
       expect([...successesByKey(requests).values()].every((n) => n === 1)).toBe(true);
-      // The workers' own account, over the event channel: one 429 opened it, the rest joined.
-      const reports = events.flatMap((e) => (e.type === 'rate-limited' ? [e.report] : []));
+      // The workers' own account, over the event channel: all 16 429s were of requests sent in
+      // generation 0, one opened cooldown 1, and every other one belongs to that same cooldown. A
+      // 429 its thread got to while the pause lasted joined (or extended) it; one it got to only
+      // after the pause was over is stale, reported when GEN was already 2 — the generation after
+      // this very cooldown. (Which of the two is a matter of thread scheduling: on a loaded
+      // machine a thread can be off the CPU for longer than the 150 ms pause, and each joiner
+      // extends the pause from its own report, so only such a stall makes a 429 stale.)
+      const reports = events.flatMap((e) => (e.type === 'rate-limited' ? [e] : []));
       expect(reports).toHaveLength(inFlight);
-      expect(reports.filter((r) => r === 'opened')).toHaveLength(1);
-      expect(reports.filter((r) => r === 'joined' || r === 'extended')).toHaveLength(inFlight - 1);
+      expect(reports.every((r) => r.sentGen === 0)).toBe(true);
+      expect(reports.filter((r) => r.report === 'opened').map((r) => r.gen)).toEqual([1]);
+      const others = reports.filter((r) => r.report !== 'opened');
+      expect(others.filter((r) => !(r.report === 'stale' ? r.gen === 2 : r.gen === 1)).map((r) => `${r.custom_id}: ${r.report} in ${r.gen}`)).toEqual([]);
     }
   }, SLOW_MS);
 
