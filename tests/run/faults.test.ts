@@ -23,11 +23,11 @@ describe('threads that die', () => {
     expect(events.filter((e) => e.type === 'thread-died' && e.custom_id === null)).toHaveLength(1);
   });
 
-  for (const threads of [1, 2]) {
-    it(`fails only the item that kills its thread, among 300 good ones in flight (${threads} thread(s))`, async () => {
+  for (const [threads, concurrency] of [[1, 64], [2, 64], [4, 256]] as const) {
+    it(`fails only the item that kills its thread, among 300 good ones, ${concurrency} in flight (${threads} thread(s))`, async () => {
       const sim = await start({ latencyMs: 5 });
       const items = [...chatItems(150, 'a'), chatItem('crash-1'), ...chatItems(150, 'b')];
-      const { results } = await runBatch({ items, baseURL: sim.url, task: fixture('crashes'), threads, concurrency: 64, maxAttempts: 3 });
+      const { results } = await runBatch({ items, baseURL: sim.url, task: fixture('crashes'), threads, concurrency, maxAttempts: 3 });
       expectOneResultEach(items, results);
       expect(categories(results)).toEqual({ ok: 300, worker_crash: 1 });
       const killer = results.find((r) => r.custom_id === 'crash-1');
