@@ -20,7 +20,8 @@ import type { BatchEvent, RateLimitReport } from '../model/events.js';
 import type { BatchItem, ErrorCategory, ItemOutcome, ItemStats } from '../model/outcome.js';
 import { redact } from '../model/redact.js';
 import { addUsage, emptyUsage, usageFromBody } from '../model/usage.js';
-import { checkAnswer, feedbackMessages, loadSchemaTools, responseFormat } from '../task/answer.js';
+import { endpointOfUrl, SUPPORTED_URLS_TEXT, type Endpoint } from '../model/endpoint.js';
+import { askForSchema, checkAnswer, loadSchemaTools, responseFormat, schemaEndpointProblem, withFeedback } from '../task/answer.js';
 import { loadTask } from '../task/task-loader.js';
 import { checkScore, groupOf } from '../task/score.js';
 import type { Task, TaskContext } from '../task/task.js';
@@ -42,9 +43,9 @@ export interface ThreadContext {
   readonly emit?: ((event: BatchEvent) => void) | undefined;
 }
 
-/** The body with its answer-length cap (max_completion_tokens or max_tokens) grown by `factor`. */
+/** The body with its answer-length cap (max_completion_tokens, max_tokens or max_output_tokens) grown by `factor`. */
 function withMoreTokens(body: Record<string, unknown>, factor: number): Record<string, unknown> {
-  for (const key of ['max_completion_tokens', 'max_tokens']) {
+  for (const key of ['max_completion_tokens', 'max_tokens', 'max_output_tokens']) {
     const cap = body[key];
     if (typeof cap === 'number' && cap > 0) return { ...body, [key]: Math.ceil(cap * factor) };
   }
@@ -54,6 +55,8 @@ function withMoreTokens(body: Record<string, unknown>, factor: number): Record<s
 /** What one item's attempts share, from its first attempt to its outcome. */
 interface ItemRun {
   readonly item: BatchItem;
+  /** The endpoint of the item's url. */
+  readonly endpoint: Endpoint;
   readonly clock: ItemClock;
   /** The task code's scope (its signal, raced against the deadline); null without a task. */
   readonly scope: TaskScope | null;
@@ -128,14 +131,14 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
     return value;
   }
 
-  async function requestBody(item: BatchItem, context: TaskContext, scope: TaskScope | null): Promise<Record<string, unknown>> {
+  async function requestBody(item: BatchItem, endpoint: Endpoint, context: TaskContext, scope: TaskScope | null): Promise<Record<string, unknown>> {
     const build = task?.buildRequest;
     const body = build && scope !== null ? await userCode('buildRequest', scope, () => build(item.record ?? item.body ?? {}, context)) : item.body;
     if (typeof body !== 'object' || body === null) {
       throw new ItemFailed(build ? 'task_error' : 'invalid_input', build ? `task ${taskName}: buildRequest returned no object` : 'the item has no request body');
     }
     const withModel = settings.model !== null && body['model'] === undefined ? { ...body, model: settings.model } : body;
-    return format ? { ...withModel, response_format: format } : withModel;
+    return format ? askForSchema(withModel, endpoint, format) : withModel;
   }
 
   /** Before another attempt: is there still time, and is the run still going? */
@@ -169,7 +172,7 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
     let rateLimit: RateLimitReported | null = null;
     let reservation;
     try {
-      reservation = await pacer.reserve(body, clock);
+      reservation = await pacer.reserve(body, clock, run.endpoint);
       // A cooldown may have opened while we waited for the rate budget: go back to the gate.
       if (gateMoved(block, gen)) {
         pacer.cancel(reservation);
@@ -250,8 +253,8 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
    * re-asks are used up.
    */
   function checkStage(run: ItemRun, schema: NonNullable<Task['schema']>, result: Success, body: Record<string, unknown>): Checked {
-    const { item, stats } = run;
-    const answer = checkAnswer(result.body, schema);
+    const { item, endpoint, stats } = run;
+    const answer = checkAnswer(result.body, schema, endpoint);
     if (answer.ok) return { kind: 'valid', value: answer.value };
     stats.invalidOutputs += 1;
     const retry = stats.invalidOutputs <= maxInvalid;
@@ -259,10 +262,7 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
     if (answer.cutOff) stats.cutOff = (stats.cutOff ?? 0) + 1;
     if (!retry) return { kind: 'invalid', problem: answer.problem };
     let next = body;
-    if (task?.feedbackOnInvalid ?? true) {
-      const messages = Array.isArray(next['messages']) ? (next['messages'] as unknown[]) : [];
-      next = { ...next, messages: [...messages, ...feedbackMessages(answer.raw, answer.problem)] };
-    }
+    if (task?.feedbackOnInvalid ?? true) next = withFeedback(next, endpoint, answer.raw, answer.problem);
     const growth = task?.maxTokensGrowthOnCutOff ?? 1;
     if (answer.cutOff && growth > 1) next = withMoreTokens(next, growth);
     return { kind: 'reask', body: next };
@@ -287,7 +287,9 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
     const scope = task === null ? null : taskScope(clock, stop.cancel);
     const context: TaskContext = { customId: item.custom_id, signal: scope?.signal ?? stop.cancel };
     const stats: ItemStats = { attempts: 0, rateLimited: 0, invalidOutputs: 0, latencyMs: 0, usage: emptyUsage() };
-    const run: ItemRun = { item, clock, scope, context, stats };
+    // An item of an unknown url (a library caller's) is checked here, before anything is built or sent.
+    const endpoint = endpointOfUrl(item.url) ?? 'chat';
+    const run: ItemRun = { item, endpoint, clock, scope, context, stats };
     // The last response, kept so that a failed item still shows what the endpoint said.
     let last: { requestId: string | null; body: unknown } = { requestId: null, body: null };
     const finish = (outcome: ItemOutcome): ItemOutcome => {
@@ -300,7 +302,12 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
       finish({ ok: false, custom_id: item.custom_id, error: { category, code, status, message: redact(message, settings.apiKey) }, ...last, stats });
 
     try {
-      let body = await requestBody(item, context, scope);
+      if (endpointOfUrl(item.url) === null) {
+        throw new ItemFailed('invalid_input', `item ${JSON.stringify(item.custom_id)}: unsupported url ${JSON.stringify(item.url)} (expected one of ${SUPPORTED_URLS_TEXT})`);
+      }
+      const refused = task?.schema ? schemaEndpointProblem(endpoint) : null;
+      if (refused !== null) throw new ItemFailed('invalid_input', `item ${JSON.stringify(item.custom_id)}: ${refused}`);
+      let body = await requestBody(item, endpoint, context, scope);
       const path = endpointPath(item.url);
       // A body whose cached answer failed validation (re-asked without feedback) must reach the model.
       let invalidBody: Record<string, unknown> | null = null;

@@ -3,6 +3,7 @@
 
 import { interruptible, type ItemClock } from '../control/interrupt.js';
 import { sleepLong } from '../control/long-timer.js';
+import type { Endpoint } from '../model/endpoint.js';
 import type { Usage } from '../model/usage.js';
 import type { RateBudget, RequestSlot } from '../control/rate-budget.js';
 import type { LeaseCredit } from '../control/lease-credit.js';
@@ -55,13 +56,13 @@ export class Pacer {
     this.#onLearned = onLearned;
   }
 
-  /** Reserves one request and its token estimate; resolves when they may be used. */
-  async reserve(body: Record<string, unknown>, clock: ItemClock): Promise<Reservation> {
+  /** Reserves one request to `endpoint` and its token estimate; resolves when they may be used. */
+  async reserve(body: Record<string, unknown>, clock: ItemClock, endpoint: Endpoint = 'chat'): Promise<Reservation> {
     let tokens = 0;
     let promptCounted = 0;
     if (this.#budget.limited('tokens')) {
       await loadTokenizer();
-      const estimate = estimateTokens(body, this.#defaultAnswerTokens);
+      const estimate = estimateTokens(body, this.#defaultAnswerTokens, endpoint);
       promptCounted = estimate.prompt;
       const scale = this.#maxSeenScale === null ? MAX_SCALE : Math.max(this.#promptScale, this.#maxSeenScale);
       tokens = Math.ceil(estimate.prompt * scale) + estimate.answer;

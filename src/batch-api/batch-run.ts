@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI, { toFile } from 'openai';
 import { metaPathFor } from '../io/checkpoint.js';
 import { readInput, type LineMode } from '../io/input.js';
+import { DEFAULT_URL, ENDPOINT_URLS, endpointOfUrl, type Endpoint } from '../model/endpoint.js';
 import { invalidInputLine, ResultFile, resultLine, serializeLine } from '../io/output.js';
 import { costOf, type PriceTable } from '../model/cost.js';
 import { toResult } from '../model/item-result.js';
@@ -29,7 +30,7 @@ import { addUsage, emptyUsage, type Usage } from '../model/usage.js';
 import type { BatchOptions } from '../run/options.js';
 import { streamBatch } from '../run/run-batch.js';
 import type { BatchSummary } from '../run/summary.js';
-import { checkAnswer, responseFormat } from '../task/answer.js';
+import { askForSchema, checkAnswer, responseFormat, schemaEndpointProblem } from '../task/answer.js';
 import { loadTask } from '../task/task-loader.js';
 import type { Task } from '../task/task.js';
 import { readProviderLine, worthAnotherTry } from './batch-lines.js';
@@ -43,6 +44,8 @@ export interface BatchApiPlan {
   input: string;
   out: string;
   lineMode: LineMode;
+  /** The endpoint of lines that name none (short form, no url, records). @default "chat" */
+  endpoint?: Endpoint | undefined;
   /** The engine's options, all but `items`: endpoint, key, model, task, prices … (online runs use all of them). */
   engine: Omit<BatchOptions, 'items'> & { baseURL: string };
   /** What an earlier run of the same command submitted (from `<out>.meta.json`), or null. */
@@ -118,6 +121,25 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
   /** The last failure of items worth another try, written if no try is left. */
   const lastFailure = new Map<string, ItemOutcome>();
   const lineOf = new Map<string, number>();
+  /** The endpoint of every item that is not for chat (most inputs have none, or all of one kind). */
+  const endpointOf = new Map<string, Endpoint>();
+  /** Items, successes and tokens (batch and online apart: they are priced apart) by endpoint, for the summary. */
+  const byEndpoint = new Map<Endpoint, { items: number; succeeded: number; batch: Usage; online: Usage }>();
+  function endpointEntry(customId: string) {
+    const endpoint = endpointOf.get(customId) ?? 'chat';
+    let entry = byEndpoint.get(endpoint);
+    if (entry === undefined) {
+      entry = { items: 0, succeeded: 0, batch: emptyUsage(), online: emptyUsage() };
+      byEndpoint.set(endpoint, entry);
+    }
+    return entry;
+  }
+  /** Counts tokens of a batch answer (or of an online one). */
+  function spent(customId: string, usage: Usage, online: boolean): void {
+    addUsage(online ? tokens.online : tokens.batch, usage);
+    const entry = endpointEntry(customId);
+    addUsage(online ? entry.online : entry.batch, usage);
+  }
 
   function write(outcome: ItemOutcome, online = false): void {
     if (written.has(outcome.custom_id)) return;
@@ -125,7 +147,10 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
     total += 1;
     if (outcome.ok) succeeded += 1;
     else byCategory[outcome.error.category] = (byCategory[outcome.error.category] ?? 0) + 1;
-    if (!online) addUsage(tokens.batch, outcome.stats.usage);
+    const entry = endpointEntry(outcome.custom_id);
+    entry.items += 1;
+    if (outcome.ok) entry.succeeded += 1;
+    if (!online) spent(outcome.custom_id, outcome.stats.usage, false);
     file.append(clean(serializeLine(resultLine(toResult(outcome), lineOf.get(outcome.custom_id) ?? null))));
   }
 
@@ -134,7 +159,7 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
     if (!outcome.ok || task === null) return outcome;
     let value: unknown = outcome.body;
     if (task.schema) {
-      const answer = checkAnswer(outcome.body, task.schema);
+      const answer = checkAnswer(outcome.body, task.schema, endpointOf.get(outcome.custom_id) ?? 'chat');
       if (!answer.ok) return null;
       value = answer.value;
     }
@@ -160,14 +185,14 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
       const { outcome } = line;
       if (!outcome.ok && worthAnotherTry(outcome.error.category)) {
         // Paid for if it carried usage: count it now, since its line may be written much later.
-        addUsage(tokens.batch, outcome.stats.usage);
+        spent(line.customId, outcome.stats.usage, false);
         lastFailure.set(line.customId, { ...outcome, stats: { ...outcome.stats, usage: emptyUsage() } });
         if (plan.finishOnline) online.add(line.customId);
         continue;
       }
       const done = await finished(outcome);
       if (done === null) {
-        addUsage(tokens.batch, outcome.stats.usage);
+        spent(line.customId, outcome.stats.usage, false);
         online.add(line.customId);
         continue;
       }
@@ -204,12 +229,12 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
     }
   }
 
-  async function requestBody(item: BatchItem): Promise<Record<string, unknown>> {
+  async function requestBody(item: BatchItem, endpoint: Endpoint): Promise<Record<string, unknown>> {
     const build = task?.buildRequest;
     const body = build ? await build(item.record ?? item.body ?? {}, { customId: item.custom_id, signal: NO_DEADLINE }) : item.body;
     if (!isRecord(body)) throw new Error(build ? 'buildRequest returned no object' : 'the item has no request body');
     const withModel = engine.model !== undefined && body['model'] === undefined ? { ...body, model: engine.model } : body;
-    return format ? { ...withModel, response_format: format } : withModel;
+    return format ? askForSchema(withModel, endpoint, format) : withModel;
   }
 
   async function submit(part: Part): Promise<void> {
@@ -218,14 +243,14 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
       purpose: 'batch',
     });
     const batch = await client.batches.create(
-      { input_file_id: upload.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { batch_llm_round: String(state.rounds) } },
+      { input_file_id: upload.id, endpoint: part.url, completion_window: '24h', metadata: { batch_llm_round: String(state.rounds) } },
       { maxRetries: 0 },
     );
-    state.parts.push({ round: state.rounds, model: part.model, lines: part.lines.length, input_file_id: upload.id, batch_id: batch.id, collected: false });
+    state.parts.push({ round: state.rounds, model: part.model, ...(part.url !== DEFAULT_URL ? { url: part.url } : {}), lines: part.lines.length, input_file_id: upload.id, batch_id: batch.id, collected: false });
     await writeBatchState(metaPath, state);
     linesSubmitted += part.lines.length;
     requests += part.lines.length;
-    log(`batch API: submitted ${batch.id} (${part.lines.length} lines, model ${part.model}, round ${state.rounds})`);
+    log(`batch API: submitted ${batch.id} (${part.lines.length} lines, model ${part.model}, ${part.url}, round ${state.rounds})`);
   }
 
   async function runOnline(items: BatchItem[]): Promise<void> {
@@ -235,7 +260,7 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
     const stream = streamBatch({ ...engine, items });
     for await (const result of stream) {
       const outcome: ItemOutcome = result.ok ? result : { ...result, error: { category: result.error.category, code: result.error.code, status: result.error.status, message: result.error.message } };
-      addUsage(tokens.online, outcome.stats.usage);
+      spent(outcome.custom_id, outcome.stats.usage, true);
       write(outcome, true);
     }
     const online = stream.summary();
@@ -246,8 +271,11 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
 
   try {
     // Input line numbers first: a resumed run writes lines of batches collected before its sweep.
-    for await (const record of readInput(plan.input, { mode: plan.lineMode })) {
-      if (record.kind === 'item') lineOf.set(record.item.custom_id, record.line);
+    for await (const record of readInput(plan.input, { mode: plan.lineMode, endpoint: plan.endpoint ?? 'chat' })) {
+      if (record.kind !== 'item') continue;
+      lineOf.set(record.item.custom_id, record.line);
+      const endpoint = endpointOfUrl(record.item.url);
+      if (endpoint !== null && endpoint !== 'chat') endpointOf.set(record.item.custom_id, endpoint);
     }
     for (;;) {
       await waitForBatches();
@@ -258,7 +286,7 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
       const toOnline: BatchItem[] = [];
       const parts = new PartBuilder(plan.limits);
       let submitting = false;
-      for await (const record of readInput(plan.input, { mode: plan.lineMode })) {
+      for await (const record of readInput(plan.input, { mode: plan.lineMode, endpoint: plan.endpoint ?? 'chat' })) {
         if (record.kind === 'invalid') {
           if (record.custom_id === null ? firstSweep : !written.has(record.custom_id)) {
             invalid += 1;
@@ -277,9 +305,15 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
           write(lastFailure.get(item.custom_id) ?? failedOutcome(item.custom_id, 'timeout', `no answer after ${state.rounds} Batch API round(s)`, 'batch_expired'));
           continue;
         }
+        const endpoint = endpointOf.get(item.custom_id) ?? 'chat';
+        const refused = task?.schema ? schemaEndpointProblem(endpoint) : null;
+        if (refused !== null) {
+          write(failedOutcome(item.custom_id, 'invalid_input', `item ${JSON.stringify(item.custom_id)}: ${refused}`));
+          continue;
+        }
         let body: Record<string, unknown>;
         try {
-          body = await requestBody(item);
+          body = await requestBody(item, endpoint);
         } catch (error) {
           write(failedOutcome(item.custom_id, task?.buildRequest ? 'task_error' : 'invalid_input', error instanceof Error ? error.message : String(error)));
           continue;
@@ -293,7 +327,8 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
           submitting = true;
           state.rounds += 1;
         }
-        const full = parts.add(model, JSON.stringify({ custom_id: item.custom_id, method: 'POST', url: item.url ?? '/v1/chat/completions', body }));
+        const url = ENDPOINT_URLS[endpoint];
+        const full = parts.add(model, JSON.stringify({ custom_id: item.custom_id, method: 'POST', url, body }), url);
         if (full !== null) await submit(full);
       }
       for (const part of parts.rest()) await submit(part);
@@ -319,6 +354,15 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
     cooldowns: 0,
     tokens: all,
     cost: prices ? costOf(tokens.batch, prices) * plan.discount + costOf(tokens.online, prices) : null,
+    by_endpoint: Object.fromEntries(
+      [...byEndpoint].map(([endpoint, entry]) => {
+        const used = emptyUsage();
+        addUsage(used, entry.batch);
+        addUsage(used, entry.online);
+        const cost = prices ? costOf(entry.batch, prices) * plan.discount + costOf(entry.online, prices) : null;
+        return [endpoint, { items: entry.items, succeeded: entry.succeeded, tokens: used, cost }];
+      }),
+    ),
     latency_ms: null,
     wall_ms: performance.now() - started,
     stopped: null,

@@ -11,6 +11,8 @@ export interface SubmittedPart {
   /** Submission round: 1 for the first, one more for each resubmission of expired / failed lines. */
   round: number;
   model: string;
+  /** The batch's endpoint, when it is not /v1/chat/completions (absent in states from before). */
+  url?: string;
   lines: number;
   input_file_id: string;
   batch_id: string;

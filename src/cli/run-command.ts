@@ -186,6 +186,8 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
     base_url: baseURL === undefined ? BUILTIN_SIMULATOR : endpointIdentity(baseURL),
     model: model ?? null,
     task_sha256: taskHash,
+    // Only when not chat, so that the meta files of runs from before --endpoint still match.
+    ...(settings.endpoint !== 'chat' ? { endpoint: settings.endpoint } : {}),
     input: { path: inputKind === 'stdin' ? 'stdin' : resolve(settings.input), size: scan.size, sha256: scan.sha256 },
   };
   // What an earlier --via batch-api run submitted: read before prepareOutput rewrites the meta file.
@@ -229,6 +231,7 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
           input: settings.input,
           out: settings.out,
           lineMode,
+          endpoint: settings.endpoint,
           engine: { ...engine, baseURL: simulator?.url ?? baseURL ?? '' },
           state: submitted,
           finishOnline: settings.finishOnline,
@@ -252,6 +255,7 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
       checkpoint,
       // A task that builds its requests reads plain records; otherwise lines are requests.
       lineMode,
+      endpoint: settings.endpoint,
       preserveOrder: settings.preserveOrder,
       fsync: settings.fsync,
       progress,

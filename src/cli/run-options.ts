@@ -15,6 +15,7 @@ import { decimal, duration, wholeNumber } from './parse-values.js';
 import { UsageError } from '../model/errors.js';
 import { CACHE_MODES, type CacheMode } from '../cache/cache-mode.js';
 import { VIAS, type Via } from '../batch-api/via-choice.js';
+import { ENDPOINTS, ENDPOINT_URLS, type Endpoint } from '../model/endpoint.js';
 
 /** One row of the table: the commander option(s) it declares and how their values are read. */
 interface OptionRow<V> {
@@ -132,6 +133,12 @@ function runTokens(): OptionRow<number | undefined> {
   };
 }
 
+function parseEndpoint(flag: string, value: string | undefined): Endpoint {
+  if (value === undefined) return 'chat';
+  if ((ENDPOINTS as readonly string[]).includes(value)) return value as Endpoint;
+  throw new UsageError(`${flag}: expected ${ENDPOINTS.join(', ')}, got ${JSON.stringify(value)}`);
+}
+
 function parseVia(flag: string, value: string | undefined): Via {
   if (value === undefined) return 'online';
   if ((VIAS as readonly string[]).includes(value)) return value as Via;
@@ -178,6 +185,12 @@ const CLI_OPTIONS = {
   out: required('-o, --out <file>', 'results file (JSONL, OpenAI Batch output lines; appended and flushed per item)'),
   resume: toggle('--resume', 'continue the run in --out: skip items that succeeded, re-run failed ones'),
   forceResume: toggle('--force-resume', 'resume even if endpoint, model, task or input changed since the run began'),
+  endpoint: valued(
+    '--endpoint <name>',
+    `endpoint of lines that name no "url" (short-form lines, lines without "url", task records): ${ENDPOINTS.map((e) => `${e} (${ENDPOINT_URLS[e]})`).join(', ')}`,
+    'chat',
+    parseEndpoint,
+  ),
   overwrite: toggle('--overwrite', 'start over, replacing a non-empty --out (off: refuse)'),
   preserveOrder: toggle('--preserve-order', 'write results in input order, with bounded buffering (off: completion order)'),
   fsync: toggle('--fsync', 'fsync the results file after every line, for power-loss safety'),
@@ -246,6 +259,14 @@ Input lines (JSONL; blank lines are skipped; a line that cannot be run gets an i
                                                    short form: one user message, model from --model;
                                                    chat body fields (max_tokens, temperature …) go
                                                    along, unknown keys and "stream": true are refused
+  {"custom_id": "e1", "method": "POST", "url": "/v1/embeddings", "body": {"input": "a text"}}
+                                                   "url" is one of /v1/chat/completions (the default),
+                                                   /v1/completions, /v1/embeddings, /v1/responses;
+                                                   one file may mix them; any other is invalid_input
+  {"custom_id": "e2", "prompt": "a text"}          with --endpoint embeddings: {"input": "a text"};
+                                                   completions: {"prompt"}; responses: {"input"},
+                                                   each with its own body fields (dimensions,
+                                                   max_output_tokens …)
   {"custom_id": "r1", "any": "fields"}             plain records, with a --task that has buildRequest
 
 Endpoint:

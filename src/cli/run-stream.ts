@@ -8,6 +8,7 @@
 
 import type { Checkpoint } from '../io/checkpoint.js';
 import { readInput, type LineMode } from '../io/input.js';
+import type { Endpoint } from '../model/endpoint.js';
 import type { BatchOptions } from '../run/options.js';
 import type { BatchItem } from '../model/outcome.js';
 import { invalidInputLine, ResultFile, resultLine, serializeLine } from '../io/output.js';
@@ -26,6 +27,8 @@ export interface StreamPlan {
   concurrency: number;
   checkpoint: Checkpoint | null;
   lineMode: LineMode;
+  /** The endpoint of lines that name none (short form, no url, records). @default "chat" */
+  endpoint?: Endpoint | undefined;
   preserveOrder: boolean;
   fsync: boolean;
   progress: ProgressMode;
@@ -86,7 +89,7 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
   async function* items(): AsyncGenerator<BatchItem, void, undefined> {
     let seq = 0;
     try {
-      for await (const record of readInput(plan.input, { mode: plan.lineMode })) {
+      for await (const record of readInput(plan.input, { mode: plan.lineMode, endpoint: plan.endpoint ?? 'chat' })) {
         if (writeError !== null) return;
         if (record.kind === 'item' && done.has(record.item.custom_id)) {
           skipped += 1;

@@ -59,6 +59,15 @@ export function formatRunSummary(summary: RunSummary): string {
     `  tokens ${number.format(summary.tokens.total)} (prompt ${number.format(summary.tokens.prompt)}, completion ${number.format(summary.tokens.completion)}` +
       `, cached ${number.format(summary.tokens.cached)}, reasoning ${number.format(summary.tokens.reasoning)})`,
   ];
+  const endpoints = Object.entries(summary.by_endpoint);
+  // Only where it tells something: a run of chat alone has it all in the line above.
+  if (endpoints.length > 1 || (endpoints.length === 1 && summary.by_endpoint.chat === undefined)) {
+    const parts = endpoints.map(
+      ([endpoint, e]) =>
+        `${endpoint} ${number.format(e.items)} items, ${number.format(e.tokens.total)} tokens` + (e.cost === null ? '' : `, cost ${formatCost(e.cost)}`),
+    );
+    lines.push(`  by endpoint: ${parts.join('; ')}`);
+  }
   if (summary.cached > 0) {
     lines.push(`  cached ${number.format(summary.cached)} answers, ${number.format(summary.saved_tokens.total)} tokens saved (not sent, not counted above)`);
   }

@@ -13,6 +13,7 @@ interface RawSimOptions {
   latency?: string;
   latencyJitter?: string;
   completionTokens?: string;
+  embeddingDimensions?: string;
   seed?: string;
   model?: string;
   apiKey?: string;
@@ -56,6 +57,7 @@ export function parseSimOptions(raw: RawSimOptions): SimOptions {
     latencyMs: duration('--latency', raw.latency),
     latencyJitterMs: duration('--latency-jitter', raw.latencyJitter),
     completionTokens: wholeNumber('--completion-tokens', raw.completionTokens),
+    embeddingDimensions: wholeNumber('--embedding-dimensions', raw.embeddingDimensions),
     seed: wholeNumber('--seed', raw.seed),
     model: raw.model,
     apiKey: raw.apiKey,
@@ -112,6 +114,7 @@ export function declareSimCommand(program: Command, action: (options: SimOptions
     .option('--latency <duration>', `time to answer each request: 0ms, 50ms, 2s (default: ${SIM_DEFAULTS.latencyMs}ms)`)
     .option('--latency-jitter <duration>', `extra random latency, uniform in [0, this) (default: ${SIM_DEFAULTS.latencyJitterMs}ms)`)
     .option('--completion-tokens <n>', `completion tokens per answer, capped by max_tokens (default: ${SIM_DEFAULTS.completionTokens})`)
+    .option('--embedding-dimensions <n>', `components of each /v1/embeddings vector, unless the request sets dimensions (default: ${SIM_DEFAULTS.embeddingDimensions})`)
     .option('--seed <n>', `seed of every random decision: content, faults, jitter (default: ${SIM_DEFAULTS.seed})`)
     .option('--model <name>', `model id listed by GET /v1/models (default: ${SIM_DEFAULTS.model})`)
     .option('--api-key <key>', 'require this Bearer key, else 401 (default: none required)')

@@ -157,6 +157,8 @@ export interface RunFingerprint {
   model: string | null;
   /** SHA-256 of the task module file, when there is one. */
   task_sha256: string | null;
+  /** `--endpoint`, the endpoint of lines that name no url, when not "chat" (absent: chat). */
+  endpoint?: string;
   /** The input file: its path as resolved (informational), size and SHA-256 of its contents. */
   input: { path: string; size: number; sha256: string };
 }
@@ -203,6 +205,7 @@ export function fingerprintDifferences(then: RunFingerprint, now: RunFingerprint
   if (then.base_url !== now.base_url) differences.push(`endpoint ${show(then.base_url)} then, ${show(now.base_url)} now`);
   if (then.model !== now.model) differences.push(`model ${show(then.model)} then, ${show(now.model)} now`);
   if (then.task_sha256 !== now.task_sha256) differences.push('the task file changed');
+  if ((then.endpoint ?? 'chat') !== (now.endpoint ?? 'chat')) differences.push(`--endpoint ${then.endpoint ?? 'chat'} then, ${now.endpoint ?? 'chat'} now`);
   if (then.input.size !== now.input.size || then.input.sha256 !== now.input.sha256) {
     differences.push(`the input file changed (${then.input.path}, ${then.input.size} bytes then; ${now.input.path}, ${now.input.size} bytes now)`);
   }

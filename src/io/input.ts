@@ -1,5 +1,5 @@
-// Reading the input file: JSONL in the OpenAI Batch request form, or the short
-// `{"custom_id", "prompt"}` form, streamed line by line so a file of millions of lines is never
+// Reading the input file: JSONL in the OpenAI Batch request form (any of its four endpoints), or
+// the short `{"custom_id", "prompt"}` form, streamed line by line so a file of millions of lines is never
 // held whole. A line that cannot be run becomes an `invalid` record naming the file and line
 // number; it never stops the rest of the file.
 
@@ -8,11 +8,12 @@ import { createReadStream } from 'node:fs';
 import type { BatchItem } from '../model/outcome.js';
 import { IdTable } from './id-table.js';
 import { isRecord } from '../model/records.js';
+import { ENDPOINTS, ENDPOINT_URLS, type Endpoint } from '../model/endpoint.js';
 
 const NEWLINE = 0x0a;
 
 /** Endpoints an input line may name in `url`. */
-export const SUPPORTED_URLS: readonly string[] = ['/v1/chat/completions'];
+export const SUPPORTED_URLS: readonly string[] = ENDPOINTS.map((endpoint) => ENDPOINT_URLS[endpoint]);
 
 /**
  * Chat body fields the short form `{"custom_id", "prompt", …}` carries into the request. Any other
@@ -41,6 +42,23 @@ export const SHORT_FORM_FIELDS: ReadonlySet<string> = new Set([
   'metadata',
   'service_tier',
 ]);
+
+/**
+ * The short form for each endpoint: the body field its `prompt` becomes, and the body fields it
+ * carries over (those of the endpoint's request; anything else is refused, as for chat).
+ */
+const SHORT_FORMS: Readonly<Record<Endpoint, { build: (prompt: string) => Record<string, unknown>; fields: ReadonlySet<string> }>> = {
+  chat: { build: (prompt) => ({ messages: [{ role: 'user', content: prompt }] }), fields: SHORT_FORM_FIELDS },
+  completions: {
+    build: (prompt) => ({ prompt }),
+    fields: new Set(['model', 'max_tokens', 'temperature', 'top_p', 'n', 'stop', 'seed', 'presence_penalty', 'frequency_penalty', 'logit_bias', 'logprobs', 'echo', 'best_of', 'suffix', 'user']),
+  },
+  embeddings: { build: (prompt) => ({ input: prompt }), fields: new Set(['model', 'dimensions', 'encoding_format', 'user']) },
+  responses: {
+    build: (prompt) => ({ input: prompt }),
+    fields: new Set(['model', 'instructions', 'max_output_tokens', 'temperature', 'top_p', 'top_logprobs', 'text', 'tools', 'tool_choice', 'parallel_tool_calls', 'reasoning', 'truncation', 'store', 'metadata', 'user', 'service_tier']),
+  },
+};
 
 /**
  * A streamed answer arrives as server-sent events, not as one completion: its usage, cost and
@@ -86,12 +104,14 @@ export type LineMode = 'requests' | 'records';
 
 /**
  * Reads one input line (pure; duplicates are the reader's business). In `requests` mode it accepts
- * `{"custom_id","method":"POST","url":"/v1/chat/completions","body":{…}}` (method and url may be
- * left out) and `{"custom_id","prompt":"…","model"?:"…"}`, which becomes a chat body with one user
- * message. In `records` mode (a task with buildRequest) any object with a `custom_id` is a record,
- * handed whole to the task: its other fields are the user's data, whatever their names.
+ * `{"custom_id","method":"POST","url":"/v1/embeddings","body":{…}}` with the url of one of the four
+ * endpoints (method and url may be left out: the url is then `endpoint`'s) and
+ * `{"custom_id","prompt":"…","model"?:"…"}`, which becomes a body of `endpoint` (chat: one user
+ * message; completions: `prompt`; embeddings and responses: `input`). In `records` mode (a task
+ * with buildRequest) any object with a `custom_id` is a record, handed whole to the task: its
+ * other fields are the user's data, whatever their names.
  */
-export function parseLine(text: string, mode: LineMode = 'requests'): ParsedLine {
+export function parseLine(text: string, mode: LineMode = 'requests', endpoint: Endpoint = 'chat'): ParsedLine {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -120,27 +140,28 @@ export function parseLine(text: string, mode: LineMode = 'requests'): ParsedLine
     }
     const streamed = refuseStream(value);
     if (streamed !== null) return fail(streamed);
-    const unknown = Object.keys(value).filter((key) => key !== 'custom_id' && key !== 'prompt' && !SHORT_FORM_FIELDS.has(key));
+    const form = SHORT_FORMS[endpoint];
+    const unknown = Object.keys(value).filter((key) => key !== 'custom_id' && key !== 'prompt' && !form.fields.has(key));
     if (unknown.length > 0) {
       return fail(
-        `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((key) => quote(key)).join(', ')} in the short form ` +
-          `(it carries custom_id, prompt and the chat body fields ${[...SHORT_FORM_FIELDS].join(', ')}; use "body" for anything else)`,
+        `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((key) => quote(key)).join(', ')} in the short form of ${ENDPOINT_URLS[endpoint]} ` +
+          `(it carries custom_id, prompt and the body fields ${[...form.fields].join(', ')}; use "body" for anything else)`,
       );
     }
     // The body fields go over as they are: max_tokens above all, which caps the answer (and the bill).
-    const chat: Record<string, unknown> = { messages: [{ role: 'user', content: prompt }] };
-    for (const key of SHORT_FORM_FIELDS) if (value[key] !== undefined) chat[key] = value[key];
-    return { ok: true, custom_id: id, body: chat, url: '/v1/chat/completions' };
+    const built = form.build(prompt);
+    for (const key of form.fields) if (value[key] !== undefined) built[key] = value[key];
+    return { ok: true, custom_id: id, body: built, url: ENDPOINT_URLS[endpoint] };
   }
 
   const method = value['method'];
   if (method !== undefined && method !== 'POST') {
     return fail(`expected "method" to be "POST", got ${typeof method === 'string' ? quote(method) : kindOf(method)}`);
   }
-  const url = value['url'] ?? '/v1/chat/completions';
+  const url = value['url'] ?? ENDPOINT_URLS[endpoint];
   if (typeof url !== 'string') return fail(`expected "url" to be a string, got ${kindOf(url)}`);
   if (!SUPPORTED_URLS.includes(url)) {
-    return fail(`unsupported url ${quote(url)} (supported: ${SUPPORTED_URLS.join(', ')})`);
+    return fail(`unsupported url ${quote(url)} (expected one of ${SUPPORTED_URLS.join(', ')})`);
   }
   if (!isRecord(body)) {
     return fail(`expected "body" to be an object (or a "prompt" string), got ${kindOf(body)}`);
@@ -157,17 +178,20 @@ export function parseLine(text: string, mode: LineMode = 'requests'): ParsedLine
 export class InputLineReader {
   readonly #label: string;
   readonly #mode: LineMode;
+  readonly #endpoint: Endpoint;
   readonly #firstLine = new IdTable();
 
-  constructor(label: string, mode: LineMode = 'requests') {
+  /** `endpoint`: the endpoint of lines that name none (short-form lines, lines without a url, records). */
+  constructor(label: string, mode: LineMode = 'requests', endpoint: Endpoint = 'chat') {
     this.#label = label;
     this.#mode = mode;
+    this.#endpoint = endpoint;
   }
 
   /** The record for line `line`, or null for a blank line. */
   read(text: string, line: number): InputRecord | null {
     if (text.trim() === '') return null;
-    const parsed = parseLine(text, this.#mode);
+    const parsed = parseLine(text, this.#mode, this.#endpoint);
     const id = parsed.custom_id;
     if (id !== null) {
       const first = this.#firstLine.get(id);
@@ -178,7 +202,7 @@ export class InputLineReader {
       this.#firstLine.set(id, line);
     }
     if (!parsed.ok) return this.#invalid(line, id, parsed.reason);
-    if ('record' in parsed) return { kind: 'item', line, item: { custom_id: parsed.custom_id, record: parsed.record } };
+    if ('record' in parsed) return { kind: 'item', line, item: { custom_id: parsed.custom_id, record: parsed.record, url: ENDPOINT_URLS[this.#endpoint] } };
     return { kind: 'item', line, item: { custom_id: parsed.custom_id, body: parsed.body, url: parsed.url } };
   }
 
@@ -223,14 +247,15 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * Streams the records of a JSONL file (a path) or of a stream such as stdin, in one pass with
  * bounded memory. `label` names the source in messages (default: the path as given, or "stdin");
- * `mode` says how lines are read (default: requests). Rejects when the source cannot be read.
+ * `mode` says how lines are read (default: requests); `endpoint` is the endpoint of lines that name
+ * none (default: chat). Rejects when the source cannot be read.
  */
 export async function* readInput(
   source: string | NodeJS.ReadableStream,
-  options: { label?: string; mode?: LineMode } = {},
+  options: { label?: string; mode?: LineMode; endpoint?: Endpoint } = {},
 ): AsyncGenerator<InputRecord, void, undefined> {
   const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 16 }) : source;
-  const reader = new InputLineReader(options.label ?? (typeof source === 'string' ? source : 'stdin'), options.mode);
+  const reader = new InputLineReader(options.label ?? (typeof source === 'string' ? source : 'stdin'), options.mode, options.endpoint);
   let line = 0;
   try {
     for await (const bytes of byteLines(stream as AsyncIterable<Buffer | string>)) {

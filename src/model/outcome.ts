@@ -3,6 +3,7 @@
 // of these discriminated objects (modelled on zod's safeParse result) and the main thread turns it
 // into typed errors (errors.ts) for library users.
 
+import type { Endpoint } from './endpoint.js';
 import { emptyUsage, type Usage } from './usage.js';
 
 /** One request, in the OpenAI Batch request shape, or a record for a task that builds requests. */
@@ -13,8 +14,12 @@ export interface BatchItem {
   body?: Record<string, unknown> | undefined;
   /** The input record, for a task with `buildRequest` (which makes the body from it). */
   record?: Record<string, unknown> | undefined;
-  /** Endpoint path. @default "/v1/chat/completions" */
-  url?: string;
+  /**
+   * The endpoint, as an OpenAI Batch line's url: /v1/chat/completions, /v1/completions,
+   * /v1/embeddings or /v1/responses; any other fails the item as invalid_input.
+   * @default "/v1/chat/completions"
+   */
+  url?: string | undefined;
 }
 
 /** Every category, for validating user input (the type below says what each one means). */
@@ -63,6 +68,8 @@ export interface ItemStats {
   saved?: Usage;
   /** Of the invalid answers, how many were cut off at max_tokens (finish_reason "length"). */
   cutOff?: number;
+  /** The endpoint the item ran on, when it is not chat (absent: chat, or the item never ran). */
+  endpoint?: Endpoint;
 }
 
 export interface ItemFailure {

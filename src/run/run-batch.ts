@@ -18,6 +18,7 @@ import { SpendCap } from './spend-cap.js';
 import { mapConcurrent } from './admission.js';
 import type { AbortMode } from '../control/stop.js';
 import { SummaryBuilder, type BatchSummary } from './summary.js';
+import { endpointOfUrl } from '../model/endpoint.js';
 import { loadTask } from '../task/task-loader.js';
 import { ThreadBalancer } from '../pool/thread-balancer.js';
 import { reclaimDeadThreads } from '../control/thread-slots.js';
@@ -125,7 +126,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
     }
 
     try {
-      for await (const outcome of mapConcurrent(resolved.items, resolved.concurrency, (item) => coalesce(item, dispatchNow))) {
+      for await (const outcome of mapConcurrent(resolved.items, resolved.concurrency, (item) => coalesce(item, dispatchNow).then((outcome) => withEndpoint(item, outcome)))) {
         const stopped = control.stopped;
         if (!outcome.ok && outcome.error.code === RUN_STOPPED && stopped !== null) {
           // The worker knows only that the run stopped; what it was doing then stays in the message.
@@ -154,6 +155,13 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
     live: () => readLive(block, summary.counts()),
     stop: (mode: AbortMode, reason = 'stopped by the caller') => control.stop(mode, reason),
   });
+}
+
+/** The outcome, marked with its item's endpoint when that is not chat (for the summary's by_endpoint). */
+function withEndpoint(item: BatchItem, outcome: ItemOutcome): ItemOutcome {
+  const endpoint = endpointOfUrl(item.url);
+  if (endpoint !== null && endpoint !== 'chat') outcome.stats.endpoint = endpoint;
+  return outcome;
 }
 
 /** Runs the whole batch and resolves with every result (in completion order) and the summary. */

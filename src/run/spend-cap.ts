@@ -9,7 +9,8 @@
 //
 // Main thread only, called from the dispatch of run-batch.ts.
 
-import { estimateTokens, loadTokenizer } from '../attempt/token-estimate.js';
+import { answerCap, estimateTokens, loadTokenizer } from '../attempt/token-estimate.js';
+import { endpointOfUrl } from '../model/endpoint.js';
 import { costOf, type PriceTable } from '../model/cost.js';
 import type { BatchItem } from '../model/outcome.js';
 import { addUsage, emptyUsage, type Usage } from '../model/usage.js';
@@ -72,10 +73,11 @@ export class SpendCap {
       prompt = this.#largest.total - this.#largest.completion;
       answer = this.#largest.completion;
     } else {
-      const estimate = estimateTokens(body, 0);
-      const given = body['max_completion_tokens'] ?? body['max_tokens'];
-      prompt = estimate.prompt;
-      if (typeof given === 'number' && given >= 0) answer = given;
+      // An item of an unknown url fails before any request; its estimate does not matter.
+      const endpoint = endpointOfUrl(item.url) ?? 'chat';
+      const given = answerCap(endpoint, body);
+      prompt = estimateTokens(body, 0, endpoint).prompt;
+      if (given !== null) answer = given;
       else if (this.#largest === null) return null;
       else answer = Math.max(this.#options.defaultAnswerTokens, this.#largest.completion);
     }

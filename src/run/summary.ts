@@ -3,6 +3,7 @@
 
 import { I32, I64, readCount, type ControlBlock } from '../control/control-block.js';
 import { costOf, type PriceTable } from '../model/cost.js';
+import { ENDPOINTS, type Endpoint } from '../model/endpoint.js';
 import type { StopState } from './run-control.js';
 import type { ErrorCategory, ItemOutcome } from '../model/outcome.js';
 import type { Usage } from '../model/usage.js';
@@ -27,6 +28,11 @@ export interface BatchSummary {
   saved_tokens: Usage;
   /** Cost of all tokens, from the `prices` option; null without one. */
   cost: number | null;
+  /**
+   * Items, tokens and cost by endpoint (chat, completions, embeddings, responses), for the
+   * endpoints the run had items of; tokens and cost as in `tokens` and `cost`.
+   */
+  by_endpoint: Partial<Record<Endpoint, EndpointSummary>>;
   /** Item latency (first gate entry to outcome) percentiles, in ms; null before any item. */
   latency_ms: { p50: number; p95: number; p99: number } | null;
   wall_ms: number;
@@ -38,6 +44,13 @@ export interface BatchSummary {
   spend_cap: SpendCapReport | null;
   /** The task's scores (task.score): how many, their mean, and means by the `groupBy` field; null without scores. */
   scores: ScoreSummary | null;
+}
+
+export interface EndpointSummary {
+  items: number;
+  succeeded: number;
+  tokens: Usage;
+  cost: number | null;
 }
 
 export interface ScoreSummary {
@@ -65,6 +78,7 @@ export class SummaryBuilder {
   readonly #tokens = emptyUsage();
   readonly #saved = emptyUsage();
   #cached = 0;
+  readonly #byEndpoint = new Map<Endpoint, { items: number; succeeded: number; tokens: Usage }>();
   #latencies = new Float64Array(1024);
 
   readonly #prices: PriceTable | undefined;
@@ -88,6 +102,15 @@ export class SummaryBuilder {
     this.#latencies[this.#total] = outcome.stats.latencyMs;
     this.#total += 1;
     addUsage(this.#tokens, outcome.stats.usage);
+    const endpoint = outcome.stats.endpoint ?? 'chat';
+    let entry = this.#byEndpoint.get(endpoint);
+    if (entry === undefined) {
+      entry = { items: 0, succeeded: 0, tokens: emptyUsage() };
+      this.#byEndpoint.set(endpoint, entry);
+    }
+    entry.items += 1;
+    if (outcome.ok) entry.succeeded += 1;
+    addUsage(entry.tokens, outcome.stats.usage);
     if (outcome.stats.saved) addUsage(this.#saved, outcome.stats.saved);
     if (outcome.ok && outcome.cached) this.#cached += 1;
     if (outcome.ok) {
@@ -142,6 +165,12 @@ export class SummaryBuilder {
       cached: this.#cached,
       saved_tokens: { ...this.#saved },
       cost: this.#prices ? costOf(this.#tokens, this.#prices) : null,
+      by_endpoint: Object.fromEntries(
+        [...this.#byEndpoint].sort(([a], [b]) => ENDPOINTS.indexOf(a) - ENDPOINTS.indexOf(b)).map(([endpoint, entry]) => [
+          endpoint,
+          { items: entry.items, succeeded: entry.succeeded, tokens: { ...entry.tokens }, cost: this.#prices ? costOf(entry.tokens, this.#prices) : null },
+        ]),
+      ),
       latency_ms:
         this.#total === 0
           ? null

@@ -5,17 +5,19 @@
  * `in_progress` for `processingMs` (its request counts grow linearly meanwhile), then `completed`
  * — or `expired` when some of its lines were drawn to expire — with an output file of the answered
  * lines and an error file of the failed (500) and expired (`batch_expired`) ones. Answers are the
- * same completions as the online endpoint gives (schema violations included, at
- * `schemaViolationRate`); which lines fail or expire is drawn from the seed, so runs repeat.
+ * same answers as the online endpoints give (schema violations included, at
+ * `schemaViolationRate`), for the batch's endpoint (any of the four; a line for another one is
+ * refused with a 400, as OpenAI does); which lines fail or expire is drawn from the seed, so runs
+ * repeat.
  */
 import type { ServerResponse } from 'node:http';
-import { parseChatRequest } from './chat-request.js';
-import { buildCompletion, requestId } from './completion.js';
+import { requestId } from './completion.js';
+import { buildAnswer } from './endpoint-answers.js';
+import { parseModelRequest, simEndpointOf } from './endpoint-requests.js';
 import { errorBody } from './error-body.js';
 import type { ResolvedSimBatchOptions } from './batch-options.js';
 import type { ResolvedSimOptions } from './options.js';
 import { mulberry32 } from './prng.js';
-import { replyContent } from './reply-content.js';
 
 /** What the Batch API has been asked, for tests: a live object. */
 export interface SimBatchStats {
@@ -211,8 +213,14 @@ export class SimBatchApi {
       }
       const customId = typeof line['custom_id'] === 'string' ? line['custom_id'] : null;
       const id = `batch_req_sim_${batch.seq}_${seq}`;
-      // A request the endpoint would refuse is refused whatever else happens to the line.
-      const parsed = parseChatRequest(JSON.stringify(line['body'] ?? null));
+      // A request the endpoint would refuse is refused whatever else happens to the line; as in
+      // OpenAI's, every line must be for the batch's own endpoint.
+      const url = typeof line['url'] === 'string' ? line['url'] : batch.endpoint;
+      const endpoint = simEndpointOf(url);
+      const parsed =
+        url !== batch.endpoint || endpoint === undefined
+          ? { ok: false as const, param: 'url', message: `The line's url ${JSON.stringify(url)} is not the batch's endpoint ${batch.endpoint}.` }
+          : parseModelRequest(endpoint, JSON.stringify(line['body'] ?? null));
       if (!parsed.ok) {
         batch.failed++;
         errors.push(JSON.stringify({ id, custom_id: customId, response: { status_code: 400, request_id: requestId(seq), body: errorBody(400, { message: parsed.message, param: parsed.param }) }, error: null }));
@@ -233,10 +241,19 @@ export class SimBatchApi {
         continue;
       }
       const { request } = parsed;
-      const completionTokens = Math.min(this.#config.completionTokens, request.maxTokens ?? Infinity);
       const jsonMode = request.responseFormat.type !== 'text';
-      const reply = replyContent({ format: request.responseFormat, key: request.key, seed: this.#config.seed, completionTokens, invalidJson: false, violateSchema: jsonMode && violate });
-      const body = buildCompletion({ seq, model: request.model ?? this.#config.model, content: reply.content, promptTokens: request.promptTokens, completionTokens, created: Math.floor(now / 1000) });
+      const { body } = buildAnswer({
+        request,
+        seq,
+        model: this.#config.model,
+        seed: this.#config.seed,
+        completionTokens: this.#config.completionTokens,
+        embeddingDimensions: this.#config.embeddingDimensions,
+        created: Math.floor(now / 1000),
+        invalidJson: false,
+        violateSchema: jsonMode && violate,
+        malformed: false,
+      });
       output.push(JSON.stringify({ id, custom_id: customId, response: { status_code: 200, request_id: requestId(seq), body }, error: null }));
     }
     batch.completed = output.length;

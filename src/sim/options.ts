@@ -84,13 +84,15 @@ export interface ScriptStepSpec {
   /**
    * For a 200 step of a JSON-mode request: answer text that is not JSON (`'invalid_json'`) or JSON that
    * violates the requested schema (`'schema_violation'`). Lets a test script re-asks exactly.
+   * For any request, `'malformed'`: a 200 that is not a result of its endpoint (the `choices`,
+   * `data` or `output` array empty), as a broken proxy answers.
    * @default a correct answer
    */
   output?: ScriptedOutput | undefined;
 }
 
 /** A deliberately broken answer a script step can ask for. */
-export type ScriptedOutput = 'invalid_json' | 'schema_violation';
+export type ScriptedOutput = 'invalid_json' | 'schema_violation' | 'malformed';
 
 /** A script step: a bare HTTP status (200, 429, 500, 503, 400, 401, 402, 404 …) or a full step. */
 export type ScriptStep = number | ScriptStepSpec;
@@ -142,6 +144,12 @@ export interface SimOptions {
   latencyJitterMs?: number | undefined;
   /** Completion tokens of a successful answer (capped by the request's `max_tokens`). Integer, minimum: 0. @default 16 */
   completionTokens?: number | undefined;
+  /**
+   * Components of each vector `/v1/embeddings` answers with, unless the request sets `dimensions`
+   * (text-embedding-3-small has 1536; the default keeps the built-in simulator's answers small).
+   * Integer, minimum: 1. @default 256
+   */
+  embeddingDimensions?: number | undefined;
   /** Seed of the generator behind every random decision. Integer. @default 1 */
   seed?: number | undefined;
   /** Model id listed by `GET /v1/models` (completions echo the requested model). @default "batch-llm-sim" */
@@ -210,6 +218,7 @@ export interface ResolvedSimOptions {
   readonly latencyMs: number;
   readonly latencyJitterMs: number;
   readonly completionTokens: number;
+  readonly embeddingDimensions: number;
   readonly seed: number;
   readonly model: string;
   readonly apiKey: string | undefined;
@@ -232,6 +241,7 @@ export const SIM_DEFAULTS = {
   latencyMs: 0,
   latencyJitterMs: 0,
   completionTokens: 16,
+  embeddingDimensions: 256,
   seed: 1,
   model: 'batch-llm-sim',
   rateWindowMs: 60_000,
@@ -340,8 +350,8 @@ function resolveStep(name: string, step: unknown): ScriptAction {
   if (kind !== undefined) fail(`${name}.kind`, '"reset", "hang" or undefined', kind);
   const code = step['code'] === undefined ? undefined : checkString(`${name}.code`, step['code']);
   const output = step['output'];
-  if (output !== undefined && output !== 'invalid_json' && output !== 'schema_violation') {
-    fail(`${name}.output`, '"invalid_json", "schema_violation" or undefined', output);
+  if (output !== undefined && output !== 'invalid_json' && output !== 'schema_violation' && output !== 'malformed') {
+    fail(`${name}.output`, '"invalid_json", "schema_violation", "malformed" or undefined', output);
   }
   const hint = step['hint'] === undefined ? undefined : checkHint(`${name}.hint`, step['hint']);
   const status =
@@ -402,6 +412,7 @@ export function resolveSimOptions(options: SimOptions = {}): ResolvedSimOptions 
       min: 0,
       integer: true,
     }),
+    embeddingDimensions: checkNumber('embeddingDimensions', options.embeddingDimensions ?? SIM_DEFAULTS.embeddingDimensions, { min: 1, integer: true }),
     seed: checkNumber('seed', options.seed ?? SIM_DEFAULTS.seed, { integer: true }),
     model: checkString('model', options.model ?? SIM_DEFAULTS.model),
     apiKey,

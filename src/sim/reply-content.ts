@@ -7,8 +7,8 @@ import type { ResponseFormat } from './chat-request.js';
 import { instanceFromSchema, violateSchema, word } from './json-from-schema.js';
 import { hashString, mulberry32 } from './prng.js';
 
-/** How the reply was shaped, for the request record. */
-export type ContentKind = 'text' | 'json' | 'invalid_json' | 'schema_violation';
+/** How the reply was shaped, for the request record (`embedding`: vectors; `malformed`: a 200 that is not a result). */
+export type ContentKind = 'text' | 'json' | 'invalid_json' | 'schema_violation' | 'embedding' | 'malformed';
 
 export interface ReplyContent {
   readonly kind: ContentKind;

@@ -1,4 +1,5 @@
 /** What the simulator remembers about each request, for tests, benchmarks and the CLI's summary. */
+import type { Endpoint } from '../model/endpoint.js';
 import type { ContentKind } from './reply-content.js';
 
 /** How a request was (or will be) answered. A 429 for an exhausted quota counts as `'error'`. */
@@ -24,7 +25,7 @@ export type SimCause =
   | 'invalid_request';
 
 /**
- * One request to `/v1/chat/completions`. Created when the request has been read and its fate decided;
+ * One request to a model endpoint (chat, text completions, embeddings, responses). Created when the request has been read and its fate decided;
  * `answeredAt`, `status` and `clientAborted` are filled in later.
  */
 export interface SimRequestRecord {
@@ -44,12 +45,15 @@ export interface SimRequestRecord {
    */
   delayMs: number | null;
   /**
-   * Shape of a 200 answer's content — `'text'`, `'json'`, or broken on purpose: `'invalid_json'`,
-   * `'schema_violation'` — so a test can count the re-asks it should cause; `null` for other answers.
+   * Shape of a 200 answer's content — `'text'`, `'json'`, `'embedding'`, or broken on purpose:
+   * `'invalid_json'`, `'schema_violation'`, `'malformed'` — so a test can count the re-asks it should
+   * cause; `null` for other answers.
    */
   content: ContentKind | null;
   /** Requests being processed when this one arrived, this one included. */
   inFlightAtArrival: number;
+  /** The endpoint it was sent to. */
+  endpoint: Endpoint;
   /** Content of the last `user` message (string, or text parts concatenated); `''` if none. */
   key: string;
   cause: SimCause;
@@ -59,7 +63,7 @@ export interface SimRequestRecord {
 
 /** Running totals, kept even when `recordRequests` is off. */
 export interface SimStats {
-  /** Requests to `/v1/chat/completions` read so far. */
+  /** Requests to the model endpoints read so far. */
   requests: number;
   /** Answered 200. */
   ok: number;

@@ -1,5 +1,7 @@
 /**
- * The simulator's HTTP server: an OpenAI-compatible `POST /v1/chat/completions` on `node:http`.
+ * The simulator's HTTP server: OpenAI-compatible `POST /v1/chat/completions`, `/v1/completions`,
+ * `/v1/embeddings` and `/v1/responses` on `node:http`, one set of rules (scripts, storms, limits,
+ * fault rates) for all four.
  * It reads each request, asks the pure rules (scripts, storms, limits, fault rates) what to do, and
  * carries that out. Hot-path rules: no logging, O(1) work per request besides JSON, one `res.end`
  * with the whole body, and every timer cleared when its client goes away.
@@ -9,23 +11,25 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SimBatchApi, type SimBatchStats } from './batch-api.js';
 import { resolveSimBatchOptions } from './batch-options.js';
-import { parseChatRequest, type ChatRequest } from './chat-request.js';
-import { buildCompletion, requestId } from './completion.js';
+import type { ChatRequest } from './chat-request.js';
+import { requestId } from './completion.js';
+import { buildAnswer } from './endpoint-answers.js';
+import { parseModelRequest, simEndpointOf } from './endpoint-requests.js';
 import { errorBody, isRateLimit, type ErrorBody } from './error-body.js';
 import { rollFault, ScriptBook, StormSchedule } from './faults.js';
 import { resolveSimOptions, type RateLimitHint, type ScriptAction, type SimOptions } from './options.js';
 import { mulberry32 } from './prng.js';
 import { hintHeaders, limitHeaders } from './rate-limit-headers.js';
 import { RateLimits } from './rate-limits.js';
-import { replyContent } from './reply-content.js';
 import type { SimCause, SimOutcome, SimRequestRecord, SimStats } from './request-record.js';
+import type { Endpoint } from '../model/endpoint.js';
 
 /** A running simulator. */
 export interface Simulator {
   /** Base URL for an OpenAI client, e.g. `http://127.0.0.1:12345/v1`. */
   readonly url: string;
   readonly port: number;
-  /** Every request to `/v1/chat/completions`, in arrival order (empty when `recordRequests` is off). */
+  /** Every request to the four model endpoints, in arrival order (empty when `recordRequests` is off). */
   readonly requests: readonly SimRequestRecord[];
   /** Running totals. A live object: read it, do not keep it for comparison. */
   readonly stats: Readonly<SimStats>;
@@ -182,33 +186,23 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     // Nothing to do: it stays pending until the client gives up or the simulator closes.
   }
 
-  function answerSuccess(p: Pending, request: ChatRequest, delayMs: number, invalidJson: boolean, violate: boolean): void {
+  function answerSuccess(p: Pending, request: ChatRequest, delayMs: number, invalidJson: boolean, violate: boolean, malformed = false): void {
     p.record.outcome = 'ok';
     later(p, delayMs, () => {
-      const completionTokens = Math.min(config.completionTokens, request.maxTokens ?? Infinity);
-      const reply = replyContent({
-        format: request.responseFormat,
-        key: request.key,
+      const reply = buildAnswer({
+        request,
+        seq: p.record.seq,
+        model: config.model,
         seed: config.seed,
-        completionTokens,
+        completionTokens: config.completionTokens,
+        embeddingDimensions: config.embeddingDimensions,
+        created: Math.floor(Date.now() / 1000),
         invalidJson,
         violateSchema: violate,
+        malformed,
       });
-      p.record.content = reply.kind;
-      // An answer longer than the request's max_tokens stops there, as a model's does: finish_reason
-      // "length", and a JSON answer cut in the middle (a text answer is already that short).
-      const cutOff = completionTokens < config.completionTokens;
-      const content = cutOff && reply.kind !== 'text' ? reply.content.slice(0, Math.ceil(reply.content.length / 2)) : reply.content;
-      const body = buildCompletion({
-        seq: p.record.seq,
-        model: request.model ?? config.model,
-        content,
-        promptTokens: request.promptTokens,
-        completionTokens,
-        finishReason: cutOff ? 'length' : 'stop',
-        created: Math.floor(Date.now() / 1000),
-      });
-      answer(p, 200, body);
+      p.record.content = reply.content;
+      answer(p, 200, reply.body);
     });
   }
 
@@ -222,6 +216,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
           action.delayMs ?? latencyMs,
           action.output === 'invalid_json',
           action.output === 'schema_violation',
+          action.output === 'malformed',
         );
         return;
       case 'error': {
@@ -323,7 +318,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     );
   }
 
-  function onChatRequest(res: ServerResponse, authorization: string | undefined, body: string | undefined): void {
+  function onModelRequest(res: ServerResponse, endpoint: Endpoint, authorization: string | undefined, body: string | undefined): void {
     const now = performance.now();
     stats.requests++;
     stats.inFlight++;
@@ -337,6 +332,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
       delayMs: null,
       content: null,
       inFlightAtArrival: stats.inFlight,
+      endpoint,
       key: '',
       cause: 'invalid_request',
       clientAborted: false,
@@ -344,7 +340,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     if (config.recordRequests) records.push(record);
 
     const authorized = expectedAuth === undefined || authorization === expectedAuth;
-    const parsed = body !== undefined && authorized ? parseChatRequest(body) : undefined;
+    const parsed = body !== undefined && authorized ? parseModelRequest(endpoint, body) : undefined;
     const request = parsed?.ok === true ? parsed.request : undefined;
     const draws: Draws | undefined =
       request === undefined ? undefined : { jitter: random(), fault: random(), invalidJson: random(), violation: random() };
@@ -376,7 +372,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     }
   }
 
-  function readChatRequest(req: IncomingMessage, res: ServerResponse): void {
+  function readModelRequest(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint): void {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -386,7 +382,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     req.on('end', () => {
       const first = chunks[0];
       const bytes = chunks.length === 1 && first !== undefined ? first : Buffer.concat(chunks);
-      onChatRequest(res, req.headers.authorization, size > MAX_BODY_BYTES ? undefined : bytes.toString('utf8'));
+      onModelRequest(res, endpoint, req.headers.authorization, size > MAX_BODY_BYTES ? undefined : bytes.toString('utf8'));
     });
   }
 
@@ -408,8 +404,9 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     // A client that aborts mid-body makes `req` emit an error; it is not ours to report.
     req.on('error', () => {});
     const path = pathOf(req.url);
-    if (path === '/v1/chat/completions' && req.method === 'POST') {
-      readChatRequest(req, res);
+    const endpoint = req.method === 'POST' ? simEndpointOf(path) : undefined;
+    if (endpoint !== undefined) {
+      readModelRequest(req, res, endpoint);
     } else if (batchApi.handles(req.method ?? 'GET', path)) {
       serveBatchApi(req, res, path);
     } else if (path === '/v1/models' && req.method === 'GET') {

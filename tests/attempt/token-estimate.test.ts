@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { estimateTokens, loadTokenizer } from '../../src/attempt/token-estimate.js';
+import { answerCap, estimateTokens, loadTokenizer } from '../../src/attempt/token-estimate.js';
 
 describe('estimating a request’s tokens', () => {
   beforeAll(loadTokenizer);
@@ -18,5 +18,29 @@ describe('estimating a request’s tokens', () => {
     expect(estimateTokens(parts, 100)).toEqual(estimateTokens(plain, 100));
     expect(estimateTokens({ ...plain, max_completion_tokens: 7, max_tokens: 999 }, 100).answer).toBe(7);
     expect(estimateTokens(plain, 100).answer).toBe(100);
+  });
+});
+
+describe('estimating the tokens of the other endpoints', () => {
+  beforeAll(loadTokenizer);
+
+  it('counts an embedding’s input — a text, texts, a token array or token arrays — and no answer at all', () => {
+    const words = estimateTokens({ input: 'hello world' }, 256, 'embeddings');
+    expect(words).toEqual({ prompt: 2, answer: 0 });
+    expect(estimateTokens({ input: ['hello world', 'hello world'] }, 256, 'embeddings')).toEqual({ prompt: 4, answer: 0 });
+    expect(estimateTokens({ input: [15339, 1917, 0] }, 256, 'embeddings')).toEqual({ prompt: 3, answer: 0 });
+    expect(estimateTokens({ input: [[1, 2], [3, 4, 5]] }, 256, 'embeddings')).toEqual({ prompt: 5, answer: 0 });
+    expect(answerCap('embeddings', { input: 'x', max_tokens: 99 })).toBe(0);
+  });
+
+  it('counts a text completion’s prompt and the Responses API’s input and instructions, with their own answer caps', () => {
+    expect(estimateTokens({ prompt: 'hello world', max_tokens: 7 }, 256, 'completions')).toEqual({ prompt: 2, answer: 7 });
+    expect(estimateTokens({ prompt: ['hello world', 'hello world'] }, 256, 'completions')).toEqual({ prompt: 4, answer: 256 });
+    expect(estimateTokens({ input: 'hello world', instructions: 'hello world', max_output_tokens: 9 }, 256, 'responses')).toEqual({ prompt: 4, answer: 9 });
+    // Input messages count like chat messages; max_tokens is not the Responses API's cap.
+    const messages = { input: [{ role: 'user', content: [{ type: 'input_text', text: 'hello world' }] }], max_tokens: 5 };
+    expect(estimateTokens(messages, 256, 'responses')).toEqual({ prompt: 3 + 3 + 2, answer: 256 });
+    expect(answerCap('chat', { max_tokens: 5 })).toBe(5);
+    expect(answerCap('chat', {})).toBeNull();
   });
 });

@@ -134,7 +134,7 @@ describe('batch-llm run against a simulator at --base-url', () => {
       '',
       { custom_id: 17, prompt: 'number id' },
       { custom_id: 'ok-1', prompt: 'repeat' },
-      { custom_id: 'embed', url: '/v1/embeddings', body: { input: 'x' } },
+      { custom_id: 'embed', url: '/v1/moderations', body: { input: 'x' } },
       { custom_id: 'no-body', method: 'POST', url: '/v1/chat/completions' },
       { custom_id: 'bad-request', prompt: 'please fail' },
       { custom_id: 'ok-2', method: 'POST', url: '/v1/chat/completions', body: { messages: [{ role: 'user', content: 'hi' }] } },
@@ -151,7 +151,7 @@ describe('batch-llm run against a simulator at --base-url', () => {
     expect(invalidAt(2)).toEqual({ code: 'invalid_input', message: expect.stringMatching(new RegExp(`^${input}:2: not valid JSON`)) });
     expect(invalidAt(4)).toEqual({ code: 'invalid_input', message: `${input}:4: expected "custom_id" to be a string, got number` });
     expect(invalidAt(5)).toEqual({ code: 'invalid_input', message: `${input}:5: repeats custom_id "ok-1" from line 1` });
-    expect(invalidAt(6)?.message).toMatch(/:6: unsupported url "\/v1\/embeddings"/);
+    expect(invalidAt(6)?.message).toMatch(/:6: unsupported url "\/v1\/moderations"/);
     expect(invalidAt(7)?.message).toMatch(/:7: expected "body" to be an object/);
     expect(byLine.get(6)?.custom_id).toBe('embed');
     expect(byLine.get(5)?.custom_id).toBeNull();

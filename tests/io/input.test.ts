@@ -37,7 +37,37 @@ describe('parseLine', () => {
     });
     expect(parseLine('{"custom_id":"s","prompt":"hi","max_token":8}')).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/^unknown field "max_token" in the short form \(it carries custom_id, prompt and the chat body fields model, max_tokens, /),
+      reason: expect.stringMatching(/^unknown field "max_token" in the short form of \/v1\/chat\/completions \(it carries custom_id, prompt and the body fields model, max_tokens, /),
+    });
+  });
+
+  it('accepts the url of each of the four endpoints, and gives a line without url the default endpoint', () => {
+    for (const url of ['/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses']) {
+      expect(parseLine(JSON.stringify({ custom_id: 'a', method: 'POST', url, body: { input: 'x' } }))).toEqual({ ok: true, custom_id: 'a', body: { input: 'x' }, url });
+    }
+    expect(parseLine('{"custom_id":"a","body":{"input":"x"}}', 'requests', 'embeddings')).toMatchObject({ ok: true, url: '/v1/embeddings' });
+    // A url given wins over the default.
+    expect(parseLine('{"custom_id":"a","url":"/v1/chat/completions","body":{}}', 'requests', 'embeddings')).toMatchObject({ url: '/v1/chat/completions' });
+  });
+
+  it('makes a short-form line a body of the --endpoint, with that endpoint’s fields', () => {
+    expect(parseLine('{"custom_id":"e","prompt":"embed me","dimensions":64,"model":"m"}', 'requests', 'embeddings')).toEqual({
+      ok: true,
+      custom_id: 'e',
+      body: { input: 'embed me', dimensions: 64, model: 'm' },
+      url: '/v1/embeddings',
+    });
+    expect(parseLine('{"custom_id":"t","prompt":"once","max_tokens":5}', 'requests', 'completions')).toEqual({ ok: true, custom_id: 't', body: { prompt: 'once', max_tokens: 5 }, url: '/v1/completions' });
+    expect(parseLine('{"custom_id":"r","prompt":"hi","max_output_tokens":5,"instructions":"be brief"}', 'requests', 'responses')).toEqual({
+      ok: true,
+      custom_id: 'r',
+      body: { input: 'hi', max_output_tokens: 5, instructions: 'be brief' },
+      url: '/v1/responses',
+    });
+    // A chat field is unknown to embeddings: refused, not dropped.
+    expect(parseLine('{"custom_id":"e","prompt":"x","max_tokens":5}', 'requests', 'embeddings')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^unknown field "max_tokens" in the short form of \/v1\/embeddings \(it carries custom_id, prompt and the body fields model, dimensions, encoding_format, user;/),
     });
   });
 
@@ -57,7 +87,7 @@ describe('parseLine', () => {
     ['{"custom_id":"a"}', 'a', /^expected "body" to be an object \(or a "prompt" string\), got nothing$/],
     ['{"custom_id":"a","body":"hi"}', 'a', /^expected "body" to be an object .*got string$/],
     ['{"custom_id":"a","body":[]}', 'a', /got array$/],
-    ['{"custom_id":"a","url":"/v1/embeddings","body":{}}', 'a', /^unsupported url "\/v1\/embeddings" \(supported: \/v1\/chat\/completions\)$/],
+    ['{"custom_id":"a","url":"/v1/moderations","body":{}}', 'a', /^unsupported url "\/v1\/moderations" \(expected one of \/v1\/chat\/completions, \/v1\/completions, \/v1\/embeddings, \/v1\/responses\)$/],
     ['{"custom_id":"a","url":7,"body":{}}', 'a', /^expected "url" to be a string, got number$/],
     ['{"custom_id":"a","method":"GET","body":{}}', 'a', /^expected "method" to be "POST", got "GET"$/],
     ['{"custom_id":"a","prompt":5}', 'a', /^expected "prompt" to be a string, got number$/],
@@ -76,6 +106,8 @@ describe('parseLine in records mode (a task that builds its requests)', () => {
   it('hands the whole line to the task, whatever its fields are called', () => {
     const line = { custom_id: 'r1', text: 'Ada Lovelace, 1815', url: 'https://example.com/page', body: 'not a request body' };
     expect(parseLine(JSON.stringify(line), 'records')).toEqual({ ok: true, custom_id: 'r1', record: line });
+    // A record's item goes to the reader's endpoint (its own fields are the user's data, a "url" too).
+    expect(new InputLineReader('in.jsonl', 'records', 'embeddings').read(JSON.stringify({ ...line, url: '/x' }), 1)).toMatchObject({ kind: 'item', item: { url: '/v1/embeddings' } });
   });
 
   it('still needs a JSON object with a string custom_id', () => {
@@ -93,7 +125,7 @@ describe('InputLineReader', () => {
       '   ',
       '{"custom_id":17,"prompt":"2"}',
       '{"custom_id":"a","prompt":"3"}',
-      '{"custom_id":"b","url":"/v1/embeddings","body":{}}',
+      '{"custom_id":"b","url":"/v1/moderations","body":{}}',
       '{"custom_id":"b","prompt":"4"}',
     ].map((text, i) => reader.read(text, i + 1));
     expect(records[1]).toBeNull();

@@ -10,6 +10,7 @@ describe('simulator options', () => {
       latencyMs: 0,
       latencyJitterMs: 0,
       completionTokens: 16,
+      embeddingDimensions: 256,
       seed: 1,
       model: 'batch-llm-sim',
       apiKey: undefined,

@@ -115,9 +115,9 @@ describe('simulator: invalid requests', () => {
 
   it('answers 404 for other paths, without recording them', async () => {
     const s = await start();
-    const response = await fetch(`${s.url}/embeddings`, { method: 'POST', body: '{}' });
+    const response = await fetch(`${s.url}/moderations`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(404);
-    expect(field(await response.json(), 'error', 'message')).toBe('Invalid URL (POST /v1/embeddings)');
+    expect(field(await response.json(), 'error', 'message')).toBe('Invalid URL (POST /v1/moderations)');
     expect(s.requests).toHaveLength(0);
   });
 });
