@@ -19,6 +19,8 @@ export interface OutputPlan {
   forceResume: boolean;
   overwrite: boolean;
   fingerprint: RunFingerprint;
+  /** Non-blank lines of the input file (null for a pipe): those without a result line are not started yet. */
+  inputLines: number | null;
 }
 
 async function existing(path: string): Promise<{ size: number; isFile: boolean } | null> {
@@ -78,9 +80,12 @@ export async function prepareOutput(plan: OutputPlan, say: (message: string) => 
       const shown = checkpoint.corrupt.slice(0, 5).join(', ') + (checkpoint.corrupt.length > 5 ? ', …' : '');
       say(`${out}: ignoring ${checkpoint.corrupt.length} unreadable line(s) (line ${shown})`);
     }
+    // Lines of the input with no result line: a stopped run never read them (checkpoint.ts RunEnd).
+    const notStarted = plan.inputLines === null ? null : Math.max(0, plan.inputLines - checkpoint.inputLines.size);
     say(
       `resuming ${out}: ${checkpoint.succeeded.size} item(s) already succeeded and are skipped; ` +
-        `${checkpoint.failed} failed item(s) run again`,
+        `${checkpoint.failed} failed and ${checkpoint.aborted} aborted item(s) run again` +
+        (notStarted === null ? '' : `; ${notStarted} not started yet (no line in the file) run now`),
     );
   }
   await writeMeta(metaPath, plan.fingerprint);

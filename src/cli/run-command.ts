@@ -6,7 +6,7 @@
 
 import { stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { BUILTIN_SIMULATOR, endpointIdentity, hashFile, metaPathFor, type RunFingerprint } from '../io/checkpoint.js';
+import { BUILTIN_SIMULATOR, endpointIdentity, hashFile, metaPathFor, writeRunEnd, type RunFingerprint } from '../io/checkpoint.js';
 import { identityLockPath, takeLock, type RunLock } from '../io/run-lock.js';
 import { checkRunPaths, lockPathFor, type InputKind } from './run-paths.js';
 import { scanInput, type InputScan } from '../io/input.js';
@@ -192,7 +192,7 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
   };
   // What an earlier --via batch-api run submitted: read before prepareOutput rewrites the meta file.
   const submitted = settings.resume ? await readBatchState(metaPathFor(settings.out)) : null;
-  const checkpoint = await prepareOutput({ ...settings, fingerprint }, say);
+  const checkpoint = await prepareOutput({ ...settings, fingerprint, inputLines: inputKind === 'file' ? scan.lines : null }, say);
   // prepareOutput made the file if it was new: from now on a hard link to it finds it locked.
   await lockIdentity();
 
@@ -269,7 +269,12 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
     await simulator?.close();
   }
 
-  // 7. The report.
+  // 7. The report, starting with the run's end in the meta file: where it stopped, if it did.
+  try {
+    await writeRunEnd(metaPathFor(settings.out), outcome.end);
+  } catch (error) {
+    say(`cannot record the run's end in ${metaPathFor(settings.out)}: ${errorText(error)}`);
+  }
   if (via === null && settings.via !== 'online') via = onlineVia(way.reason, outcome.summary.cost, settings.engine.prices, settings.batchDiscount);
   io.stderr.write(`${clean(formatRunSummary(outcome.summary))}\n`);
   if (via !== null) io.stderr.write(`${clean(formatVia(via, formatCost, settings.batchDiscount))}\n`);

@@ -162,7 +162,7 @@ const ENGINE_OPTIONS = {
   maxRateLimitRetries: whole('--max-rate-limit-retries <n>', '429 retries per item, a budget of their own', '20'),
   attemptTimeoutMs: time('--attempt-timeout <duration>', 'time limit of one HTTP attempt: 500ms, 30s, 5m, 1h', '60s'),
   itemDeadlineMs: time('--item-deadline <duration>', 'time limit of one item: waits, cooldowns, attempts, backoffs; then it fails as timeout', 'none'),
-  deadlineMs: time('--deadline <duration>', 'time limit of the whole run; then unfinished items get aborted lines, exit 3', 'none'),
+  deadlineMs: time('--deadline <duration>', 'time limit of the whole run; then it stops as on Ctrl-C (see Stopping), exit 3', 'none'),
   failFast: valued('--fail-fast <categories>', 'failure categories that stop the run, comma-separated, or "none"', 'auth,quota', parseFailFast),
   abortMode: valued('--abort-mode <mode>', 'how a stopped run ends: drain (attempts on the wire finish) or cancel (they are aborted)', 'drain', parseAbortMode),
   maxTokens: runTokens(),
@@ -250,7 +250,8 @@ Exit codes:
   1  the run finished and some items failed (see the "error" of their lines)
   2  usage error, or the input file could not be read
   3  stopped early: Ctrl-C / SIGTERM, --deadline, --max-run-tokens / --max-cost, or a --fail-fast
-     category (auth, quota); every unfinished item has an "aborted" line, and --resume finishes`;
+     category (auth, quota); the items it held have "aborted" lines, the input lines it never
+     read are recorded as not started in <out>.meta.json, and --resume finishes both`;
 
 const RUN_HELP_AFTER = `
 Input lines (JSONL; blank lines are skipped; a line that cannot be run gets an invalid_input result):
@@ -275,14 +276,16 @@ Endpoint:
   OpenAI, vLLM, llama.cpp server, Ollama (http://localhost:11434/v1), OpenRouter …
 
 Stopping:
-  The first Ctrl-C (or SIGTERM, or SIGHUP) drains: nothing new starts, attempts on the wire finish, and every
-  unfinished item gets an "aborted" line. A second Ctrl-C cancels the attempts on the wire too;
-  a third quits at once. Either way the results file stays resumable.
+  The first Ctrl-C (or SIGTERM, or SIGHUP) drains: nothing new starts, attempts on the wire finish,
+  items waiting (at most --concurrency) get "aborted" lines, and the input is read no further:
+  <out>.meta.json records the last line read and how many input lines have no line yet (not
+  started; the summary counts them too). A second Ctrl-C cancels the attempts on the wire too
+  (they get "aborted" lines); a third quits at once. Either way the results file stays resumable.
 
 Resume:
   --out doubles as the checkpoint. After an interrupted run (even kill -9), run the same command
-  with --resume: items whose last line succeeded are skipped, failed ones run again, new lines
-  are appended. A torn last line is moved to <out>.torn-<time> first. The run's fingerprint
+  with --resume: items whose last line succeeded are skipped, failed and aborted ones run again,
+  and so do input lines with no line yet (not started); new lines are appended. A torn last line is moved to <out>.torn-<time> first. The run's fingerprint
   (endpoint, model, task, input file size and SHA-256) is kept in <out>.meta.json; resuming with
   a different one is refused unless --force-resume.
 

@@ -2,11 +2,14 @@
 // progress, interrupts and the summary.
 //
 // Stopping is the engine's (fail-fast, --deadline, spend caps, stream.stop()): nothing new starts,
-// and every item it is still given gets an `aborted` result. The reader keeps handing it the rest
-// of the file, so when a stopped run ends every input line has its line in the results — and
-// --resume runs the aborted ones again.
+// and the items it already holds get `aborted` results (at most --concurrency of them). The
+// reader stops reading the input there: a stop takes as long as the attempts on the wire, not as
+// long as writing an `aborted` line for each of a million unread lines. Every input line up to
+// the last one read has its line in the results; the run's end (io/checkpoint.ts RunEnd, in the
+// meta file) records that line and how many input lines have no result line yet ("not started").
+// --resume runs those and the aborted ones; the summary and `batch-llm report` count them alike.
 
-import type { Checkpoint } from '../io/checkpoint.js';
+import type { Checkpoint, RunEnd } from '../io/checkpoint.js';
 import { readInput, type LineMode } from '../io/input.js';
 import type { Endpoint } from '../model/endpoint.js';
 import type { BatchOptions } from '../run/options.js';
@@ -49,6 +52,8 @@ export interface StreamOutcome {
   writeError: NodeJS.ErrnoException | null;
   /** The input file failed mid-run (it was readable at the start), or null. */
   inputError: unknown;
+  /** How the run ended, for the meta file. */
+  end: RunEnd;
 }
 
 /** SIGHUP too: a closed terminal or a lost SSH session stops the run like SIGTERM, not by killing it. */
@@ -85,19 +90,32 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
   const pending = new Map<string, { seq: number; line: number }>();
   const done = plan.checkpoint?.succeeded ?? new Set<string>();
   let inputError: unknown = null;
+  // The run is stopping (a signal, the engine's own stop, a write error): read no further.
+  let stopping = false;
+  // Where the reader is: the last input line taken (handed out, skipped or written as invalid),
+  // how many non-blank lines that is, and whether it reached the end of the input.
+  let lastLine = 0;
+  let linesRead = 0;
+  let readToEnd = false;
 
   async function* items(): AsyncGenerator<BatchItem, void, undefined> {
     let seq = 0;
     try {
       for await (const record of readInput(plan.input, { mode: plan.lineMode, endpoint: plan.endpoint ?? 'chat' })) {
-        if (writeError !== null) return;
+        if (stopping || writeError !== null) return;
         if (record.kind === 'item' && done.has(record.item.custom_id)) {
           skipped += 1;
+          lastLine = record.line;
+          linesRead += 1;
           continue;
         }
         // --preserve-order: wait until this line's turn is within the window (see result-order.ts).
         const room = order.roomFor(seq);
         if (room !== null) await room;
+        // A stop may have come while waiting: this line stays unread, like the rest.
+        if (stopping || writeError !== null) return;
+        lastLine = record.line;
+        linesRead += 1;
         if (record.kind === 'invalid') {
           invalid += 1;
           failed += 1;
@@ -107,6 +125,7 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
         pending.set(record.item.custom_id, { seq: seq++, line: record.line });
         yield record.item;
       }
+      readToEnd = true;
     } catch (error) {
       // The file became unreadable mid-run: the items already running finish; exit code 2.
       inputError = error;
@@ -126,11 +145,12 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     interrupts += 1;
+    stopping = true;
     if (interrupts === 1) {
       stream.stop('drain', `interrupted (${signal})`);
       progress.log(
         `batch-llm: ${signal}: draining: nothing new starts, the ${pending.size} attempt(s) in progress finish, ` +
-          'unfinished items get "aborted" lines (again to cancel the attempts in progress)',
+          'items waiting get "aborted" lines, the rest of the input is left for --resume (again to cancel the attempts in progress)',
       );
     } else if (interrupts === 2) {
       stream.stop('cancel', `interrupted (${signal})`);
@@ -155,10 +175,12 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
       else order.put(entry.seq, text);
       if (result.ok) continue;
       failed += 1;
+      // Only a stop aborts an item (run-control.ts): the reader stops at the first one.
+      if (result.error.category === 'aborted') stopping = true;
       if (!toldStop && interrupts === 0 && result.error.category === 'aborted') {
         // The engine stopped the run (fail-fast, deadline, spend cap): say so once.
         toldStop = true;
-        progress.log(`batch-llm: stopping: ${clean(result.error.message)}; the rest gets "aborted" lines, --resume finishes them`);
+        progress.log(`batch-llm: stopping: ${clean(result.error.message)}; the rest of the input is left for --resume`);
       }
     }
   } finally {
@@ -172,7 +194,24 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
     file.close();
   }
 
-  const summary = runSummary(stream.summary(), { invalid, skipped, output: plan.out });
+  // Input lines without a result line: the unread ones, less those an earlier run wrote (resume).
+  let notStarted: number | null = 0;
+  if (!readToEnd) {
+    const earlier = plan.checkpoint?.inputLines.countAfter(lastLine) ?? 0;
+    notStarted = plan.total === null ? null : Math.max(0, plan.total - linesRead - earlier);
+  }
+  const engine = stream.summary();
+  const summary = runSummary(engine, { invalid, skipped, output: plan.out, notStarted, stoppedAfterLine: readToEnd ? null : lastLine });
   const exitCode = summary.stopped !== null ? EXIT.stopped : summary.failed > 0 ? EXIT.failures : EXIT.ok;
-  return { summary, exitCode, writeError, inputError };
+  const end: RunEnd =
+    readToEnd && engine.stopped === null
+    ? { state: 'complete' }
+    : {
+        state: 'stopped',
+        reason: clean(engine.stopped?.reason ?? (writeError !== null ? `cannot write ${plan.out}` : 'the input could not be read')),
+        after_line: lastLine,
+        input_lines: plan.total,
+        not_started: notStarted,
+      };
+  return { summary, exitCode, writeError, inputError, end };
 }

@@ -11,6 +11,14 @@ import type { BatchSummary } from '../run/summary.js';
 export interface RunSummary extends BatchSummary {
   /** Items skipped because an earlier run (resumed) already succeeded with them. */
   skipped: number;
+  /**
+   * Input lines with no line in the results file: the run stopped before reading them (and no
+   * earlier run wrote one). --resume runs them. 0 when the run read its whole input; null when
+   * the count is unknown (a pipe).
+   */
+  not_started: number | null;
+  /** The last input line the run read when it stopped before the end of its input; null when it read it all. */
+  stopped_after_line: number | null;
   /** The results file. */
   output: string;
 }
@@ -23,7 +31,7 @@ function round(ms: number): number {
 /** The engine's summary plus `invalid` input lines, counted as failures of category invalid_input. */
 export function runSummary(
   engine: BatchSummary,
-  extra: { invalid: number; skipped: number; output: string },
+  extra: { invalid: number; skipped: number; output: string; notStarted: number | null; stoppedAfterLine: number | null },
 ): RunSummary {
   const byCategory: Partial<Record<ErrorCategory, number>> = { ...engine.by_category };
   if (extra.invalid > 0) byCategory.invalid_input = (byCategory.invalid_input ?? 0) + extra.invalid;
@@ -38,6 +46,8 @@ export function runSummary(
         : { p50: round(engine.latency_ms.p50), p95: round(engine.latency_ms.p95), p99: round(engine.latency_ms.p99) },
     wall_ms: Math.round(engine.wall_ms),
     skipped: extra.skipped,
+    not_started: extra.notStarted,
+    stopped_after_line: extra.stoppedAfterLine,
     output: extra.output,
   };
 }
@@ -54,7 +64,10 @@ export function formatRunSummary(summary: RunSummary): string {
     `${summary.stopped === null ? 'done' : `stopped early (${summary.stopped.reason})`} in ${formatDuration(summary.wall_ms)}: ` +
       `${number.format(summary.succeeded)} succeeded, ${number.format(summary.failed)} failed` +
       (categories === '' ? '' : ` (${categories})`) +
-      (summary.skipped > 0 ? `, ${number.format(summary.skipped)} skipped (already succeeded)` : ''),
+      (summary.skipped > 0 ? `, ${number.format(summary.skipped)} skipped (already succeeded)` : '') +
+      (summary.stopped_after_line === null
+        ? ''
+        : `, ${summary.not_started === null ? 'the rest of the input' : number.format(summary.not_started)} not started (input read up to line ${number.format(summary.stopped_after_line)})`),
     `  requests ${number.format(summary.requests)}, 429s ${number.format(summary.rate_limited)}, cooldowns ${number.format(summary.cooldowns)}`,
     `  tokens ${number.format(summary.tokens.total)} (prompt ${number.format(summary.tokens.prompt)}, completion ${number.format(summary.tokens.completion)}` +
       `, cached ${number.format(summary.tokens.cached)}, reasoning ${number.format(summary.tokens.reasoning)})`,
@@ -93,6 +106,13 @@ export function formatRunSummary(summary: RunSummary): string {
     lines.push(`  scores: ${number.format(summary.scores.count)} scored, mean ${summary.scores.mean}${groups.length > 0 ? `; by group: ${groups.join(', ')}` : ''}`);
   }
   lines.push(`  results in ${summary.output}`);
-  if (summary.stopped !== null) lines.push('  unfinished items have "aborted" lines: run the same command with --resume to finish them');
+  if (summary.stopped !== null || summary.stopped_after_line !== null) {
+    const aborted = summary.by_category.aborted ?? 0;
+    lines.push(
+      `  unfinished: ${number.format(aborted)} aborted (a line each), ` +
+        `${summary.not_started === null ? 'the unread rest of the input' : number.format(summary.not_started)} not started (no line yet; recorded in the meta file): ` +
+        'run the same command with --resume to finish them',
+    );
+  }
   return lines.map((line, i) => (i === 0 ? `batch-llm: ${line}` : line)).join('\n');
 }

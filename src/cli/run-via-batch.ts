@@ -18,12 +18,12 @@ export interface ViaOutcome extends StreamOutcome {
 
 export async function batchApiToFile(plan: BatchApiPlan, reason: string): Promise<ViaOutcome> {
   const outcome = await runViaBatchApi(plan);
-  const base = runSummary(outcome.summary, { invalid: outcome.invalid, skipped: outcome.skipped, output: plan.out });
+  const base = runSummary(outcome.summary, { invalid: outcome.invalid, skipped: outcome.skipped, output: plan.out, notStarted: 0, stoppedAfterLine: null });
   const prices = plan.engine.prices;
   const online = prices ? costOf(outcome.tokens.batch, prices) + costOf(outcome.tokens.online, prices) : null;
   const via: ViaReport = { chosen: 'batch-api', reason, cost: base.cost, cost_other_way: online };
   const summary = { ...base, batch_api: outcome.batch, via };
-  return { summary, exitCode: summary.failed > 0 ? EXIT.failures : EXIT.ok, writeError: null, inputError: null };
+  return { summary, exitCode: summary.failed > 0 ? EXIT.failures : EXIT.ok, writeError: null, inputError: null, end: { state: 'complete' } };
 }
 
 /** The account for an online run that could have gone through the Batch API. */

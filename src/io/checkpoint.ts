@@ -15,6 +15,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { isRecord } from '../model/records.js';
+import { LineSet } from './line-set.js';
 
 const NEWLINE = 0x0a;
 
@@ -28,8 +29,15 @@ export interface TornTail {
 export interface Checkpoint {
   /** custom_ids whose last line succeeded: skipped on resume. */
   succeeded: Set<string>;
-  /** custom_ids whose last line failed (not counting invalid-input lines): they run again. */
+  /** custom_ids whose last line failed (not counting invalid-input or aborted lines): they run again. */
   failed: number;
+  /** custom_ids whose last line is `aborted` (a stop came while they waited or ran): they run again. */
+  aborted: number;
+  /**
+   * Input lines that have a line here (`batch_llm.line`). The input's other lines have none: a
+   * stopped run never read them (see RunEnd), and resume runs them.
+   */
+  inputLines: LineSet;
   /** Whole, readable lines. */
   lines: number;
   /** 1-based numbers of unreadable lines that whole lines follow; ignored. */
@@ -38,8 +46,8 @@ export interface Checkpoint {
   torn: TornTail | null;
 }
 
-/** A results line's verdict: `ok`, `failed`, `ignored` (an invalid-input line), or null if unreadable. */
-function readLine(bytes: Buffer): { id: string | null; verdict: 'ok' | 'failed' | 'ignored' } | null {
+/** A results line's verdict: `ok`, `failed`, `aborted`, `ignored` (an invalid-input line), or null if unreadable. */
+function readLine(bytes: Buffer): { id: string | null; line: number | null; verdict: 'ok' | 'failed' | 'aborted' | 'ignored' } | null {
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));
@@ -49,12 +57,14 @@ function readLine(bytes: Buffer): { id: string | null; verdict: 'ok' | 'failed' 
   if (!isRecord(value) || !('error' in value)) return null;
   const id = value['custom_id'];
   if (typeof id !== 'string' && id !== null) return null;
+  const facts = value['batch_llm'];
+  const at = isRecord(facts) && typeof facts['line'] === 'number' ? facts['line'] : null;
   const error = value['error'];
-  if (error === null) return { id, verdict: 'ok' };
+  if (error === null) return { id, line: at, verdict: 'ok' };
   // Invalid-input lines never decide an item's fate: a repeated custom_id's line must not
   // overrule the success of the line that owns the id. Invalid lines are re-checked on resume.
-  if (isRecord(error) && error['code'] === 'invalid_input') return { id, verdict: 'ignored' };
-  return { id, verdict: 'failed' };
+  if (isRecord(error) && error['code'] === 'invalid_input') return { id, line: at, verdict: 'ignored' };
+  return { id, line: at, verdict: isRecord(error) && error['code'] === 'aborted' ? 'aborted' : 'failed' };
 }
 
 function sideFileName(path: string, now: Date): string {
@@ -84,7 +94,7 @@ async function setAside(path: string, now: Date, start: number, end: number): Pr
  * repairs a torn tail. A missing file reads as an empty checkpoint.
  */
 export async function readCheckpoint(path: string, now: Date = new Date()): Promise<Checkpoint> {
-  const checkpoint: Checkpoint = { succeeded: new Set(), failed: 0, lines: 0, corrupt: [], torn: null };
+  const checkpoint: Checkpoint = { succeeded: new Set(), failed: 0, aborted: 0, inputLines: new LineSet(), lines: 0, corrupt: [], torn: null };
   let size: number;
   try {
     size = (await stat(path)).size;
@@ -92,7 +102,8 @@ export async function readCheckpoint(path: string, now: Date = new Date()): Prom
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return checkpoint;
     throw error;
   }
-  const failedIds = new Set<string>();
+  // The verdict of each unfinished id's last line: true when it is `aborted`.
+  const unfinished = new Map<string, boolean>();
   let offset = 0; // file offset of `partial`'s first byte
   let partial: Buffer = Buffer.alloc(0);
   let lineNo = 0;
@@ -115,13 +126,14 @@ export async function readCheckpoint(path: string, now: Date = new Date()): Prom
     checkpoint.corrupt.push(...unreadable);
     unreadable = [];
     wholeEnd = end;
+    if (line.line !== null) checkpoint.inputLines.add(line.line);
     if (line.id === null || line.verdict === 'ignored') return;
     if (line.verdict === 'ok') {
       checkpoint.succeeded.add(line.id);
-      failedIds.delete(line.id);
+      unfinished.delete(line.id);
     } else {
       checkpoint.succeeded.delete(line.id);
-      failedIds.add(line.id);
+      unfinished.set(line.id, line.verdict === 'aborted');
     }
   };
 
@@ -136,7 +148,10 @@ export async function readCheckpoint(path: string, now: Date = new Date()): Prom
     partial = Buffer.from(bytes.subarray(start));
     offset += start;
   }
-  checkpoint.failed = failedIds.size;
+  for (const aborted of unfinished.values()) {
+    if (aborted) checkpoint.aborted += 1;
+    else checkpoint.failed += 1;
+  }
 
   if (wholeEnd < size) {
     // Everything after the last readable line: a line without its newline and/or unreadable lines.
@@ -163,12 +178,36 @@ export interface RunFingerprint {
   input: { path: string; size: number; sha256: string };
 }
 
+/**
+ * How the last run on the results file ended, kept under `end` in the meta file. Absent while a
+ * run is going, and after one that was killed (or written before this was recorded).
+ *
+ * A stopped run stops reading its input (it does not write an `aborted` line for every item it
+ * never reached): it records the last input line it read. Every input line up to there has a
+ * line in the results file; the lines after it that have none are `not_started`, and --resume
+ * runs them like the aborted ones.
+ */
+export type RunEnd =
+  | { state: 'complete' }
+  | {
+      state: 'stopped';
+      reason: string;
+      /** The last input line (1-based) the run read; 0 when it read none. */
+      after_line: number;
+      /** Non-blank input lines (as the progress total counts them); null for a pipe. */
+      input_lines: number | null;
+      /** Input lines with no line in the results file; null for a pipe. */
+      not_started: number | null;
+    };
+
 export interface RunMeta {
   /** Version of this file's format. */
   format: 1;
   fingerprint: RunFingerprint;
   /** When this fingerprint was (last) written, ISO 8601. */
   written_at: string;
+  /** How the run ended (only once it has). */
+  end?: RunEnd;
 }
 
 export const BUILTIN_SIMULATOR = 'builtin-simulator';
@@ -212,6 +251,13 @@ export function fingerprintDifferences(then: RunFingerprint, now: RunFingerprint
   return differences;
 }
 
+function isRunEnd(value: unknown): value is RunEnd {
+  if (!isRecord(value)) return false;
+  if (value['state'] === 'complete') return true;
+  const count = (v: unknown): boolean => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 0);
+  return value['state'] === 'stopped' && typeof value['reason'] === 'string' && count(value['after_line']) && count(value['input_lines']) && count(value['not_started']);
+}
+
 export type MetaRead = { kind: 'found'; meta: RunMeta } | { kind: 'missing' } | { kind: 'unreadable'; reason: string };
 
 function isFingerprint(value: unknown): value is RunFingerprint {
@@ -244,7 +290,26 @@ export async function readMeta(path: string): Promise<MetaRead> {
   if (!isRecord(value) || value['format'] !== 1 || !isFingerprint(value['fingerprint'])) {
     return { kind: 'unreadable', reason: 'not a batch-llm run fingerprint' };
   }
-  return { kind: 'found', meta: { format: 1, fingerprint: value['fingerprint'], written_at: String(value['written_at']) } };
+  const meta: RunMeta = { format: 1, fingerprint: value['fingerprint'], written_at: String(value['written_at']) };
+  if (isRunEnd(value['end'])) meta.end = value['end'];
+  return { kind: 'found', meta };
+}
+
+/**
+ * Records how the run ended in the meta file at `path`, keeping everything else it holds (the
+ * fingerprint, a Batch API run's state). Atomic like writeMeta.
+ */
+export async function writeRunEnd(path: string, end: RunEnd): Promise<void> {
+  let meta: Record<string, unknown> = {};
+  try {
+    const value: unknown = JSON.parse(await readFile(path, 'utf8'));
+    if (isRecord(value)) meta = value;
+  } catch {
+    // No meta file (or an unreadable one): the end alone is still worth keeping.
+  }
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify({ ...meta, end }, null, 2)}\n`);
+  await rename(temporary, path);
 }
 
 /** Writes the fingerprint atomically (a temporary file renamed over the old one). */

@@ -33,7 +33,11 @@ export interface BatchSummary {
    * endpoints the run had items of; tokens and cost as in `tokens` and `cost`.
    */
   by_endpoint: Partial<Record<Endpoint, EndpointSummary>>;
-  /** Item latency (first gate entry to outcome) percentiles, in ms; null before any item. */
+  /**
+   * Item latency (first gate entry to outcome) percentiles, in ms, over the items that reached an
+   * outcome of their own: an `aborted` item's time ended with the stop, not with an answer (one
+   * never started took 0 ms). null before any such item.
+   */
   latency_ms: { p50: number; p95: number; p99: number } | null;
   wall_ms: number;
   /** Why and how the run stopped early; null when it ran to the end of its input. */
@@ -80,6 +84,8 @@ export class SummaryBuilder {
   #cached = 0;
   readonly #byEndpoint = new Map<Endpoint, { items: number; succeeded: number; tokens: Usage }>();
   #latencies = new Float64Array(1024);
+  /** Latencies recorded: items that were not aborted. */
+  #timed = 0;
 
   readonly #prices: PriceTable | undefined;
   #stopped: StopState | null = null;
@@ -94,12 +100,7 @@ export class SummaryBuilder {
   }
 
   add(outcome: ItemOutcome): void {
-    if (this.#total === this.#latencies.length) {
-      const grown = new Float64Array(this.#latencies.length * 2);
-      grown.set(this.#latencies);
-      this.#latencies = grown;
-    }
-    this.#latencies[this.#total] = outcome.stats.latencyMs;
+    if (outcome.ok || outcome.error.category !== 'aborted') this.#addLatency(outcome.stats.latencyMs);
     this.#total += 1;
     addUsage(this.#tokens, outcome.stats.usage);
     const endpoint = outcome.stats.endpoint ?? 'chat';
@@ -120,6 +121,16 @@ export class SummaryBuilder {
       const category = outcome.error.category;
       this.#byCategory[category] = (this.#byCategory[category] ?? 0) + 1;
     }
+  }
+
+  #addLatency(ms: number): void {
+    if (this.#timed === this.#latencies.length) {
+      const grown = new Float64Array(this.#latencies.length * 2);
+      grown.set(this.#latencies);
+      this.#latencies = grown;
+    }
+    this.#latencies[this.#timed] = ms;
+    this.#timed += 1;
   }
 
   setStopped(stopped: StopState | null): void {
@@ -151,7 +162,7 @@ export class SummaryBuilder {
   }
 
   build(): BatchSummary {
-    const latencies = this.#latencies.slice(0, this.#total).sort();
+    const latencies = this.#latencies.slice(0, this.#timed).sort();
     const { i32 } = this.#block;
     return {
       total: this.#total,
@@ -172,7 +183,7 @@ export class SummaryBuilder {
         ]),
       ),
       latency_ms:
-        this.#total === 0
+        this.#timed === 0
           ? null
           : { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
       wall_ms: performance.now() - this.#started,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveOptions } from '../../src/run/options.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { cli, readResults, ROOT, shortItems, spawnCli, tempDir, waitForLines, writeJsonl } from './helpers.js';
+import { cli, notStartedOf, readResults, readRunEnd, ROOT, shortItems, spawnCli, tempDir, waitForLines, writeJsonl } from './helpers.js';
 
 const EXAMPLE = join(ROOT, 'examples/requests.jsonl');
 
@@ -286,7 +286,7 @@ describe('batch-llm run against a simulator at --base-url', () => {
     expect(await readResults(out)).toHaveLength(600);
   }, 30_000);
 
-  it('drains on SIGINT (exit 3) with a line for every input line, and finishes with --resume', async () => {
+  it('drains on SIGINT (exit 3) with a line for every item read, the rest recorded as not started, and finishes with --resume', async () => {
     const dir = await tempDir();
     const input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(400));
     const out = join(dir, 'out.jsonl');
@@ -299,19 +299,21 @@ describe('batch-llm run against a simulator at --base-url', () => {
     expect(stopped.stderr).toContain('SIGINT: draining');
     expect(stopped.stderr).toMatch(/stopped early \(interrupted \(SIGINT\)\)/);
     const partial = await readResults(out);
-    // Every input line is accounted for: finished, or aborted (and so resumable).
-    expect(new Set(partial.map((r) => r.custom_id)).size).toBe(400);
-    expect(partial).toHaveLength(400);
+    // Every input line is accounted for: finished, aborted, or not started (all resumable).
+    expect(new Set(partial.map((r) => r.custom_id)).size).toBe(partial.length);
+    const notStarted = await notStartedOf(out);
+    expect(notStarted).toBeGreaterThan(0);
+    expect(partial.length + notStarted).toBe(400);
     const aborted = partial.filter((r) => r.error?.code === 'aborted');
-    expect(aborted.length).toBeGreaterThan(0);
-    expect(partial.filter((r) => r.error === null).length + aborted.length).toBe(400);
+    expect(partial.filter((r) => r.error === null).length + aborted.length).toBe(partial.length);
 
     const resumed = await cli([...args, '--resume']);
     expect(resumed.code).toBe(0);
-    expect(resumed.stderr).toContain(`${aborted.length} failed item(s) run again`);
+    expect(resumed.stderr).toContain(`0 failed and ${aborted.length} aborted item(s) run again; ${notStarted} not started yet (no line in the file) run now`);
     const successes = (await readResults(out)).filter((r) => r.error === null).map((r) => r.custom_id);
     expect(successes).toHaveLength(400);
     expect(new Set(successes).size).toBe(400);
+    expect(await readRunEnd(out)).toEqual({ state: 'complete' });
   }, 30_000);
 
   it('stops at --deadline (exit 3), accounts for every line, and --resume finishes', async () => {
@@ -324,10 +326,12 @@ describe('batch-llm run against a simulator at --base-url', () => {
     expect(stopped.code).toBe(3);
     expect(stopped.stderr).toMatch(/stopping: .*deadline/);
     const results = await readResults(out);
-    expect(results).toHaveLength(500);
+    const notStarted = await notStartedOf(out);
+    expect(results.length + notStarted).toBe(500);
     expect(results.some((r) => r.error?.code === 'aborted')).toBe(true);
-    const summary = JSON.parse(await readFile(summaryPath, 'utf8')) as { total: number; stopped: { reason: string } | null };
-    expect(summary.total).toBe(500);
+    const summary = JSON.parse(await readFile(summaryPath, 'utf8')) as { total: number; not_started: number; stopped: { reason: string } | null };
+    expect(summary.total + summary.not_started).toBe(500);
+    expect(summary.not_started).toBe(notStarted);
     expect(summary.stopped?.reason).toMatch(/deadline/);
     // The fingerprint does not include the deadline: the same run, resumed without it.
     const resumed = await cli([...args, '--resume']);
@@ -375,12 +379,14 @@ describe('secrets', () => {
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/stopping: .*fail-fast on auth/);
     const results = await readResults(out);
-    expect(results).toHaveLength(200);
     const auth = results.filter((r) => r.error?.code === 'auth');
     expect(auth.length).toBeGreaterThan(0);
     expect(auth.length).toBeLessThan(10);
     expect(auth.every((r) => r.response?.status_code === 401)).toBe(true);
-    expect(results.filter((r) => r.error?.code === 'aborted')).toHaveLength(200 - auth.length);
+    // The stop leaves the unread rest of the input for --resume, recorded in the meta file.
+    const aborted = results.filter((r) => r.error?.code === 'aborted');
+    expect(auth.length + aborted.length).toBe(results.length);
+    expect(results.length + (await notStartedOf(out))).toBe(200);
     expect(`${run.stdout}${run.stderr}${await everything(dir)}`).not.toContain(wrong);
   });
 });

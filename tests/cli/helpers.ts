@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ResultLine } from '../../src/io/output.js';
+import type { RunEnd } from '../../src/io/checkpoint.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The packaged bin, as package.json maps `batch-llm`. */
@@ -100,4 +101,17 @@ export async function waitForLines(path: string, lines: number, timeoutMs = 20_0
 /** Short-form request lines `item-00000` … */
 export function shortItems(count: number, prefix = 'item'): Array<{ custom_id: string; prompt: string }> {
   return Array.from({ length: count }, (_, i) => ({ custom_id: `${prefix}-${String(i).padStart(5, '0')}`, prompt: `prompt ${i}` }));
+}
+
+/** How the run on `out` ended, as its meta file records it (undefined: not recorded). */
+export async function readRunEnd(out: string): Promise<RunEnd | undefined> {
+  const meta = JSON.parse(await readFile(`${out}.meta.json`, 'utf8')) as { end?: RunEnd };
+  return meta.end;
+}
+
+/** The meta file's `not_started` of a stopped run (throws when the run is not recorded as stopped). */
+export async function notStartedOf(out: string): Promise<number> {
+  const end = await readRunEnd(out);
+  if (end?.state !== 'stopped' || end.not_started === null) throw new Error(`${out}: the meta file records no stop point: ${JSON.stringify(end)}`);
+  return end.not_started;
 }

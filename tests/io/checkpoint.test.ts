@@ -31,6 +31,16 @@ describe('readCheckpoint', () => {
     expect(checkpoint).toMatchObject({ lines: 6, corrupt: [], torn: null });
   });
 
+  it('counts aborted items apart from failed ones, and the input lines that have a line', async () => {
+    const at = (text: string, line: number): string => text.replace('"error"', `"batch_llm":{"line":${line}},"error"`);
+    const path = await outFile(at(ok('a'), 1) + at(failed('b', 'aborted'), 2) + at(failed('c'), 3) + at(failed('c', 'aborted'), 3) + at(failed('d', 'aborted'), 5) + at(ok('d'), 5));
+    const checkpoint = await readCheckpoint(path);
+    expect(checkpoint).toMatchObject({ failed: 0, aborted: 2 }); // b and c: their last line is aborted
+    expect(checkpoint.inputLines.size).toBe(4);
+    expect([1, 2, 3, 4, 5].map((line) => checkpoint.inputLines.has(line))).toEqual([true, true, true, false, true]);
+    expect(checkpoint.inputLines.countAfter(2)).toBe(2);
+  });
+
   it('lets no invalid-input line decide an item (a repeated custom_id must not undo its success)', async () => {
     const path = await outFile(ok('a') + failed('a', 'invalid_input') + failed(null, 'invalid_input') + failed('x', 'invalid_input'));
     const checkpoint = await readCheckpoint(path);
@@ -40,7 +50,8 @@ describe('readCheckpoint', () => {
 
   it('reads a missing file as an empty checkpoint', async () => {
     const checkpoint = await readCheckpoint('/nonexistent/dir/out.jsonl');
-    expect(checkpoint).toEqual({ succeeded: new Set(), failed: 0, lines: 0, corrupt: [], torn: null });
+    expect(checkpoint).toMatchObject({ succeeded: new Set(), failed: 0, aborted: 0, lines: 0, corrupt: [], torn: null });
+    expect(checkpoint.inputLines.size).toBe(0);
   });
 
   it('moves a torn last line (no newline) to a side file and cuts the file back to its last whole line', async () => {
