@@ -3,7 +3,7 @@
 // the engine's cheap live view (live-stats.ts), which says when everybody is cooling down after a
 // 429 or ramping back up.
 
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 import { formatDuration } from '../model/duration.js';
 import type { LiveStats } from '../run/live-stats.js';
 
@@ -30,6 +30,11 @@ export interface ProgressDisplay {
 }
 
 const number = new Intl.NumberFormat('en-US');
+
+// cli-progress (CommonJS) is required only when a bar is drawn, on a terminal: runs in logs, CI
+// and scripts never load it, and no run waits for it before its first request.
+const require = createRequire(import.meta.url);
+type CliProgress = typeof import('cli-progress');
 
 /** "cooling down 12 s", "ramping 8/64", "40 in flight": what the run is doing right now. */
 export function phaseOf(live: LiveStats | null): string {
@@ -119,6 +124,7 @@ export function startProgress(options: {
     };
   }
 
+  const cliProgress = require('cli-progress') as CliProgress;
   const bar = new cliProgress.SingleBar(
     {
       stream,

@@ -5,10 +5,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { UsageError } from '../model/errors.js';
-import { htmlReport } from '../report/html-report.js';
-import { resultsFigures } from '../report/results-figures.js';
-import { textReport } from '../report/text-report.js';
-import { traceFigures } from '../report/trace-figures.js';
 
 export interface ReportSettings {
   results: string;
@@ -31,6 +27,13 @@ export function declareReportCommand(program: Command, action: (settings: Report
 }
 
 export async function reportCommand(settings: ReportSettings, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
+  // The report's code (the HTML page carries uPlot) loads only for this command.
+  const [{ htmlReport }, { resultsFigures }, { textReport }, { traceFigures }] = await Promise.all([
+    import('../report/html-report.js'),
+    import('../report/results-figures.js'),
+    import('../report/text-report.js'),
+    import('../report/trace-figures.js'),
+  ]);
   const read = async <T>(what: string, path: string, load: () => Promise<T>): Promise<T> => {
     try {
       return await load();

@@ -3,6 +3,11 @@
 // Order of work: check every option (nothing is touched before that), load the task, scan the
 // input (size, hash, line count), settle the results file (new, --overwrite, or --resume: prepare-output.ts), start the
 // built-in simulator if no endpoint is configured, then stream (run-stream.ts) and report.
+//
+// What only some runs need loads when they need it (dynamic import), so that a plain run puts
+// its first request on the wire soon after the process starts (issue 12 point 4): the simulator
+// (only without an endpoint), the distributed coordinator (bullmq, ioredis: only with --redis),
+// the Batch API path (the whole `openai` package: only with --via batch-api, or for its report).
 
 import { stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -14,21 +19,18 @@ import { FileLockedError, OptionsError } from '../model/errors.js';
 import { resolveOptions, type BatchOptions } from '../run/options.js';
 import type { ProgressMode } from './progress.js';
 import { redact } from '../model/redact.js';
-import { startSimulator, type Simulator } from '../sim/index.js';
+import type { Simulator } from '../sim/index.js';
 import { loadTask } from '../task/task-loader.js';
 import type { Task } from '../task/task.js';
 import { prepareOutput } from './prepare-output.js';
 import { FLAG_OF, type RunSettings } from './run-options.js';
 import { streamToFile, type StreamPlan } from './run-stream.js';
-import { coordinateBatch, DEFAULT_CHUNK_SIZE } from '../distributed/coordinator.js';
-import { redactRedisUrl } from '../distributed/redis-connection.js';
 import { createHash } from 'node:crypto';
 import { formatRunSummary } from './run-summary.js';
 import { UsageError } from '../model/errors.js';
 import { readBatchState } from '../batch-api/batch-state.js';
 import { chooseVia, formatVia, type ViaReport } from '../batch-api/via-choice.js';
 import { formatCost } from './progress.js';
-import { BATCH_FILE_LIMITS, batchApiToFile, onlineVia } from './run-via-batch.js';
 
 export interface CliIO {
   env: NodeJS.ProcessEnv;
@@ -199,6 +201,7 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
   // 5. The endpoint.
   let simulator: Simulator | null = null;
   if (embedded) {
+    const { startSimulator } = await import('../sim/server.js');
     simulator = await startSimulator({ host: '127.0.0.1', port: 0, recordRequests: false });
     say(`no endpoint configured (--base-url or OPENAI_BASE_URL): using the built-in simulator at ${simulator.url}`);
     if (apiKey !== undefined) say('an API key is set but no endpoint: for OpenAI itself pass --base-url https://api.openai.com/v1');
@@ -210,6 +213,7 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
     const redisURL = settings.redis;
     const runId = settings.runId ?? createHash('sha256').update(`${scan.sha256}\n${resolve(settings.out)}`).digest('hex').slice(0, 16);
     if (engine.maxTokens !== undefined || engine.maxCost !== undefined) throw new UsageError('--redis: spend caps (--max-run-tokens, --max-cost) are not supported in a distributed run yet');
+    const [{ coordinateBatch, DEFAULT_CHUNK_SIZE }, { redactRedisUrl }] = await Promise.all([import('../distributed/coordinator.js'), import('../distributed/redis-connection.js')]);
     const chunkSize = settings.chunkSize ?? DEFAULT_CHUNK_SIZE;
     if (chunkSize < 1) throw new UsageError(`--chunk-size: expected a whole number >= 1, got ${chunkSize}`);
     say(`distributed run ${runId}: more machines join with: batch-llm worker --redis ${redactRedisUrl(redisURL)} --run-id ${runId}`);
@@ -226,6 +230,7 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
   let via: ViaReport | null = null;
   try {
     if (way.chosen === 'batch-api') {
+      const { BATCH_FILE_LIMITS, batchApiToFile } = await import('./run-via-batch.js');
       const ran = await batchApiToFile(
         {
           input: settings.input,
@@ -275,7 +280,7 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
   } catch (error) {
     say(`cannot record the run's end in ${metaPathFor(settings.out)}: ${errorText(error)}`);
   }
-  if (via === null && settings.via !== 'online') via = onlineVia(way.reason, outcome.summary.cost, settings.engine.prices, settings.batchDiscount);
+  if (via === null && settings.via !== 'online') via = (await import('./run-via-batch.js')).onlineVia(way.reason, outcome.summary.cost, settings.engine.prices, settings.batchDiscount);
   io.stderr.write(`${clean(formatRunSummary(outcome.summary))}\n`);
   if (via !== null) io.stderr.write(`${clean(formatVia(via, formatCost, settings.batchDiscount))}\n`);
   if (settings.summary !== undefined) {

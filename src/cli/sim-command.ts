@@ -3,7 +3,7 @@
 // paid endpoint.
 
 import { Command } from 'commander';
-import { SIM_DEFAULTS, startSimulator, type SimOptions } from '../sim/index.js';
+import { SIM_DEFAULTS, type SimOptions } from '../sim/options.js';
 import { decimal, duration, probability, wholeNumber } from './parse-values.js';
 import { UsageError } from '../model/errors.js';
 
@@ -81,6 +81,7 @@ export function parseSimOptions(raw: RawSimOptions): SimOptions {
 export async function simCommand(options: SimOptions, io: SimIO): Promise<number> {
   let simulator;
   try {
+    const { startSimulator } = await import('../sim/server.js');
     simulator = await startSimulator(options);
   } catch (error) {
     // The simulator validates its options with TypeErrors that name the option; a busy port is EADDRINUSE.

@@ -6,8 +6,6 @@
 import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
 import { DistributedRunError, OptionsError, UsageError } from '../model/errors.js';
-import { redactRedisUrl } from '../distributed/redis-connection.js';
-import { runWorker } from '../distributed/run-worker.js';
 import { wholeNumber } from './parse-values.js';
 import { EXIT } from './exit-codes.js';
 
@@ -41,6 +39,9 @@ export function declareWorkerCommand(program: Command, action: (settings: Worker
 
 export async function workerCommand(settings: WorkerSettings, io: { stderr: NodeJS.WritableStream }): Promise<number> {
   const say = (message: string): void => void io.stderr.write(`batch-llm worker: ${message}\n`);
+  // Loaded here, not with the CLI: bullmq and ioredis take a good part of a second to load, and
+  // every other command (above all `run`, whose first request should leave quickly) goes without.
+  const [{ runWorker }, { redactRedisUrl }] = await Promise.all([import('../distributed/run-worker.js'), import('../distributed/redis-connection.js')]);
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     say(`${signal}: draining (the chunks in hand finish, no new one is taken)`);

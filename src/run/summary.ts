@@ -10,6 +10,7 @@ import type { Usage } from '../model/usage.js';
 import { addUsage, emptyUsage } from '../model/usage.js';
 import type { SeriesSummary } from '../trace/series.js';
 import type { SpendCapReport } from './spend-cap.js';
+import { LatencySketch } from './latency-sketch.js';
 
 export interface BatchSummary {
   total: number;
@@ -34,9 +35,9 @@ export interface BatchSummary {
    */
   by_endpoint: Partial<Record<Endpoint, EndpointSummary>>;
   /**
-   * Item latency (first gate entry to outcome) percentiles, in ms, over the items that reached an
-   * outcome of their own: an `aborted` item's time ended with the stop, not with an answer (one
-   * never started took 0 ms). null before any such item.
+   * Item latency (first gate entry to outcome) percentiles, in ms, within 1 % (run/latency-sketch.ts),
+   * over the items that reached an outcome of their own: an `aborted` item's time ended with the
+   * stop, not with an answer (one never started took 0 ms). null before any such item.
    */
   latency_ms: { p50: number; p95: number; p99: number } | null;
   wall_ms: number;
@@ -68,11 +69,6 @@ function mean(sum: number, count: number): number {
   return count === 0 ? 0 : Math.round((sum / count) * 10_000) / 10_000;
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-}
-
 export class SummaryBuilder {
   readonly #started = performance.now();
   readonly #block: ControlBlock;
@@ -83,9 +79,7 @@ export class SummaryBuilder {
   readonly #saved = emptyUsage();
   #cached = 0;
   readonly #byEndpoint = new Map<Endpoint, { items: number; succeeded: number; tokens: Usage }>();
-  #latencies = new Float64Array(1024);
-  /** Latencies recorded: items that were not aborted. */
-  #timed = 0;
+  readonly #latencies = new LatencySketch();
 
   readonly #prices: PriceTable | undefined;
   #stopped: StopState | null = null;
@@ -100,7 +94,7 @@ export class SummaryBuilder {
   }
 
   add(outcome: ItemOutcome): void {
-    if (outcome.ok || outcome.error.category !== 'aborted') this.#addLatency(outcome.stats.latencyMs);
+    if (outcome.ok || outcome.error.category !== 'aborted') this.#latencies.add(outcome.stats.latencyMs);
     this.#total += 1;
     addUsage(this.#tokens, outcome.stats.usage);
     const endpoint = outcome.stats.endpoint ?? 'chat';
@@ -121,16 +115,6 @@ export class SummaryBuilder {
       const category = outcome.error.category;
       this.#byCategory[category] = (this.#byCategory[category] ?? 0) + 1;
     }
-  }
-
-  #addLatency(ms: number): void {
-    if (this.#timed === this.#latencies.length) {
-      const grown = new Float64Array(this.#latencies.length * 2);
-      grown.set(this.#latencies);
-      this.#latencies = grown;
-    }
-    this.#latencies[this.#timed] = ms;
-    this.#timed += 1;
   }
 
   setStopped(stopped: StopState | null): void {
@@ -162,7 +146,7 @@ export class SummaryBuilder {
   }
 
   build(): BatchSummary {
-    const latencies = this.#latencies.slice(0, this.#timed).sort();
+    const latencies = this.#latencies;
     const { i32 } = this.#block;
     return {
       total: this.#total,
@@ -183,9 +167,9 @@ export class SummaryBuilder {
         ]),
       ),
       latency_ms:
-        this.#timed === 0
+        this.#latencies.count === 0
           ? null
-          : { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
+          : { p50: latencies.percentile(50), p95: latencies.percentile(95), p99: latencies.percentile(99) },
       wall_ms: performance.now() - this.#started,
       stopped: this.#stopped,
       series: this.#series,

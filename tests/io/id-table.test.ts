@@ -31,4 +31,19 @@ describe('IdTable', () => {
     expect(table.size).toBe(1);
     expect(table.get('a')).toBe(7);
   });
+
+  it('keeps ids exact across arena pages, with ids longer than a page among them', () => {
+    const table = new IdTable();
+    // 1 MB pages: 200,000 entries of ~20 bytes fill several, and ids of 1.5 MB and of exactly
+    // a page's remainder land between them.
+    const long = 'x'.repeat(1_500_000);
+    for (let i = 0; i < 200_000; i += 1) {
+      table.set(`record-${i}`, i);
+      if (i === 70_000) table.set(long, 7);
+      if (i === 140_000) table.set(`${long}y`, 8);
+    }
+    expect(table.size).toBe(200_002);
+    for (let i = 0; i < 200_000; i += 1) if (table.get(`record-${i}`) !== i) throw new Error(`record-${i}: ${String(table.get(`record-${i}`))}`);
+    expect([table.get(long), table.get(`${long}y`), table.get(`${long}z`)]).toEqual([7, 8, undefined]);
+  });
 });
