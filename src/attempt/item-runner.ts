@@ -10,7 +10,8 @@ import { cooldownEnd, reportRateLimit } from '../control/cooldown.js';
 import { commitAttempt, enterGate, gateMoved } from '../control/gate.js';
 import { interruptible, startItemClock, taskScope, type ItemClock, type TaskScope } from '../control/interrupt.js';
 import { sleepLong } from '../control/long-timer.js';
-import { recordSuccess, releasePermit } from '../control/permits.js';
+import { ceilingAfterTimeout, ceilingWindow, recordSuccess, releasePermit } from '../control/permits.js';
+import { endpointAnswered, reportOutage, type OutageReport } from '../control/outage.js';
 import { RateBudget } from '../control/rate-budget.js';
 import { LeaseCredit } from '../control/lease-credit.js';
 import { isStopping, watchStop } from '../control/stop.js';
@@ -28,7 +29,7 @@ import type { Task, TaskContext } from '../task/task.js';
 import { uncloneablePart } from '../task/cloneable.js';
 import { backoffMs } from './backoff.js';
 import { openCachedAnswers } from './cached-answers.js';
-import { isRetryable, type ClassifiedFailure } from './classify.js';
+import { isRetryable, outageSignal, type ClassifiedFailure } from './classify.js';
 import { createHttpClient, endpointPath, type CallResult } from './http-client.js';
 import { Pacer } from './pacer.js';
 import { raisedEvent, rateLimitedEvent } from './trace-events.js';
@@ -68,14 +69,18 @@ type Success = Extract<CallResult, { ok: true }>;
 type SuccessOutcome = Extract<ItemOutcome, { ok: true }>;
 
 /**
- * An attempt that got an answer or a failure; `gen` is the gate generation it went in under and
- * `globalGen` the even global (distributed) generation it was sent in, both 0 when cached.
+ * An attempt that got an answer or a failure; `gen` is the gate generation it went in under,
+ * `globalGen` the even global (distributed) generation it was sent in, both 0 when cached, and
+ * `window` the in-flight ceiling's window it was sent in (control/permits.ts).
  */
 interface Attempt {
   readonly result: Exclude<CallResult, { ok: 'unsent' }>;
   readonly cached: boolean;
   readonly gen: number;
   readonly globalGen: number;
+  readonly window: number;
+  /** What reporting an outage signal did (outage.ts), before the permit was released; null for other results. */
+  readonly outage: OutageReport | null;
   /** A 429's report to the cooldown, made before the attempt's permit was released; null otherwise. */
   readonly rateLimit: RateLimitReported | null;
 }
@@ -162,14 +167,16 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
       // A cached answer's tokens were saved, not spent.
       const usage = usageFromBody(hit.body);
       if (usage) addUsage((stats.saved ??= emptyUsage()), usage);
-      return { result: hit, cached: true, gen: 0, globalGen: 0, rateLimit: null };
+      return { result: hit, cached: true, gen: 0, globalGen: 0, window: 0, rateLimit: null, outage: null };
     }
     const gen = await enterGate(block, slot, settings.rampJitterMs, clock);
     // An odd global generation here means another process's cooldown reached us just now:
     // our 429s would belong to it, so they are reported as sent in the epoch it closed.
     const globalGen = Atomics.load(block.i32, I32.GLOBAL_GEN) & ~1;
+    const window = ceilingWindow(block);
     let result: Exclude<CallResult, { ok: 'unsent' }>;
     let rateLimit: RateLimitReported | null = null;
+    let outage: OutageReport | null = null;
     let reservation;
     try {
       reservation = await pacer.reserve(body, clock, run.endpoint);
@@ -213,13 +220,19 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
         const endBefore = emit ? cooldownEnd(block, gen + 1) : null;
         rateLimit = { report: reportRateLimit(block, gen, result.failure.hintMs, pause, Date.now()), endBefore };
       }
+      // An outage signal too, for the same reason: a failed probe must close the gate before its
+      // permit (the only one, LIMIT 1) lets a second probe out. Any other answer (a 200, a 400, a
+      // 429 …) says the endpoint is up.
+      const cause = result.ok ? null : outageSignal(result.failure);
+      if (cause !== null && !result.ok) outage = reportOutage(block, gen, cause, result.failure.hintMs, settings.outageProbeMs, Date.now());
+      else endpointAnswered(block, gen);
     } finally {
       releasePermit(block, slot);
     }
     const usage = usageFromBody(result.ok ? result.body : result.failure.body);
     if (usage) addUsage(stats.usage, usage);
     pacer.settle(reservation, usage, result.ok ? result.headers : result.failure.headers);
-    return { result, cached: false, gen, globalGen, rateLimit };
+    return { result, cached: false, gen, globalGen, window, rateLimit, outage };
   }
 
   /**
@@ -237,7 +250,22 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
       if (emit && rateLimit) emit(rateLimitedEvent(block, thread.threadId, item.custom_id, rateLimit.report, gen, failure, rateLimit.endBefore, globalGen));
       return stats.rateLimited <= settings.maxRateLimitRetries;
     }
-    const counted = stats.attempts - stats.rateLimited - stats.invalidOutputs;
+    const { outage } = tried;
+    if (outage !== null) {
+      if (outage !== 'counted') {
+        // Part of an outage: back to the gate (closed until the probe), the attempt not counted.
+        stats.outageFailures = (stats.outageFailures ?? 0) + 1;
+        emit?.({ type: 'attempt-failed', custom_id: item.custom_id, attempt: stats.attempts, category: failure.category, status: failure.status, retry: true });
+        mayRetry(clock);
+        return true;
+      }
+      // A timeout while the endpoint answers others: too much in flight for it to answer in time.
+      if (failure.category === 'timeout') {
+        const lowered = ceilingAfterTimeout(block, tried.window);
+        if (emit && lowered !== null && lowered.to !== lowered.from) emit({ type: 'ceiling-changed', from: lowered.from, to: lowered.to, why: 'timeouts' });
+      }
+    }
+    const counted = stats.attempts - stats.rateLimited - stats.invalidOutputs - (stats.outageFailures ?? 0);
     const retry = isRetryable(failure.category) && counted < settings.maxAttempts;
     emit?.({ type: 'attempt-failed', custom_id: item.custom_id, attempt: stats.attempts, category: failure.category, status: failure.status, retry });
     if (!retry) return false;

@@ -26,6 +26,8 @@ export interface WorkerSettings extends ClientSettings, ClockSettings {
   cooldownBaseMs: number;
   /** Cap of the escalating cooldown, in ms (server hints are honoured beyond it). */
   cooldownMaxMs: number;
+  /** The first pause between probes of an endpoint that is down, in ms (control/outage.ts). */
+  outageProbeMs: number;
   /** Spread of the ramp's re-entry after a cooldown, in ms. */
   rampJitterMs: number;
   /** Share of a rate limit to use (control/rate-budget.ts). */

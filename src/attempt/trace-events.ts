@@ -36,6 +36,6 @@ export function rateLimitedEvent(
 
 /** The event for what recordSuccess raised (its return value, not 0). */
 export function raisedEvent(block: ControlBlock, raised: number): BatchEvent {
-  if (raised < 0) return { type: 'ceiling-changed', from: -raised - 1, to: -raised };
+  if (raised < 0) return { type: 'ceiling-changed', from: -raised - 1, to: -raised, why: 'successes' };
   return { type: 'limit-raised', limit: raised, ceiling: Atomics.load(block.i32, I32.CEILING) };
 }

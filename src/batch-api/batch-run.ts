@@ -352,6 +352,7 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
     requests,
     rate_limited: 0,
     cooldowns: 0,
+    outages: 0,
     tokens: all,
     cost: prices ? costOf(tokens.batch, prices) * plan.discount + costOf(tokens.online, prices) : null,
     by_endpoint: Object.fromEntries(

@@ -39,6 +39,7 @@ type CliProgress = typeof import('cli-progress');
 /** "cooling down 12 s", "ramping 8/64", "40 in flight": what the run is doing right now. */
 export function phaseOf(live: LiveStats | null): string {
   if (live === null) return 'starting';
+  if (live.outageMs !== null) return `endpoint not answering for ${Math.floor(live.outageMs / 1_000)} s, probing`;
   if (live.coolingDownMs !== null) return `cooling down ${Math.ceil(live.coolingDownMs / 1_000)} s`;
   if (live.limit < live.ceiling) return `ramping ${live.limit}/${live.ceiling}`;
   return `${live.inFlight} in flight`;

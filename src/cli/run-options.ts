@@ -160,7 +160,17 @@ const ENGINE_OPTIONS = {
   threads: whole('--threads <n>', 'worker threads', `number of CPUs, here ${availableParallelism()}`),
   maxAttempts: whole('--max-attempts <n>', 'attempts per item, not counting rate-limit retries', '5'),
   maxRateLimitRetries: whole('--max-rate-limit-retries <n>', '429 retries per item, a budget of their own', '20'),
-  attemptTimeoutMs: time('--attempt-timeout <duration>', 'time limit of one HTTP attempt: 500ms, 30s, 5m, 1h', '60s'),
+  attemptTimeoutMs: time(
+    '--attempt-timeout <duration>',
+    "time limit of one HTTP attempt: 500ms, 30s, 5m, 1h; time queued inside the server counts, and timeouts lower the in-flight ceiling",
+    '60s',
+  ),
+  outagePatienceMs: time(
+    '--outage-patience <duration>',
+    'how long the endpoint may be down (refused connections, 502/503/504, timeouts) while one probe at a time waits for it; then the run stops, exit 3, --resume finishes',
+    '10m',
+  ),
+  outageProbeMs: time('--outage-probe <duration>', 'first pause between probes of an endpoint that is down; it grows to half the outage so far, up to 30s', '1s'),
   itemDeadlineMs: time('--item-deadline <duration>', 'time limit of one item: waits, cooldowns, attempts, backoffs; then it fails as timeout', 'none'),
   deadlineMs: time('--deadline <duration>', 'time limit of the whole run; then it stops as on Ctrl-C (see Stopping), exit 3', 'none'),
   failFast: valued('--fail-fast <categories>', 'failure categories that stop the run, comma-separated, or "none"', 'auth,quota', parseFailFast),
@@ -249,9 +259,10 @@ Exit codes:
   0  every item succeeded
   1  the run finished and some items failed (see the "error" of their lines)
   2  usage error, or the input file could not be read
-  3  stopped early: Ctrl-C / SIGTERM, --deadline, --max-run-tokens / --max-cost, or a --fail-fast
-     category (auth, quota); the items it held have "aborted" lines, the input lines it never
-     read are recorded as not started in <out>.meta.json, and --resume finishes both`;
+  3  stopped early: Ctrl-C / SIGTERM, --deadline, --max-run-tokens / --max-cost, a --fail-fast
+     category (auth, quota), or an endpoint down for longer than --outage-patience; the items it
+     held have "aborted" lines, the input lines it never read are recorded as not started in
+     <out>.meta.json, and --resume finishes both`;
 
 const RUN_HELP_AFTER = `
 Input lines (JSONL; blank lines are skipped; a line that cannot be run gets an invalid_input result):

@@ -68,7 +68,8 @@ export function formatRunSummary(summary: RunSummary): string {
       (summary.stopped_after_line === null
         ? ''
         : `, ${summary.not_started === null ? 'the rest of the input' : number.format(summary.not_started)} not started (input read up to line ${number.format(summary.stopped_after_line)})`),
-    `  requests ${number.format(summary.requests)}, 429s ${number.format(summary.rate_limited)}, cooldowns ${number.format(summary.cooldowns)}`,
+    `  requests ${number.format(summary.requests)}, 429s ${number.format(summary.rate_limited)}, cooldowns ${number.format(summary.cooldowns)}` +
+      (summary.outages > 0 ? `, outage pauses ${number.format(summary.outages)}` : ''),
     `  tokens ${number.format(summary.tokens.total)} (prompt ${number.format(summary.tokens.prompt)}, completion ${number.format(summary.tokens.completion)}` +
       `, cached ${number.format(summary.tokens.cached)}, reasoning ${number.format(summary.tokens.reasoning)})`,
   ];

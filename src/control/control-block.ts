@@ -5,8 +5,9 @@
 //
 // The protocol that uses these slots is in cooldown.ts (gate, 429 reporting), permits.ts (in-flight
 // limit and ramp), cooldown-keeper.ts (the main thread, the only one that ends a cooldown),
-// stop.ts (stopping a run), thread-slots.ts (permits held by each thread, for crash recovery),
-// rate-budget.ts (the RPM/TPM budgets) and lease-credit.ts (a distributed run's leased share of them).
+// outage.ts (the pause while the endpoint is down), stop.ts (stopping a run), thread-slots.ts
+// (permits held by each thread, for crash recovery), rate-budget.ts (the RPM/TPM budgets) and
+// lease-credit.ts (a distributed run's leased share of them).
 // cooldown-keeper.ts is the main thread's cooldown closer; a worker closes one only when the main
 // thread is late (cooldown.ts).
 
@@ -66,9 +67,31 @@ export const I32 = {
   CREDIT_ADDED: 14,
   /** Bumped (and notified) by an attempt that found its credit short; the main thread's leaser waits on it. */
   CREDIT_SHORT: 15,
+  /**
+   * The last (odd) generation opened for an outage rather than a rate limit (outage.ts). Its
+   * opener stores it right after winning the compare-and-swap on GEN and before it publishes the
+   * end in COOLDOWN, so whoever sees that end published (the keeper) also sees the reason.
+   */
+  OUTAGE_GEN: 16,
+  /**
+   * Outage signals (a connection that failed, 502/503/504, an attempt timeout) in a row, across
+   * all threads, from requests sent in the open generation; any answer of the endpoint to a request
+   * sent in the open generation sets it back to 0. At OUTAGE_THRESHOLD an outage pause opens.
+   */
+  OUTAGE_FAILS: 17,
+  /** What the last outage signal was: an HTTP status (502/503/504), or 1 (no connection), 2 (timed out). */
+  OUTAGE_CAUSE: 18,
+  /** Outage pauses opened, for summaries (monotonic, never waited on). */
+  OUTAGES: 19,
+  /**
+   * The window of the in-flight ceiling: bumped each time attempt timeouts lower CEILING. An attempt
+   * remembers it when it is sent; a timeout of an attempt sent in an older window is already paid
+   * for, so a burst of timeouts halves the ceiling once (permits.ts, ceilingAfterTimeout).
+   */
+  CEILING_WINDOW: 20,
 } as const;
 
-const I32_SLOTS = 16;
+const I32_SLOTS = 21;
 
 /** BigInt64 slot indices (their own index space, in the same buffer after the Int32 slots). */
 export const I64 = {
@@ -107,9 +130,15 @@ export const I64 = {
   /** The largest single take that found the bucket's credit short since the leaser last looked (atomic max). */
   REQUESTS_WANTED: 10,
   TOKENS_WANTED: 11,
+  /**
+   * When the outage in progress began: ms after EPOCH, plus 1 (0 = the endpoint answers). The
+   * first outage pause of an episode sets it (compare-and-swap from 0); the endpoint's first answer
+   * to a request sent since clears it. The keeper measures the outage patience from it.
+   */
+  OUTAGE_SINCE: 12,
 } as const;
 
-const I64_SLOTS = 12;
+const I64_SLOTS = 13;
 // BigInt64Array needs an 8-byte aligned offset.
 const I64_OFFSET = Math.ceil((I32_SLOTS * 4) / 8) * 8;
 

@@ -61,7 +61,7 @@ export const CLOSE_GRACE_MS = 250;
 
 /**
  * Ends cooldown `gen` (odd) unless somebody already has: claim it on CLOSING, settle the ceiling
- * (permits.ts), lower LIMIT to the ramp's start, and only then open the gate — a thread that sees
+ * (permits.ts), lower LIMIT to the ramp's start (to 1 after an outage: the probe), and only then open the gate — a thread that sees
  * the new generation also sees the lowered limit, so only the ramp's first attempts go out.
  * Returns what it did (the ramp's start, the ceiling before and after, the attempts waiting), or
  * null when another thread ended it.
@@ -73,8 +73,11 @@ export function endCooldown(block: ControlBlock, gen: number): { limit: number; 
     if (claimed >= gen) return null;
     if (Atomics.compareExchange(i32, I32.CLOSING, claimed, gen) === claimed) break;
   }
-  const ceiling = ceilingAfterCooldown(block);
-  const limit = Math.min(Math.max(1, Atomics.load(i32, I32.RAMP_START)), ceiling.to);
+  // An outage pause (outage.ts) lets one probe through and leaves the ceiling alone: a server
+  // that was down says nothing about the pace it can take once it is back.
+  const outage = Atomics.load(i32, I32.OUTAGE_GEN) === gen;
+  const ceiling = outage ? { from: Atomics.load(i32, I32.CEILING), to: Atomics.load(i32, I32.CEILING) } : ceilingAfterCooldown(block);
+  const limit = outage ? 1 : Math.min(Math.max(1, Atomics.load(i32, I32.RAMP_START)), ceiling.to);
   const waiting = Atomics.load(i32, I32.WAITING);
   Atomics.store(i32, I32.LIMIT, limit);
   Atomics.store(i32, I32.GEN, gen + 1);
@@ -141,7 +144,8 @@ export async function waitUntilOpen(
         // A deadline or a stop came while we waited: say what for (a long Retry-After, typically).
         if (!(error instanceof ItemFailed)) throw error;
         const until = end === null ? 'its end not yet known' : `due to end at ${new Date(end).toISOString()}`;
-        throw new ItemFailed(error.category, `${error.message} while the item waited for the shared cooldown (${until})`, error.failureCode);
+        const what = Atomics.load(block.i32, I32.OUTAGE_GEN) === gen ? `the endpoint to answer again (an outage pause, ${until})` : `the shared cooldown (${until})`;
+        throw new ItemFailed(error.category, `${error.message} while the item waited for ${what}`, error.failureCode);
       }
     }
   } finally {

@@ -89,3 +89,35 @@ export function recordSuccess(block: ControlBlock, sentInGen: number): number {
     }
   }
 }
+
+/** The ceiling's window now: an attempt remembers it when it is sent (see ceilingAfterTimeout). */
+export function ceilingWindow(block: ControlBlock): number {
+  return Atomics.load(block.i32, I32.CEILING_WINDOW);
+}
+
+/**
+ * An attempt sent in ceiling window `sentInWindow` timed out while the endpoint still answers
+ * others: more in flight than it serves in time (requests queued inside a small server count
+ * against the attempt timeout too). Halve the ceiling, and the limit with it — the multiplicative
+ * decrease, as cooldowns in a row do. Only the first timeout of a window does so (compare-and-swap
+ * on CEILING_WINDOW): the others were already on the wire before the decrease, and a burst of
+ * timeouts must halve the ceiling once, not down to 1. Returns the ceiling before and after, or
+ * null for a timeout of an older window. Attempts on the wire above the new limit finish; no new
+ * one starts until IN_FLIGHT is below it.
+ */
+export function ceilingAfterTimeout(block: ControlBlock, sentInWindow: number): { from: number; to: number } | null {
+  const { i32 } = block;
+  if (Atomics.compareExchange(i32, I32.CEILING_WINDOW, sentInWindow, sentInWindow + 1) !== sentInWindow) return null;
+  let from: number;
+  let to: number;
+  do {
+    from = Atomics.load(i32, I32.CEILING);
+    to = Math.max(1, Math.floor(from / 2));
+  } while (Atomics.compareExchange(i32, I32.CEILING, from, to) !== from);
+  Atomics.store(i32, I32.SUCCESSES, 0);
+  for (;;) {
+    const limit = Atomics.load(i32, I32.LIMIT);
+    if (limit <= to || Atomics.compareExchange(i32, I32.LIMIT, limit, to) === limit) break;
+  }
+  return { from, to };
+}

@@ -27,6 +27,8 @@ export interface ResultFacts {
   usage: Usage;
   /** Answers cut off at max_tokens (finish_reason "length") and re-asked or failed; only when any. */
   cut_off?: number;
+  /** Attempts that failed during an outage of the endpoint (not counted against maxAttempts); only when any. */
+  outage_failures?: number;
   /** The task's result (its validated, post-processed answer); only with a task, on success. */
   value?: unknown;
   /** The task's score of the value (task.score); only with a scoring task, on success. */
@@ -76,6 +78,7 @@ export function resultLine(result: ItemResult, line: number | null): ResultLine 
     usage: { ...stats.usage },
   };
   if (stats.cutOff !== undefined && stats.cutOff > 0) facts.cut_off = stats.cutOff;
+  if (stats.outageFailures !== undefined && stats.outageFailures > 0) facts.outage_failures = stats.outageFailures;
   if (stats.saved) facts.saved_usage = { ...stats.saved };
   if (result.ok) {
     if (result.value !== undefined) facts.value = result.value;

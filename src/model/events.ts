@@ -19,6 +19,12 @@ export type RateLimitReport =
 /** Where a cooldown's pause came from: a header of the 429, or the escalating default (no hint). */
 export type HintSource = 'retry-after-ms' | 'retry-after' | 'reset-headers' | 'default';
 
+/**
+ * Why the gate closed: a rate limit (429s: a cooldown) or an outage (the endpoint refused
+ * connections, answered 502/503/504 or let attempts time out, several in a row: an outage pause).
+ */
+export type PauseReason = 'rate_limit' | 'outage';
+
 /** One point of the run's time series, taken on the main thread every `sampleIntervalMs`. */
 export interface RunSample {
   /** Items finished so far (succeeded + failed). */
@@ -32,8 +38,10 @@ export interface RunSample {
   /** Requests sent and 429s so far (monotonic counters). */
   requests: number;
   rateLimited: number;
-  /** Whether a cooldown was open at the sample. */
+  /** Whether a cooldown was open at the sample (a rate limit's or an outage's). */
   cooldownOpen: boolean;
+  /** Whether that pause was an outage's (the endpoint down rather than busy). */
+  outage: boolean;
   /** Tokens so far (all kinds), and their cost from `prices` (null without). */
   tokens: number;
   cost: number | null;
@@ -48,6 +56,7 @@ export type BatchEvent =
       at: number;
       /** When it is due to end (epoch ms), as first published. */
       until: number;
+      reason: PauseReason;
     }
   | {
       type: 'cooldown-ended';
@@ -65,12 +74,18 @@ export type BatchEvent =
       durationMs: number;
       /** Attempts that were waiting at the gate when it opened again (0 when a worker ended it: not counted). */
       waiting: number;
+      /** An outage pause ends with room for one attempt (the probe); a rate limit's with the ramp's start. */
+      reason: PauseReason;
     }
   | {
-      /** Cooldowns in a row lowered the AIMD ceiling (multiplicative decrease), or successes raised it. */
+      /**
+       * The AIMD ceiling moved: cooldowns in a row or attempt timeouts lowered it (multiplicative
+       * decrease), or successes raised it (additive increase).
+       */
       type: 'ceiling-changed';
       from: number;
       to: number;
+      why: 'cooldowns' | 'timeouts' | 'successes';
     }
   | {
       /** A success raised the in-flight limit (the ramp after a cooldown, up to the ceiling). */

@@ -70,6 +70,8 @@ export interface ItemStats {
   cutOff?: number;
   /** The endpoint the item ran on, when it is not chat (absent: chat, or the item never ran). */
   endpoint?: Endpoint;
+  /** Of the attempts, how many failed during an outage of the endpoint (they do not use up maxAttempts). */
+  outageFailures?: number;
 }
 
 export interface ItemFailure {

@@ -53,6 +53,7 @@ function sampleOf(t: number, line: Record<string, unknown>): { t: number } & Run
     requests: num(line['requests']),
     rateLimited: num(line['rateLimited']),
     cooldownOpen: line['cooldownOpen'] === true,
+    outage: line['outage'] === true,
     tokens: num(line['tokens']),
     cost: typeof line['cost'] === 'number' ? line['cost'] : null,
   };
@@ -87,6 +88,7 @@ export async function traceFigures(path: string): Promise<TraceFigures> {
         break;
       }
       case 'cooldown-opened': {
+        if (line['reason'] === 'outage') figures.notes.push({ t, text: 'outage pause: the endpoint is not answering (one probe at a time)' });
         const opener = openers.get(gen);
         const span: CooldownSpan = { gen, from: t, to: t, ended: false, waiting: null, openedBy: opener?.custom_id ?? null, hintMs: opener?.hintMs ?? null, hintSource: opener?.hintSource ?? null };
         open.set(gen, span);
@@ -104,7 +106,7 @@ export async function traceFigures(path: string): Promise<TraceFigures> {
         break;
       }
       case 'ceiling-changed':
-        figures.notes.push({ t, text: `AIMD ceiling ${num(line['from'])} → ${num(line['to'])}` });
+        figures.notes.push({ t, text: `AIMD ceiling ${num(line['from'])} → ${num(line['to'])}${line['why'] === 'timeouts' ? ' (attempt timeouts)' : ''}` });
         break;
       case 'thread-died':
         figures.notes.push({ t, text: `thread died under ${str(line['custom_id']) ?? '?'} (${line['rerun'] === true ? 're-run' : 'failed'})` });

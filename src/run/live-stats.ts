@@ -3,6 +3,7 @@
 
 import { I32, I64, readCount, type ControlBlock } from '../control/control-block.js';
 import { epochOf, unpackCooldown } from '../control/cooldown.js';
+import { isOutage, outageSince } from '../control/outage.js';
 import type { Usage } from '../model/usage.js';
 
 export interface LiveStats {
@@ -18,6 +19,12 @@ export interface LiveStats {
   ceiling: number;
   /** Time left in the open cooldown in ms, or null when none is open. */
   coolingDownMs: number | null;
+  /** Outage pauses opened so far (the endpoint down: connections failing, 502/503/504, timeouts). */
+  outages: number;
+  /** How long the endpoint has not answered, in ms, while an outage lasts (its pauses and probes); else null. */
+  outageMs: number | null;
+  /** Whether the open pause is an outage's, not a rate limit's cooldown. */
+  outagePause: boolean;
   tokens: Usage;
   /** Cost so far, from the `prices` option; null without one. */
   cost: number | null;
@@ -27,6 +34,7 @@ export function readLive(block: ControlBlock, counts: { done: number; succeeded:
   const { i32, i64 } = block;
   const gen = Atomics.load(i32, I32.GEN);
   let coolingDownMs: number | null = null;
+  const since = outageSince(block);
   if ((gen & 1) === 1) {
     const cooldown = unpackCooldown(Atomics.load(i64, I64.COOLDOWN));
     coolingDownMs = cooldown.gen === gen ? Math.max(0, epochOf(block) + cooldown.relMs - Date.now()) : 0;
@@ -42,6 +50,9 @@ export function readLive(block: ControlBlock, counts: { done: number; succeeded:
     limit: Atomics.load(i32, I32.LIMIT),
     ceiling: Atomics.load(i32, I32.CEILING),
     coolingDownMs,
+    outages: Atomics.load(i32, I32.OUTAGES),
+    outageMs: since === null ? null : Math.max(0, Date.now() - since),
+    outagePause: (gen & 1) === 1 && isOutage(block, gen),
     tokens: { ...counts.tokens },
     cost: counts.cost,
   };

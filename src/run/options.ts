@@ -44,8 +44,25 @@ export interface BatchOptions {
   maxAttempts?: number | undefined;
   /** 429 retries per item; they have their own budget and never use up `maxAttempts`. Minimum: 0. @default 20 */
   maxRateLimitRetries?: number | undefined;
-  /** Time limit of one HTTP attempt, in milliseconds. Minimum: 1. @default 60000 */
+  /**
+   * Time limit of one HTTP attempt, in milliseconds: from the moment the request is sent to the
+   * whole answer, so time the request waits in a server's own queue counts too (a local server with
+   * 4 slots and 64 requests in flight makes the last ones wait for 15 answers). Timeouts lower the
+   * in-flight ceiling (halved once per burst, regrowing by one per ceiling's worth of successes),
+   * so the run settles at what the server answers in time. Minimum: 1. @default 60000
+   */
   attemptTimeoutMs?: number | undefined;
+  /**
+   * How long the endpoint may be down before the run stops, in ms. A few outage signals in a row
+   * (a refused or reset connection, a 502/503/504, an attempt timeout) open a shared pause; then
+   * one request at a time probes the endpoint until it answers, and the ramp resumes. Failures
+   * during an outage do not use up an item's `maxAttempts`. Once the endpoint has not answered for
+   * this long, the run stops (`summary.stopped`; the CLI exits 3 and `--resume` finishes it).
+   * Minimum: 1. @default 600000 (10 minutes)
+   */
+  outagePatienceMs?: number | undefined;
+  /** The first pause between two probes of an endpoint that is down, in ms; it grows to half the outage so far, up to 30 s. Minimum: 1. @default 1000 */
+  outageProbeMs?: number | undefined;
   /** First backoff ceiling after a transient failure, in ms (full jitter, doubling). Minimum: 0. @default 500 */
   backoffBaseMs?: number | undefined;
   /** Cap of the backoff ceiling, in ms. Minimum: 0. @default 30000 */
@@ -220,6 +237,8 @@ export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = p
     maxAttempts: integer('maxAttempts', options.maxAttempts, 5, 1),
     maxRateLimitRetries: integer('maxRateLimitRetries', options.maxRateLimitRetries, 20, 0),
     attemptTimeoutMs: ms('attemptTimeoutMs', options.attemptTimeoutMs, 60_000, 1),
+    outagePatienceMs: ms('outagePatienceMs', options.outagePatienceMs, 600_000, 1),
+    outageProbeMs: ms('outageProbeMs', options.outageProbeMs, 1_000, 1),
     backoffBaseMs: ms('backoffBaseMs', options.backoffBaseMs, 500),
     backoffMaxMs: ms('backoffMaxMs', options.backoffMaxMs, 30_000),
     cooldownBaseMs: ms('cooldownBaseMs', options.cooldownBaseMs, 1_000),

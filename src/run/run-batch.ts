@@ -94,7 +94,14 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
     };
     pool.on('error', onThreadDied);
     const closeEvents = emit ? serveEventChannels(pool, emit) : () => {};
-    const keeper = new CooldownKeeper(block, { rampStart: resolved.rampStart, defaultPauseMs: resolved.cooldownBaseMs, ...(emit ? { onEvent: emit } : {}) });
+    const keeper = new CooldownKeeper(block, {
+      rampStart: resolved.rampStart,
+      defaultPauseMs: resolved.cooldownBaseMs,
+      outagePatienceMs: resolved.outagePatienceMs,
+      // A dead endpoint stops the run resumably: the items not finished are run by a resume.
+      onOutagePatienceOut: (reason) => control.stop('drain', reason),
+      ...(emit ? { onEvent: emit } : {}),
+    });
     const dispatcher = new Dispatcher(pool, resolved.threads, balancer);
     const crashRetry = new CrashRetry({
       maxDeaths: resolved.maxAttempts,

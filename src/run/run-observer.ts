@@ -40,6 +40,8 @@ export function traceSettings(options: ResolvedOptions): Record<string, string |
     maxAttempts: options.maxAttempts,
     maxRateLimitRetries: options.maxRateLimitRetries,
     attemptTimeoutMs: options.attemptTimeoutMs,
+    outagePatienceMs: options.outagePatienceMs,
+    outageProbeMs: options.outageProbeMs,
     cooldownBaseMs: options.cooldownBaseMs,
     cooldownMaxMs: options.cooldownMaxMs,
     rpm: options.rpm ?? null,
@@ -83,6 +85,7 @@ export function observeRun(options: ResolvedOptions, live: () => LiveStats): Run
         requests: now.requests,
         rateLimited: now.rateLimited,
         cooldownOpen: now.coolingDownMs !== null,
+        outage: now.outagePause,
         tokens: now.tokens.total,
         cost: now.cost,
       };

@@ -22,6 +22,8 @@ export interface BatchSummary {
   /** Requests answered with a rate limit. */
   rate_limited: number;
   cooldowns: number;
+  /** Outage pauses: the endpoint refused connections, answered 502/503/504 or let attempts time out, several in a row. */
+  outages: number;
   tokens: Usage;
   /** Items answered from the response cache, without a request. */
   cached: number;
@@ -156,6 +158,7 @@ export class SummaryBuilder {
       requests: readCount(this.#block, I64.REQUESTS),
       rate_limited: readCount(this.#block, I64.RATE_LIMITED),
       cooldowns: Atomics.load(i32, I32.COOLDOWNS),
+      outages: Atomics.load(i32, I32.OUTAGES),
       tokens: { ...this.#tokens },
       cached: this.#cached,
       saved_tokens: { ...this.#saved },

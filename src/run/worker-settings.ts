@@ -35,6 +35,7 @@ export function workerSettings(resolved: ResolvedOptions, block: ControlBlock, r
     cooldownBaseMs: resolved.cooldownBaseMs,
     cooldownMaxMs: resolved.cooldownMaxMs,
     rampJitterMs: resolved.rampJitterMs,
+    outageProbeMs: resolved.outageProbeMs,
     rateHeadroom: resolved.rateHeadroom,
     defaultAnswerTokens: resolved.defaultAnswerTokens,
     learnRateLimits: resolved.learnRateLimits,

@@ -35,8 +35,8 @@ export class ScriptBook {
 export type StormDecision<T> =
   /** No storm is active: the request goes on to the usual checks. */
   | { readonly action: 'pass' }
-  /** A window storm is active: answer this request 429. */
-  | { readonly action: 'reject'; readonly hint: RateLimitHint }
+  /** A window storm is active: answer this request `status` (429, or a 5xx), with the hint if any. */
+  | { readonly action: 'reject'; readonly status: number; readonly hint: RateLimitHint | undefined }
   /** A hold storm is filling: keep this request unanswered. */
   | { readonly action: 'hold' }
   /** This request filled a hold storm: answer every held request (this one included) 429. */
@@ -93,9 +93,9 @@ export class StormSchedule<T> {
       }
       if (this.#windowStart === undefined) {
         this.#windowStart = now;
-        return { action: 'reject', hint: storm.hint };
+        return { action: 'reject', status: storm.status, hint: storm.hint };
       }
-      if (now < this.#windowStart + storm.windowMs) return { action: 'reject', hint: storm.hint };
+      if (now < this.#windowStart + storm.windowMs) return { action: 'reject', status: storm.status, hint: storm.hint };
       // This storm ended before `now`; the request may start the next one.
       this.#windowStart = undefined;
       this.#index++;

@@ -42,11 +42,17 @@ export interface HoldStormSpec {
   hint?: RateLimitHint | undefined;
 }
 
-/** A storm that answers 429 to every request arriving within `windowMs` of the storm's first request. */
+/**
+ * A storm that answers 429 (or `status`) to every request arriving within `windowMs` of the storm's
+ * first request. With a 5xx status it is an outage of that length, as a restarting server or an
+ * overloaded gateway answers.
+ */
 export interface WindowStormSpec {
   /** Length of the storm, in milliseconds, counted from its first request. Minimum: > 0. */
   windowMs: number;
-  /** @default the simulator's `rateLimitHint` */
+  /** The status every request gets: 429, or 500, 502, 503, 504. @default 429 */
+  status?: 429 | 500 | 502 | 503 | 504 | undefined;
+  /** @default the simulator's `rateLimitHint` for a 429, none for a 5xx */
   hint?: RateLimitHint | undefined;
 }
 
@@ -202,7 +208,7 @@ export type ScriptAction =
 /** Storms after validation, every hint filled in. */
 export type ResolvedStorm =
   | { readonly kind: 'hold'; readonly holdUntilInFlight: number; readonly hint: RateLimitHint }
-  | { readonly kind: 'window'; readonly windowMs: number; readonly hint: RateLimitHint }
+  | { readonly kind: 'window'; readonly windowMs: number; readonly status: number; readonly hint: RateLimitHint | undefined }
   | { readonly kind: 'lull'; readonly passRequests: number };
 
 export interface ResolvedFaultRates {
@@ -330,7 +336,10 @@ function resolveStorm(name: string, value: unknown, defaultHint: RateLimitHint):
   }
   if (value['windowMs'] !== undefined) {
     const windowMs = checkNumber(`${name}.windowMs`, value['windowMs'], { min: 0, exclusiveMin: true });
-    return { kind: 'window', windowMs, hint };
+    const status = value['status'] ?? 429;
+    if (![429, 500, 502, 503, 504].includes(status as number)) fail(`${name}.status`, 'one of 429, 500, 502, 503, 504', status);
+    // A 5xx carries a hint only when the storm names one.
+    return { kind: 'window', windowMs, status: status as number, hint: status === 429 || value['hint'] !== undefined ? hint : undefined };
   }
   return fail(name, 'an object { holdUntilInFlight }, { windowMs } or { passRequests }', value);
 }

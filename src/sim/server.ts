@@ -35,6 +35,13 @@ export interface Simulator {
   readonly stats: Readonly<SimStats>;
   /** What the Batch API was asked (files, batches, lines answered / failed / expired). A live object. */
   readonly batchStats: Readonly<SimBatchStats>;
+  /**
+   * A crash or a restart as clients see it: stops listening (new connections are refused) and
+   * destroys every open connection, requests in progress included. `comeBack` listens again.
+   */
+  goDown(): Promise<void>;
+  /** Listens again on the same port after `goDown` (records and counters carry on). */
+  comeBack(): Promise<void>;
   /** Destroys every open socket, hanging requests included, and resolves once the server is closed. */
   close(): Promise<void>;
 }
@@ -262,7 +269,8 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
         for (const held of storm.held) answerRateLimit(held, 'storm', storm.hint, held.latencyMs);
         return;
       case 'reject':
-        answerRateLimit(p, 'storm', storm.hint, p.latencyMs);
+        if (storm.status === 429) answerRateLimit(p, 'storm', storm.hint ?? config.rateLimitHint, p.latencyMs);
+        else answerError(p, 'error', 'storm', storm.status, errorBody(storm.status), p.latencyMs, storm.hint);
         return;
       case 'pass':
         break;
@@ -426,13 +434,24 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.maxRequestsPerSocket = 0; // unlimited: a benchmark client reuses its sockets for the whole run
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (onPort: number): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(onPort, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  /** Ends every request in progress and every connection; resolves once the server is closed. */
+  const shut = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      for (const p of pending) finish(p);
+      storms.clear();
+      server.close(() => resolve());
+      // Idle keep-alive sockets and hanging requests alike: nothing may keep the close waiting.
+      server.closeAllConnections();
+    });
+  await listen(config.port);
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
@@ -443,15 +462,18 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     requests: records,
     stats,
     batchStats: batchApi.stats,
+    async goDown(): Promise<void> {
+      // The requests it cuts off are the server's doing, not clients that went away.
+      closing = true;
+      await shut();
+      closing = false;
+    },
+    comeBack(): Promise<void> {
+      return listen(port);
+    },
     close(): Promise<void> {
-      closed ??= new Promise<void>((resolve) => {
-        closing = true;
-        for (const p of pending) finish(p);
-        storms.clear();
-        server.close(() => resolve());
-        // Idle keep-alive sockets and hanging requests alike: nothing may keep close() waiting.
-        server.closeAllConnections();
-      });
+      closing = true;
+      closed ??= shut();
       return closed;
     },
   };

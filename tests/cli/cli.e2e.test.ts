@@ -27,6 +27,7 @@ describe('batch-llm --help', () => {
       '--max-attempts <n>',
       '--max-rate-limit-retries <n>',
       '--attempt-timeout <duration>',
+      '--outage-patience <duration>',
       '--item-deadline <duration>',
       '--deadline <duration>',
       '--rpm <n>',
@@ -44,6 +45,10 @@ describe('batch-llm --help', () => {
     expect(flat).toMatch(new RegExp(`--max-rate-limit-retries <n> [^(]*\\(default: ${defaults.maxRateLimitRetries}\\)`));
     expect(defaults.attemptTimeoutMs).toBe(60_000);
     expect(flat).toMatch(/--attempt-timeout <duration> [^(]*\(default: 60s\)/);
+    expect(defaults.outagePatienceMs).toBe(600_000);
+    expect(defaults.outageProbeMs).toBe(1_000);
+    expect(flat).toMatch(/--outage-patience <duration> [^]*?\(default: 10m\) --outage-probe/);
+    expect(flat).toMatch(/--outage-probe <duration> [^(]*\(default: 1s\)/);
     expect(flat).toMatch(new RegExp(`--threads <n> [^(]*\\(default: number of CPUs, here ${defaults.threads}\\)`));
     expect(flat).toContain('0 every item succeeded');
     // One table declares every option with its default: each one but --out and --help states it.

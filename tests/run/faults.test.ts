@@ -181,6 +181,6 @@ describe('the AIMD ceiling', () => {
     expect(categories(results)).toEqual({ ok: 2 });
     expect(summary.cooldowns).toBe(2);
     // Halved as the second cooldown ended (successes then add it back: additive increase).
-    expect(events.find((e) => e.type === 'ceiling-changed')).toEqual({ type: 'ceiling-changed', from: 2, to: 1 });
+    expect(events.find((e) => e.type === 'ceiling-changed')).toEqual({ type: 'ceiling-changed', from: 2, to: 1, why: 'cooldowns' });
   });
 });

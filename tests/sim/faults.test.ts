@@ -24,12 +24,12 @@ describe('StormSchedule', () => {
 
   it('rejects within the window from its first request, then starts the next storm at the next arrival', () => {
     const storms = new StormSchedule<string>([
-      { kind: 'window', windowMs: 100, hint },
-      { kind: 'window', windowMs: 50, hint },
+      { kind: 'window', windowMs: 100, status: 429, hint },
+      { kind: 'window', windowMs: 50, status: 503, hint: undefined },
     ]);
     expect(storms.onArrival(1000, 'a').action).toBe('reject'); // starts storm 1 at t=1000
-    expect(storms.onArrival(1099, 'b').action).toBe('reject');
-    expect(storms.onArrival(5000, 'c').action).toBe('reject'); // storm 1 ended; c starts storm 2 at 5000
+    expect(storms.onArrival(1099, 'b')).toEqual({ action: 'reject', status: 429, hint });
+    expect(storms.onArrival(5000, 'c')).toEqual({ action: 'reject', status: 503, hint: undefined }); // storm 1 ended; c starts storm 2 at 5000
     expect(storms.onArrival(5049, 'd').action).toBe('reject');
     expect(storms.onArrival(5050, 'e').action).toBe('pass');
   });
