@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import type { InputRecord } from './input.js';
+import type { Endpoint } from '../model/endpoint.js';
 import type { ErrorCategory } from '../model/outcome.js';
 import type { Usage } from '../model/usage.js';
 import type { ItemResult } from '../model/item-result.js';
@@ -37,6 +38,8 @@ export interface ResultFacts {
   group?: string;
   /** The answer came from the response cache: no request was sent for it. */
   cached?: true;
+  /** The item's endpoint (completions, embeddings, responses); absent for chat. */
+  endpoint?: Endpoint;
   /** Tokens of cached answers, saved rather than spent. */
   saved_usage?: Usage;
 }
@@ -80,6 +83,7 @@ export function resultLine(result: ItemResult, line: number | null): ResultLine 
   if (stats.cutOff !== undefined && stats.cutOff > 0) facts.cut_off = stats.cutOff;
   if (stats.outageFailures !== undefined && stats.outageFailures > 0) facts.outage_failures = stats.outageFailures;
   if (stats.saved) facts.saved_usage = { ...stats.saved };
+  if (stats.endpoint !== undefined) facts.endpoint = stats.endpoint;
   if (result.ok) {
     if (result.value !== undefined) facts.value = result.value;
     if (result.score !== undefined) facts.score = result.score;

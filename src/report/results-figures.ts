@@ -1,9 +1,10 @@
 // The figures of a results file (io/output.ts's lines): counts by category, latency percentiles
-// and histogram, attempts, 429s, tokens, the first failures with their messages, the slowest
+// and histogram, attempts, 429s, tokens (also by endpoint), the first failures with their messages, the slowest
 // items, and the scores. A resumed file holds several lines for one item; as for --resume, the
 // last line of each custom_id is the item's outcome, so the file is read twice: once to find
 // those lines, once to count them.
 
+import { ENDPOINTS } from '../model/endpoint.js';
 import type { Usage } from '../model/usage.js';
 import { addUsage, emptyUsage } from '../model/usage.js';
 import { readJsonl, type JsonlTally } from './jsonl-lines.js';
@@ -37,6 +38,11 @@ export interface ResultsFigures {
   rate_limited: number;
   invalid_outputs: number;
   tokens: Usage;
+  /**
+   * Items and tokens by endpoint (`batch_llm.endpoint`, absent: chat), in the order chat,
+   * completions, embeddings, responses; invalid input lines never reached one and are left out.
+   */
+  by_endpoint: Array<{ endpoint: string; items: number; tokens: Usage }>;
   /** The first failures in the file, with their messages. */
   first_failures: FailureExample[];
   /** The slowest items, slowest first. */
@@ -66,6 +72,12 @@ function usageOf(value: unknown): Usage {
   return { prompt: num(u['prompt']), completion: num(u['completion']), total: num(u['total']), cached: num(u['cached']), reasoning: num(u['reasoning']) };
 }
 
+/** Where an endpoint goes in the by_endpoint list: the four in their order, anything else after them. */
+function rank(endpoint: string): number {
+  const at = (ENDPOINTS as readonly string[]).indexOf(endpoint);
+  return at === -1 ? ENDPOINTS.length : at;
+}
+
 function scoreOf(value: unknown): number | null {
   if (typeof value === 'boolean') return value ? 1 : 0;
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
@@ -84,6 +96,7 @@ export async function resultsFigures(path: string, options: { groupBy?: string |
   const byCategory = new Map<string, { count: number; examples: string[] }>();
   const latencies: number[] = [];
   const tokens = emptyUsage();
+  const byEndpoint = new Map<string, { items: number; tokens: Usage }>();
   const firstFailures: FailureExample[] = [];
   let slowest: ResultsFigures['slowest'] = [];
   const scores: number[] = [];
@@ -110,7 +123,15 @@ export async function resultsFigures(path: string, options: { groupBy?: string |
     maxAttempts = Math.max(maxAttempts, tries);
     rateLimited += num(facts['rate_limited']);
     invalidOutputs += num(facts['invalid_outputs']);
-    addUsage(tokens, usageOf(facts['usage']));
+    const usage = usageOf(facts['usage']);
+    addUsage(tokens, usage);
+    if (error?.['code'] !== 'invalid_input') {
+      const endpoint = typeof facts['endpoint'] === 'string' ? facts['endpoint'] : 'chat';
+      const entry = byEndpoint.get(endpoint) ?? { items: 0, tokens: emptyUsage() };
+      entry.items += 1;
+      addUsage(entry.tokens, usage);
+      byEndpoint.set(endpoint, entry);
+    }
     let outcome = 'succeeded';
     if (error === null) {
       succeeded += 1;
@@ -169,6 +190,9 @@ export async function resultsFigures(path: string, options: { groupBy?: string |
     rate_limited: rateLimited,
     invalid_outputs: invalidOutputs,
     tokens,
+    by_endpoint: [...byEndpoint]
+      .map(([endpoint, entry]) => ({ endpoint, ...entry }))
+      .sort((a, b) => rank(a.endpoint) - rank(b.endpoint) || a.endpoint.localeCompare(b.endpoint)),
     first_failures: firstFailures,
     slowest,
     scores:

@@ -35,6 +35,11 @@ export function textReport(results: ResultsFigures, trace: TraceFigures | null):
   );
   const t = results.tokens;
   lines.push(`  tokens ${number.format(t.total)} (prompt ${number.format(t.prompt)}, completion ${number.format(t.completion)}, cached ${number.format(t.cached)}, reasoning ${number.format(t.reasoning)})`);
+  // Only where it tells something: a file of chat alone has it all in the line above.
+  if (results.by_endpoint.length > 1 || results.by_endpoint.some((e) => e.endpoint !== 'chat')) {
+    const parts = results.by_endpoint.map((e) => `${e.endpoint} ${number.format(e.items)} items, ${number.format(e.tokens.total)} tokens`);
+    lines.push(`  by endpoint: ${parts.join('; ')}`);
+  }
   const cost = traceCost(trace);
   if (cost !== null) lines.push(`  cost ${formatCostValue(cost)} (the run's prices, from the trace)`);
   if (trace !== null) {

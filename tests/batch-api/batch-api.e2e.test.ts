@@ -50,6 +50,30 @@ describe('--via batch-api', () => {
     expect(meta.batch_api.parts.map((part) => part.lines)).toEqual([50_000, 50_000, 20_000]);
   }, 120_000);
 
+  it('submits one batch per endpoint for a file of embeddings and chat lines, with usage by endpoint', async () => {
+    const sim = await start({ batch: { processingMs: 20 }, embeddingDimensions: 4 });
+    const dir = await tempDir();
+    const input = await writeJsonl(join(dir, 'in.jsonl'), [
+      ...Array.from({ length: 5 }, (_, i) => ({ custom_id: `e${i}`, prompt: `text ${i}` })),
+      { custom_id: 'c0', url: '/v1/chat/completions', body: { messages: [{ role: 'user', content: 'hi' }] } },
+    ]);
+    const out = join(dir, 'out.jsonl');
+    const summaryPath = join(dir, 'summary.json');
+    const run = await cli(['run', input, '-o', out, ...via(sim.url), '--endpoint', 'embeddings', '--summary', summaryPath]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(sim.batchStats).toMatchObject({ batchesCreated: 2, linesAnswered: 6 });
+    expect(sim.stats.requests).toBe(0);
+    const results = await readResults(out);
+    expect(categories(results)).toEqual({ ok: 6 });
+    const vector = (results.find((line) => line.custom_id === 'e0')?.response?.body as { data: Array<{ embedding: number[] }> }).data[0]?.embedding;
+    expect(vector).toHaveLength(4);
+    const meta = JSON.parse(await readFile(`${out}.meta.json`, 'utf8')) as { batch_api: { parts: Array<{ url?: string; lines: number }> } };
+    expect(meta.batch_api.parts.map((part) => [part.url ?? '/v1/chat/completions', part.lines]).sort()).toEqual([['/v1/chat/completions', 1], ['/v1/embeddings', 5]]);
+    const summary = JSON.parse(await readFile(summaryPath, 'utf8')) as { by_endpoint: Record<string, { items: number; tokens: { completion: number; total: number } }> };
+    expect(summary.by_endpoint['embeddings']).toMatchObject({ items: 5, tokens: { completion: 0, total: 10 } });
+    expect(summary.by_endpoint['chat']).toMatchObject({ items: 1 });
+  });
+
   it('resubmits expired and failed lines, and ends every item with exactly one line in the right category', async () => {
     const sim = await start({ batch: { processingMs: 20, expireRate: 0.3, failRate: 0.3 }, seed: 7 });
     const dir = await tempDir();

@@ -56,6 +56,13 @@ describe('batch-llm run on every endpoint', () => {
     expect(summary.by_endpoint['embeddings']).toMatchObject({ items: 2, tokens: { total: 4 }, cost: 4 });
     expect(summary.by_endpoint['responses']).toMatchObject({ items: 1, cost: 2 + 4 * 2 });
     expect(stderr).toMatch(/by endpoint: chat 1 items, \d+ tokens, cost [\d.]+; completions 1 items, .*; embeddings 2 items, 4 tokens, cost 4(\.0+)?; responses 1 items, 6 tokens/);
+
+    // Each line says its endpoint (chat lines need not), and `batch-llm report` counts by it.
+    expect(results.get('e-full')?.batch_llm.endpoint).toBe('embeddings');
+    expect(results.get('c-1')?.batch_llm.endpoint).toBeUndefined();
+    const report = await cli(['report', out]);
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stdout).toMatch(/by endpoint: chat 1 items, \d+ tokens; completions 1 items, \d+ tokens; embeddings 2 items, 4 tokens; responses 1 items, 6 tokens/);
   });
 
   it('fails a 200 that is not an answer of its endpoint as transient (invalid_response), for each endpoint', async () => {
