@@ -30,7 +30,8 @@ describe('cooldowns across many threads', () => {
       concurrency,
       rampStart: concurrency,
       rampJitterMs: 0,
-      attemptTimeoutMs: 5_000, // a storm that cannot fill fails the test in seconds, not in minutes
+      // Held requests wait for the slowest of the 8 threads to start: far under the default 60 s
+      // attempt timeout, but seconds on a loaded machine (a request given up early leaves its storm).
       onEvent: (e) => events.push(e),
     });
     const results: ItemResult[] = [];

@@ -150,10 +150,10 @@ describe('the trace file', () => {
       latencyMs: 5,
       faults: { storms: [{ holdUntilInFlight: 8, hint }, { holdUntilInFlight: 4, hint }, { holdUntilInFlight: 4, hint }] },
     });
-    // One thread: with two, an attempt waiting for a permit on the other thread can take the
-    // permit a 429'd attempt just released before that 429 is reported, and go out in the old
-    // generation (it then comes back as a stale 429 of the next wave). The trace shows that race
-    // when it happens; this test pins the story without it.
+    // One thread keeps the story in one order. (With two, a waiting attempt on the other thread
+    // could once take the permit of a 429'd attempt before its 429 was reported and go out in
+    // the old generation; attempts now report first — attempt/item-runner.ts — and
+    // tests/run/cooldown-repeats.test.ts checks that across four threads.)
     const lines = await tracedRun({ items: chatItems(20), baseURL: sim.url, concurrency: 8, threads: 1, rampStart: 4, rampJitterMs: 5 });
     const burst = (sent: number, size: number) => [
       `429 opened sent in ${sent} -> ${sent + 1}`,
