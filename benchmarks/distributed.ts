@@ -1,0 +1,195 @@
+// Distributed (issue 15): one run across processes — a redis-server, the simulator in its own
+// process with RPM/TPM limits over a sliding window, a coordinator (`batch-llm run --redis
+// --no-local-work`, the built CLI) and three `batch-llm worker` processes. Three variants, each
+// against a fresh Redis and simulator: the limits configured (`--rpm/--tpm`), the limits learned
+// from the x-ratelimit-* headers only, and the configured run with one worker killed (kill -9) at
+// 40 %; and, side by side, `single`: the same CLI alone on one machine (no Redis) with the
+// configured limits and 3× the concurrency, which shows what this machine allows. Prints, per variant: goodput (successful items/s from the first request to the last
+// success, sampled from the simulator every 100 ms) ÷ the limit, 429s as a share of requests,
+// Redis commands per item (`INFO commandstats` before and after: every command the server ran,
+// BullMQ's included, and those run inside Lua scripts too) and script calls (EVALSHA/EVAL) per item, and for the kill, the time from the kill to BullMQ's stalled event for the
+// dead worker's chunk and to that chunk being active again elsewhere. Prints one JSON object.
+//
+//   npm run build && npx tsx benchmarks/distributed.ts [--quick] [--items 20000] [--rpm 30000]
+//       [--window-ms 10000] [--latency 50] [--concurrency 64] [--variants single,configured,learned,kill]
+// (--quick: 2,000 items, rpm 6000, a 5 s window.)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { startRedis } from '../tests/helpers/redis-server.js';
+import { log, printResult, round } from './lib/report.js';
+import { startSimChild, type SimChild } from './lib/sim-child.js';
+import { chatItems, simulatorCost } from './lib/workload.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    items: { type: 'string' },
+    rpm: { type: 'string' },
+    'window-ms': { type: 'string' },
+    latency: { type: 'string', default: '50' },
+    concurrency: { type: 'string', default: '64' },
+    variants: { type: 'string', default: 'single,configured,learned,kill' },
+  },
+});
+const quick = values.quick;
+const count = Number(values.items ?? (quick ? 2000 : 20_000));
+const rpm = Number(values.rpm ?? (quick ? 6000 : 30_000));
+const maxTokens = 64;
+const promptChars = 132;
+const cost = simulatorCost(promptChars, maxTokens);
+// Both budgets bind at once: the TPM limit in requests equals the RPM limit.
+const tpm = rpm * cost;
+const windowMs = Number(values['window-ms'] ?? (quick ? 5000 : 10_000));
+const latencyMs = Number(values.latency);
+const concurrency = Number(values.concurrency);
+const limit = rpm / 60; // items/s
+const BIN = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
+const RUN_ID = 'bench';
+
+function cli(args: string[]): { child: ChildProcess; done: Promise<number | null>; stderr: () => string } {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return { child, done: once(child, 'close').then(([code]) => code as number | null), stderr: () => stderr };
+}
+
+/** Calls per command from INFO commandstats. */
+async function commandCalls(redis: Redis): Promise<Map<string, number>> {
+  const info = await redis.info('commandstats');
+  return new Map([...info.matchAll(/cmdstat_([^:]+):calls=(\d+)/g)].map((match) => [match[1] ?? '', Number(match[2])]));
+}
+
+function delta(after: Map<string, number>, before: Map<string, number>, only?: (command: string) => boolean): number {
+  let sum = 0;
+  for (const [command, calls] of after) if (only === undefined || only(command)) sum += calls - (before.get(command) ?? 0);
+  return sum;
+}
+
+const SCRIPTS = new Set(['evalsha', 'eval', 'evalsha_ro', 'eval_ro']);
+
+interface Sample {
+  goodput_ratio: number;
+  goodput: number;
+  succeeded: number;
+  requests: number;
+  rate_limited: number;
+  share_429: number;
+  /** Every command Redis ran (commands inside Lua scripts included: INFO commandstats counts them). */
+  redis_commands_per_item: number;
+  /** Script round trips (EVALSHA/EVAL: ours and BullMQ's). */
+  redis_scripts_per_item: number;
+
+  active_s: number;
+  wall_s: number;
+  cooldowns: number;
+  kill_to_stalled_ms?: number | null;
+  kill_to_redelivered_ms?: number | null;
+}
+
+async function measure(variant: string, input: string, dir: string): Promise<Sample> {
+  const redisServer = await startRedis();
+  const sim: SimChild = await startSimChild({ latencyMs, rpm, tpm, rateWindowMs: windowMs, completionTokens: maxTokens });
+  const redis = new Redis({ path: redisServer.socket, maxRetriesPerRequest: null });
+  const eventsConnection = new Redis({ path: redisServer.socket, maxRetriesPerRequest: null });
+  const events = new QueueEvents('chunks', { connection: eventsConnection, prefix: `batch-llm:{${RUN_ID}}` });
+  const children: ChildProcess[] = [];
+  try {
+    await events.waitUntilReady();
+    // `single`: the same CLI on one machine, no Redis, side by side (what the machine itself allows).
+    const workers = (variant === 'single' ? [] : [0, 1, 2]).map(() => cli(['worker', '--redis', redisServer.url, '--run-id', RUN_ID, '--threads', '1', '--concurrency', String(concurrency)]));
+    children.push(...workers.map((w) => w.child));
+    const before = await commandCalls(redis);
+    const started = performance.now();
+    const limits = variant === 'learned' ? [] : ['--rpm', String(rpm), '--tpm', String(tpm)];
+    const distributed = variant === 'single' ? ['--concurrency', String(concurrency * 3)] : ['--redis', redisServer.url, '--run-id', RUN_ID, '--no-local-work'];
+    const coordinator = cli(['run', input, '-o', join(dir, `${variant}.jsonl`), '--base-url', sim.url, '--model', 'sim', '--no-progress', ...distributed, ...limits]);
+    children.push(coordinator.child);
+
+    // The simulator's counts every 100 ms: when the first request came, when the last success.
+    let first: number | null = null;
+    let last = 0;
+    let killedAt: number | null = null;
+    let stalledAt: number | null = null;
+    let stalledJob: string | null = null;
+    let redeliveredAt: number | null = null;
+    events.on('stalled', ({ jobId }) => {
+      if (killedAt !== null && stalledAt === null) {
+        stalledAt = performance.now();
+        stalledJob = jobId;
+      }
+    });
+    events.on('active', ({ jobId }) => {
+      if (jobId === stalledJob && redeliveredAt === null) redeliveredAt = performance.now();
+    });
+    let finished = false;
+    const sampling = (async () => {
+      while (!finished) {
+        const stats = await sim.stats();
+        const now = performance.now();
+        if (first === null && stats.requests > 0) first = now;
+        if (stats.ok > 0) last = now;
+        if (variant === 'kill' && killedAt === null && stats.ok >= count * 0.4) {
+          workers[0]?.child.kill('SIGKILL');
+          killedAt = now;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    const code = await coordinator.done;
+    finished = true;
+    await sampling;
+    if (code !== 0) throw new Error(`${variant}: the coordinator exited ${String(code)}: ${coordinator.stderr().slice(-2000)}`);
+    const wall = performance.now() - started;
+    await Promise.all(workers.slice(variant === 'kill' ? 1 : 0).map((w) => w.done));
+    const stats = await sim.stats();
+    const after = await commandCalls(redis);
+    const cooldowns = Number((await redis.hget(`batch-llm:{${RUN_ID}}:cooldown`, 'opened')) ?? 0);
+    // Success counts change only when an answer is written: the last sample that saw one bounds it.
+    const activeMs = last - (first ?? last);
+    const goodput = stats.ok / (activeMs / 1000);
+    const sample: Sample = {
+      goodput_ratio: round(goodput / limit, 3),
+      goodput: round(goodput, 1),
+      succeeded: stats.ok,
+      requests: stats.requests,
+      rate_limited: stats.rateLimited,
+      share_429: round(stats.rateLimited / stats.requests, 4),
+      redis_commands_per_item: round(delta(after, before) / count, 3),
+      redis_scripts_per_item: round(delta(after, before, (command) => SCRIPTS.has(command)) / count, 3),
+      active_s: round(activeMs / 1000, 2),
+      wall_s: round(wall / 1000, 2),
+      cooldowns,
+    };
+    if (variant === 'kill') {
+      const kill = killedAt;
+      sample.kill_to_stalled_ms = kill === null || stalledAt === null ? null : Math.round(stalledAt - kill);
+      sample.kill_to_redelivered_ms = kill === null || redeliveredAt === null ? null : Math.round(redeliveredAt - kill);
+    }
+    return sample;
+  } finally {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await events.close();
+    // BullMQ does not close a connection it was given.
+    eventsConnection.disconnect();
+    redis.disconnect();
+    await sim.stop();
+    await redisServer.stop();
+  }
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'batch-llm-bench-distributed-'));
+const input = join(dir, 'in.jsonl');
+await writeFile(input, [...chatItems(count, maxTokens, promptChars)].map((item) => JSON.stringify(item)).join('\n') + '\n');
+const results: Record<string, Sample> = {};
+for (const variant of values.variants.split(',').filter(Boolean)) {
+  log(`distributed: ${variant}, ${count} items at ${rpm} rpm / ${tpm} tpm (${limit} items/s), 3 workers`);
+  results[variant] = await measure(variant, input, dir);
+  log(`  ${JSON.stringify(results[variant])}`);
+}
+printResult('distributed', quick ? 'quick' : 'full', { items: count, rpm, tpm, window_ms: windowMs, latency_ms: latencyMs, concurrency_per_worker: concurrency, workers: 3, limit_items_per_s: limit, results });
