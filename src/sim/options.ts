@@ -175,6 +175,13 @@ export interface SimOptions {
   tpm?: number | undefined;
   /** Length of the RPM/TPM sliding window, in milliseconds; short windows make tests fast. Minimum: > 0. @default 60000 */
   rateWindowMs?: number | undefined;
+  /**
+   * Answers generated at once, as a local server's slots (llama.cpp `--parallel 4`): a successful
+   * request beyond them waits its turn in a first-come queue, and its latency starts only once it
+   * has a slot — so time queued counts against the client's timeout. Integer, minimum: 1.
+   * @default unlimited
+   */
+  slots?: number | undefined;
   /** Probability in [0, 1] that a JSON-mode answer is not JSON at all. @default 0 */
   invalidJsonRate?: number | undefined;
   /** Probability in [0, 1] that a JSON-mode answer is valid JSON that violates the schema. @default 0 */
@@ -231,6 +238,7 @@ export interface ResolvedSimOptions {
   readonly rpm: number | undefined;
   readonly tpm: number | undefined;
   readonly rateWindowMs: number;
+  readonly slots: number | undefined;
   readonly invalidJsonRate: number;
   readonly schemaViolationRate: number;
   readonly rateLimitHint: RateLimitHint;
@@ -431,6 +439,7 @@ export function resolveSimOptions(options: SimOptions = {}): ResolvedSimOptions 
       min: 0,
       exclusiveMin: true,
     }),
+    slots: optionalNumber('slots', options.slots, { min: 1, integer: true }),
     invalidJsonRate: checkNumber('invalidJsonRate', options.invalidJsonRate ?? SIM_DEFAULTS.invalidJsonRate, {
       min: 0,
       max: 1,

@@ -58,6 +58,8 @@ interface Pending {
   /** Latency drawn for this request, in ms: used when a hold storm releases it. */
   readonly latencyMs: number;
   timer: NodeJS.Timeout | undefined;
+  /** Whether it holds one of the `slots` (given back when it is finished). */
+  slotted: boolean;
   /** Set once the request has been answered, reset or abandoned; every exit path checks it first. */
   done: boolean;
 }
@@ -115,6 +117,27 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
   const pending = new Set<Pending>();
   let nextSeq = 0;
   let closing = false;
+  /** With `slots`: answers being generated, and the requests waiting for a slot, first come first served. */
+  let busySlots = 0;
+  const slotQueue: Array<{ p: Pending; start: () => void }> = [];
+
+  /** Starts `start` once `p` has a slot (at once without `slots`). */
+  function inSlot(p: Pending, start: () => void): void {
+    if (config.slots === undefined) return start();
+    slotQueue.push({ p, start });
+    nextInSlot();
+  }
+
+  function nextInSlot(): void {
+    while (config.slots !== undefined && busySlots < config.slots) {
+      const next = slotQueue.shift();
+      if (next === undefined) return;
+      if (next.p.done) continue; // its client left while it waited
+      busySlots++;
+      next.p.slotted = true;
+      next.start();
+    }
+  }
 
   /** Marks `p` finished exactly once; false if it already was. */
   function finish(p: Pending): boolean {
@@ -124,6 +147,11 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     p.timer = undefined;
     pending.delete(p);
     stats.inFlight--;
+    if (p.slotted) {
+      p.slotted = false;
+      busySlots--;
+      nextInSlot();
+    }
     return true;
   }
 
@@ -195,7 +223,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
 
   function answerSuccess(p: Pending, request: ChatRequest, delayMs: number, invalidJson: boolean, violate: boolean, malformed = false): void {
     p.record.outcome = 'ok';
-    later(p, delayMs, () => {
+    inSlot(p, () => later(p, delayMs, () => {
       const reply = buildAnswer({
         request,
         seq: p.record.seq,
@@ -210,7 +238,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
       });
       p.record.content = reply.content;
       answer(p, 200, reply.body);
-    });
+    }));
   }
 
   function playScript(p: Pending, request: ChatRequest, action: ScriptAction, latencyMs: number): void {
@@ -353,7 +381,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     const draws: Draws | undefined =
       request === undefined ? undefined : { jitter: random(), fault: random(), invalidJson: random(), violation: random() };
     const latencyMs = config.latencyMs + config.latencyJitterMs * (draws?.jitter ?? 0);
-    const p: Pending = { record, res, latencyMs, timer: undefined, done: false };
+    const p: Pending = { record, res, latencyMs, timer: undefined, slotted: false, done: false };
     pending.add(p);
     res.on('close', () => {
       // Fires after a normal answer too; only an unfinished request means the client went away.
@@ -445,6 +473,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
   /** Ends every request in progress and every connection; resolves once the server is closed. */
   const shut = (): Promise<void> =>
     new Promise<void>((resolve) => {
+      slotQueue.length = 0;
       for (const p of pending) finish(p);
       storms.clear();
       server.close(() => resolve());

@@ -92,4 +92,28 @@ describe('endpoint outages', () => {
     expect(lowered[0]).toMatchObject({ from: 32, to: 16 });
     expect(summary.series?.min_limit).toBeLessThan(32);
   }, SLOW_MS);
+
+  it('settles at what a server with 4 slots answers in time: time queued inside it counts, and the ceiling drops', async () => {
+    // 32 in flight against 4 slots of 100 ms: the last in the queue waits ~800 ms, past the 500 ms timeout.
+    const sim = await start({ latencyMs: 100, slots: 4 });
+    const items = chatItems(120);
+    const ceilings: number[] = [];
+    const { summary, results } = await runBatch({
+      items,
+      baseURL: sim.url,
+      threads: 2,
+      concurrency: 32,
+      attemptTimeoutMs: 500,
+      backoffBaseMs: 10,
+      outageProbeMs: 50,
+      onEvent: (event) => {
+        if (event.type === 'ceiling-changed' && event.why === 'timeouts') ceilings.push(event.to);
+      },
+    });
+
+    expectEachSucceededOnce(items, results);
+    expect(summary.failed).toBe(0);
+    expect(ceilings.length).toBeGreaterThan(0);
+    expect(Math.min(...ceilings)).toBeLessThanOrEqual(16);
+  }, SLOW_MS);
 });

@@ -59,14 +59,16 @@ describe('simulator options', () => {
     ]);
   });
 
-  it('gives storms without a hint the simulator-wide hint', () => {
+  it('gives 429 storms without a hint the simulator-wide hint, and 5xx storms none unless named', () => {
     const { storms } = resolveSimOptions({
       rateLimitHint: { header: 'retry-after', ms: 2000 },
-      faults: { storms: [{ windowMs: 10 }, { holdUntilInFlight: 3, hint: { header: 'none', ms: 0 } }] },
+      faults: { storms: [{ windowMs: 10 }, { holdUntilInFlight: 3, hint: { header: 'none', ms: 0 } }, { windowMs: 20, status: 503 }] },
     });
     expect(storms).toEqual([
-      { kind: 'window', windowMs: 10, hint: { header: 'retry-after', ms: 2000 } },
+      { kind: 'window', windowMs: 10, status: 429, hint: { header: 'retry-after', ms: 2000 } },
       { kind: 'hold', holdUntilInFlight: 3, hint: { header: 'none', ms: 0 } },
+      { kind: 'window', windowMs: 20, status: 503, hint: undefined },
     ]);
+    expect(() => resolveSimOptions({ faults: { storms: [{ windowMs: 10, status: 418 as 503 }] } })).toThrow(/faults\.storms\[0\]\.status/);
   });
 });
