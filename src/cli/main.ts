@@ -9,6 +9,7 @@ import { runCommand } from './run-command.js';
 import { declareSimCommand, simCommand } from './sim-command.js';
 import { declareCacheCommand } from './cache-command.js';
 import { declareReportCommand, reportCommand } from './report-command.js';
+import { compactCommand, declareCompactCommand } from './compact-command.js';
 import { declareWorkerCommand, workerCommand } from './worker-command.js';
 import { UsageError } from '../model/errors.js';
 import { redact } from '../model/redact.js';
@@ -33,6 +34,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }).exitOverride();
   declareReportCommand(program, async (settings) => {
     exitCode = await reportCommand(settings, { stdout: process.stdout, stderr: process.stderr });
+  }).exitOverride();
+  declareCompactCommand(program, async (settings) => {
+    exitCode = await compactCommand(settings, { stderr: process.stderr });
   }).exitOverride();
 
   declareCacheCommand(program, process.stdout).exitOverride();

@@ -198,6 +198,9 @@ export function htmlReport(results: ResultsFigures, trace: TraceFigures | null):
   const cost = traceCost(trace);
   const overview: Array<[string, unknown]> = [
     ['items', `${results.items} (${results.succeeded} succeeded, ${results.failed} failed)`],
+    ...(results.run_end?.state === 'stopped'
+      ? [['not started', `${results.not_started ?? 'the unread rest of the input'} (the run stopped after input line ${results.run_end.after_line}: ${results.run_end.reason}; --resume runs them)`] as [string, unknown]]
+      : []),
     ['latency', l === null ? 'none' : `p50 ${formatDuration(l.p50)}, p95 ${formatDuration(l.p95)}, p99 ${formatDuration(l.p99)}, max ${formatDuration(l.max)}`],
     ['attempts', `${results.attempts.total} (${results.attempts.mean} per item, at most ${results.attempts.max})`],
     ['429s', results.rate_limited],

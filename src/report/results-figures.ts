@@ -8,6 +8,8 @@ import { ENDPOINTS } from '../model/endpoint.js';
 import type { Usage } from '../model/usage.js';
 import { addUsage, emptyUsage } from '../model/usage.js';
 import { readJsonl, type JsonlTally } from './jsonl-lines.js';
+import { metaPathFor, readMeta, type RunEnd } from '../io/checkpoint.js';
+import { LineSet } from '../io/line-set.js';
 
 export interface FailureExample {
   custom_id: string | null;
@@ -26,13 +28,22 @@ export interface ScoreFigures {
 
 export interface ResultsFigures {
   file: JsonlTally & { path: string };
+  /** How the last run on the file ended, from its meta file (`<results>.meta.json`); null when not recorded. */
+  run_end: RunEnd | null;
+  /**
+   * Input lines with no line in the file, when the meta file records a stopped run: its input
+   * lines less the distinct `batch_llm.line`s here (the count the run's summary and --resume
+   * give). null when unknown.
+   */
+  not_started: number | null;
   items: number;
   succeeded: number;
   failed: number;
   /** Failed items by category, most first. */
   by_category: Array<{ category: string; count: number; examples: string[] }>;
+  /** Over the items whose outcome is their own: `aborted` ones (ended by a stop) are left out. */
   latency_ms: { p50: number; p90: number; p95: number; p99: number; max: number; mean: number } | null;
-  /** Item latencies in ms, in file order (for the histogram). */
+  /** Item latencies in ms, in file order (for the histogram); aborted items left out. */
   latencies: number[];
   attempts: { total: number; mean: number; max: number };
   rate_limited: number;
@@ -86,12 +97,19 @@ function scoreOf(value: unknown): number | null {
 export async function resultsFigures(path: string, options: { groupBy?: string | undefined } = {}): Promise<ResultsFigures> {
   // Pass 1: which line is each item's last.
   const lastLine = new Map<string, number>();
+  const inputLines = new LineSet();
   let index = 0;
   await readJsonl(path, (record) => {
     const id = record['custom_id'];
     if (typeof id === 'string') lastLine.set(id, index);
+    const at = rec(record['batch_llm'])['line'];
+    if (typeof at === 'number') inputLines.add(at);
     index += 1;
   });
+  const meta = await readMeta(metaPathFor(path));
+  const runEnd = meta.kind === 'found' ? (meta.meta.end ?? null) : null;
+  const notStarted =
+    runEnd?.state === 'stopped' && runEnd.input_lines !== null ? Math.max(0, runEnd.input_lines - inputLines.size) : runEnd?.state === 'complete' ? 0 : null;
 
   const byCategory = new Map<string, { count: number; examples: string[] }>();
   const latencies: number[] = [];
@@ -117,7 +135,8 @@ export async function resultsFigures(path: string, options: { groupBy?: string |
     const facts = rec(record['batch_llm']);
     const error = record['error'] === null || record['error'] === undefined ? null : rec(record['error']);
     const latency = num(facts['latency_ms']);
-    latencies.push(latency);
+    const aborted = error !== null && error['code'] === 'aborted';
+    if (!aborted) latencies.push(latency);
     const tries = num(facts['attempts']);
     attempts += tries;
     maxAttempts = Math.max(maxAttempts, tries);
@@ -146,7 +165,7 @@ export async function resultsFigures(path: string, options: { groupBy?: string |
       if (firstFailures.length < FIRST_FAILURES) firstFailures.push({ custom_id: id, category, message });
     }
     // Keep the slowest few: a short sorted list, not every item.
-    if (slowest.length < SLOWEST || latency > (slowest.at(-1)?.latency_ms ?? 0)) {
+    if (!aborted && (slowest.length < SLOWEST || latency > (slowest.at(-1)?.latency_ms ?? 0))) {
       slowest.push({ custom_id: id, latency_ms: latency, attempts: tries, outcome });
       slowest.sort((a, b) => b.latency_ms - a.latency_ms);
       slowest = slowest.slice(0, SLOWEST);
@@ -170,12 +189,14 @@ export async function resultsFigures(path: string, options: { groupBy?: string |
   const mean = (sum: number, count: number) => (count === 0 ? 0 : Math.round((sum / count) * 1000) / 1000);
   return {
     file: { path, ...tally },
+    run_end: runEnd,
+    not_started: notStarted,
     items,
     succeeded,
     failed: items - succeeded,
     by_category: [...byCategory.entries()].map(([category, v]) => ({ category, ...v })).sort((a, b) => b.count - a.count),
     latency_ms:
-      items === 0
+      latencies.length === 0
         ? null
         : {
             p50: percentile(sorted, 50),
@@ -183,7 +204,7 @@ export async function resultsFigures(path: string, options: { groupBy?: string |
             p95: percentile(sorted, 95),
             p99: percentile(sorted, 99),
             max: sorted.at(-1) ?? 0,
-            mean: mean(latencies.reduce((a, b) => a + b, 0), items),
+            mean: mean(latencies.reduce((a, b) => a + b, 0), latencies.length),
           },
     latencies,
     attempts: { total: attempts, mean: mean(attempts, items), max: maxAttempts },

@@ -25,6 +25,13 @@ export function textReport(results: ResultsFigures, trace: TraceFigures | null):
   lines.push(`${file.path}: ${number.format(results.items)} items from ${number.format(file.lines)} lines${fileNotes.length > 0 ? ` (${fileNotes.join('; ')})` : ''}`);
   const categories = results.by_category.map((c) => `${c.category} ${number.format(c.count)}`).join(', ');
   lines.push(`  succeeded ${number.format(results.succeeded)}, failed ${number.format(results.failed)}${categories === '' ? '' : ` (${categories})`}`);
+  const end = results.run_end;
+  if (end?.state === 'stopped') {
+    lines.push(
+      `  the run stopped (${end.reason}) after input line ${number.format(end.after_line)}: ` +
+        `${results.not_started === null ? 'the unread rest of the input' : number.format(results.not_started)} not started (no line here); --resume runs them`,
+    );
+  }
   if (results.latency_ms !== null) {
     const l = results.latency_ms;
     lines.push(`  latency p50 ${formatDuration(l.p50)}, p90 ${formatDuration(l.p90)}, p95 ${formatDuration(l.p95)}, p99 ${formatDuration(l.p99)}, max ${formatDuration(l.max)}`);
