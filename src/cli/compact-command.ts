@@ -26,9 +26,9 @@ export function declareCompactCommand(program: Command, action: (settings: Compa
     )
     .argument('<results>', 'results file (JSONL) written by batch-llm run, resumed or not')
     .requiredOption('-o, --out <file>', 'where to write the compacted file (required; never the results file itself); <out>.meta.json gets a copy of the meta file')
-    .option('--overwrite', 'replace --out if it exists (default: refuse a non-empty one)', false)
-    .action(async (results: string, raw: { out: string; overwrite: boolean }) => {
-      await action({ results, out: raw.out, overwrite: raw.overwrite });
+    .option('--overwrite', 'replace --out if it exists (default: refuse a non-empty one)')
+    .action(async (results: string, raw: { out: string; overwrite?: boolean }) => {
+      await action({ results, out: raw.out, overwrite: raw.overwrite === true });
     });
 }
 
