@@ -7,7 +7,8 @@ import { runBatch } from '../../src/run/run-batch.js';
 import { CLOCK_SLACK_MS, chatItem, chatItems, expectEachSucceededOnce, successesByKey } from '../helpers/batch.js';
 import { useSimulator } from '../helpers/simulator.js';
 
-const REPEAT = 20;
+// Ten rounds each: the 4-thread × 256 repeats of cooldown-repeats.test.ts shake the same races in one run.
+const REPEAT = 10;
 /** Repeated scenarios start a pool per round; give them room on a loaded 2-core machine. */
 const SLOW_MS = 180_000;
 const start = useSimulator();
