@@ -16,6 +16,7 @@ import { readFile, rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { isRecord } from '../model/records.js';
 import { LineSet } from './line-set.js';
+import { readResultLine } from './result-line.js';
 
 const NEWLINE = 0x0a;
 
@@ -44,27 +45,6 @@ export interface Checkpoint {
   corrupt: number[];
   /** The torn tail that was set aside, or null when the file ended on a whole line. */
   torn: TornTail | null;
-}
-
-/** A results line's verdict: `ok`, `failed`, `aborted`, `ignored` (an invalid-input line), or null if unreadable. */
-function readLine(bytes: Buffer): { id: string | null; line: number | null; verdict: 'ok' | 'failed' | 'aborted' | 'ignored' } | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return null;
-  }
-  if (!isRecord(value) || !('error' in value)) return null;
-  const id = value['custom_id'];
-  if (typeof id !== 'string' && id !== null) return null;
-  const facts = value['batch_llm'];
-  const at = isRecord(facts) && typeof facts['line'] === 'number' ? facts['line'] : null;
-  const error = value['error'];
-  if (error === null) return { id, line: at, verdict: 'ok' };
-  // Invalid-input lines never decide an item's fate: a repeated custom_id's line must not
-  // overrule the success of the line that owns the id. Invalid lines are re-checked on resume.
-  if (isRecord(error) && error['code'] === 'invalid_input') return { id, line: at, verdict: 'ignored' };
-  return { id, line: at, verdict: isRecord(error) && error['code'] === 'aborted' ? 'aborted' : 'failed' };
 }
 
 function sideFileName(path: string, now: Date): string {
@@ -117,7 +97,7 @@ export async function readCheckpoint(path: string, now: Date = new Date()): Prom
       if (unreadable.length === 0) wholeEnd = end;
       return;
     }
-    const line = readLine(bytes);
+    const line = readResultLine(bytes);
     if (line === null) {
       unreadable.push(lineNo);
       return;

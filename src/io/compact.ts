@@ -15,7 +15,7 @@
 
 import { closeSync, createReadStream, openSync, readSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { isRecord } from '../model/records.js';
+import { readResultLine } from './result-line.js';
 
 const NEWLINE = 0x0a;
 
@@ -40,21 +40,6 @@ export interface CompactReport {
   unreadable: number;
 }
 
-function parse(bytes: Buffer): { key: string | null; ok: boolean; line: number | null } | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return null;
-  }
-  if (!isRecord(value) || !('error' in value)) return null;
-  const facts = value['batch_llm'];
-  const line = isRecord(facts) && typeof facts['line'] === 'number' ? facts['line'] : null;
-  const id = value['custom_id'];
-  const key = typeof id === 'string' ? `id:${id}` : line !== null ? `line:${line}` : null;
-  return { key, ok: value['error'] === null, line };
-}
-
 /** Writes `source`'s final outcomes to `target` (replaced atomically). The caller checks that they are two files. */
 export async function compactResults(source: string, target: string): Promise<CompactReport> {
   const chosen = new Map<string, Chosen>();
@@ -65,22 +50,23 @@ export async function compactResults(source: string, target: string): Promise<Co
   let row = 0;
   const take = (bytes: Buffer, at: number): void => {
     if (bytes.toString('latin1').trim() === '') return;
-    const parsed = parse(bytes);
+    const parsed = readResultLine(bytes);
     if (parsed === null) {
       report.unreadable += 1;
       return;
     }
     report.read += 1;
     row += 1;
-    const entry: Chosen = { offset: at, length: bytes.length + 1, ok: parsed.ok, line: parsed.line ?? Infinity, first: row };
-    if (parsed.key === null) {
+    const entry: Chosen = { offset: at, length: bytes.length + 1, ok: parsed.verdict === 'ok', line: parsed.line ?? Infinity, first: row };
+    const key = parsed.id !== null ? `id:${parsed.id}` : parsed.line !== null ? `line:${parsed.line}` : null;
+    if (key === null) {
       loose.push(entry);
       return;
     }
-    const before = chosen.get(parsed.key);
-    if (before === undefined) chosen.set(parsed.key, entry);
+    const before = chosen.get(key);
+    if (before === undefined) chosen.set(key, entry);
     // A later line wins, except a failure over a success.
-    else if (entry.ok || !before.ok) chosen.set(parsed.key, { ...entry, first: before.first });
+    else if (entry.ok || !before.ok) chosen.set(key, { ...entry, first: before.first });
   };
   for await (const chunk of createReadStream(source, { highWaterMark: 1 << 20 })) {
     const bytes = partial.length === 0 ? (chunk as Buffer) : Buffer.concat([partial, chunk as Buffer]);
