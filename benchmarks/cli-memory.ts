@@ -11,13 +11,14 @@
 // beforehand, e.g. an older commit); the two take turns within each run, on the same input.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { log, printResult, round } from './lib/report.js';
 import { startSimChild } from './lib/sim-child.js';
 import { median } from './lib/stats.js';
+import { writeShortFormInput } from './lib/workload.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,15 +38,6 @@ const root = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'batch-llm-memory-'));
 const input = join(dir, 'input.jsonl');
 const output = join(dir, 'results.jsonl');
-
-async function writeInput(): Promise<void> {
-  const out = createWriteStream(input);
-  for (let i = 0; i < lines; i += 1) {
-    if (!out.write(`{"custom_id":"item-${i}","prompt":"Classify item ${i} as one of: red, green, blue."}\n`)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-}
 
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -125,7 +117,7 @@ const clients = [
 
 // The CLI under test is the built package, as users run it.
 execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-await writeInput();
+await writeShortFormInput(input, lines);
 const sim = await startSimChild({ latencyMs: 0 });
 const samples: Sample[][] = clients.map(() => []);
 try {

@@ -11,13 +11,14 @@
 // (--quick: 50k lines, one run.)
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { log, printResult, ratio, round } from './lib/report.js';
 import { startSimChild } from './lib/sim-child.js';
 import { median } from './lib/stats.js';
+import { writeShortFormInput } from './lib/workload.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,15 +38,6 @@ const root = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'batch-llm-stop-'));
 const input = join(dir, 'input.jsonl');
 const output = join(dir, 'results.jsonl');
-
-async function writeInput(): Promise<void> {
-  const out = createWriteStream(input);
-  for (let i = 0; i < lines; i += 1) {
-    if (!out.write(`{"custom_id":"item-${i}","prompt":"Classify item ${i} as one of: red, green, blue."}\n`)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-}
 
 function lineCount(path: string): number {
   if (!existsSync(path)) return 0;
@@ -88,7 +80,7 @@ async function measure(cli: string, simUrl: string): Promise<Sample> {
 execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 const clis: Array<{ name: string; path: string }> = [{ name: 'this checkout', path: join(root, 'dist/src/cli/main.js') }];
 if (values.baseline !== undefined) clis.unshift({ name: `baseline (${values.baseline})`, path: values.baseline });
-await writeInput();
+await writeShortFormInput(input, lines);
 const sim = await startSimChild({ latencyMs: Number(values.latency) });
 const samples = new Map<string, Sample[]>(clis.map((cli) => [cli.name, []]));
 try {

@@ -1,5 +1,7 @@
 // The requests benchmarks send: chat completions with a fixed shape, so every client (batch-llm
 // and the baselines) sends byte-for-byte the same bodies.
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 /**
  * A chat request body. A type alias, not an interface, so it is both a batch-llm item body
  * (`Record<string, unknown>`) and the openai client's `ChatCompletionCreateParamsNonStreaming`.
@@ -40,4 +42,14 @@ export function cannedCompletion(content = 'ok'): Record<string, unknown> {
     choices: [{ index: 0, finish_reason: 'stop', logprobs: null, message: { role: 'assistant', content, refusal: null } }],
     usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
   };
+}
+
+/** Writes `lines` short-form CLI input lines (a custom_id and a prompt) to `path`, streaming. */
+export async function writeShortFormInput(path: string, lines: number): Promise<void> {
+  const out = createWriteStream(path);
+  for (let i = 0; i < lines; i += 1) {
+    if (!out.write(`{"custom_id":"item-${i}","prompt":"Classify item ${i} as one of: red, green, blue."}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
 }
