@@ -11,7 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
-import { responseFormat } from '../src/task/answer.js';
+import { loadSchemaTools, responseFormat } from '../src/task/answer.js';
 import { isTask } from '../src/task/task.js';
 import { type BaselineId, BASELINES } from './lib/baselines.js';
 import { runBatchLlm } from './lib/batch-llm.js';
@@ -41,7 +41,8 @@ const loaded: unknown = ((await import(taskFile)) as { default: unknown }).defau
 if (!isTask(loaded) || loaded.schema === undefined) throw new Error(`${taskFile} is not a task with a schema`);
 const task = loaded;
 const schema = loaded.schema;
-// The response_format batch-llm adds to every request of this task.
+// The response_format batch-llm adds to every request of this task (zod's JSON Schema export loads lazily).
+await loadSchemaTools();
 const format = responseFormat(schema, task.schemaName ?? 'answer') as NonNullable<ChatBody['response_format']>;
 
 /** The same request batch-llm sends for this task: the chat body plus the schema's response_format. */
