@@ -5,7 +5,8 @@
 // --resume works as it does there. It also works chunks itself unless told not to.
 //
 // Resume: the run's Redis state outlives a dead coordinator. A new one with the same run id
-// empties the queue of waiting chunks and enqueues every item the results file does not have;
+// empties the queue of waiting chunks and enqueues every item the results file does not have,
+// except those of chunks a worker is working (they stay with it: no item is sent twice);
 // lines some worker has committed meanwhile are skipped by the workers (`pending`), and their
 // outcomes are still in the results stream, which the new coordinator reads from its start.
 // The stream is trimmed only up to entries already handed on (written), so nothing is lost.
@@ -103,13 +104,21 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
         chunkSize,
         settings: sharedSettings(options, resolved.baseURL),
       };
+      /** Input lines of chunks being worked when a resumed run started: not enqueued again. */
+      const held = new Set<number>();
       const existing = await readMeta(redis, keys);
       if (existing !== null) {
         if (existing.meta.inputSha256 !== meta.inputSha256) {
           throw new DistributedRunError(`run "${coordinator.runId}" in Redis is of another input (sha256 ${existing.meta.inputSha256.slice(0, 12)}…): choose another --run-id`);
         }
         // Resuming: the waiting chunks are enqueued again from the input (what the file lacks).
+        // The chunks some worker is working stay with it (or, should it be dead, go to another
+        // by the stalled check): enqueued again, their items in flight would be sent twice and
+        // paid twice, the second answer refused. Drained first, then read: with nothing
+        // waiting, no chunk can become active between the two unseen (a stalled one goes back
+        // to waiting, still held, and a worker takes it from there).
         await queue.drain();
+        for (const job of await queue.getJobs(['active'])) for (const line of job.data.lines) held.add(line);
         log(`resuming run ${coordinator.runId}`);
       }
       await writeMeta(redis, keys, meta);
@@ -206,6 +215,7 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
           const line = lineOf(item.custom_id);
           if (line === undefined) throw new DistributedRunError(`item ${item.custom_id} has no input line number`);
           awaited.set(item.custom_id, item);
+          if (held.has(line)) continue;
           lines.push(line);
           items.push(JSON.stringify(item));
           if (lines.length >= chunkSize) await flush();

@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type SimRequestRecord, type Simulator } from '../../src/sim/index.js';
 import { BIN, readResults, shortItems, spawnCli, tempDir, waitForLines, writeJsonl, type CliRun } from '../cli/helpers.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { startSimProcess } from './sim-process.js';
 
 const ITEMS = 1_500;
 
@@ -142,6 +143,32 @@ describe('a distributed run across processes', () => {
     const exits = await Promise.all(workers.map((w) => w.done));
     expect(exits.map((e) => e.code)).toEqual([0, 0, 0]);
   }, 90_000);
+
+  it('kill -9 of the coordinator while workers are mid-chunk, then --resume at once: each item is paid for once', async () => {
+    // Slow answers, so that at the resume every worker holds chunks whose items are on the wire
+    // or waiting in its engine. Enqueued again, another worker would send them too: two paid
+    // requests for one line, the second answer refused at the commit.
+    const items = 480;
+    input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(items));
+    const recording = await startSimProcess({ latencyMs: 1000 });
+    sim = recording;
+    const workers = [worker(), worker(), worker()];
+    const first = coordinator(['--chunk-size', '8']);
+    await waitForLines(out, 100, 30_000);
+    first.child.kill('SIGKILL');
+    await first.done;
+    const resumed = coordinator(['--chunk-size', '8', '--resume']);
+    const result = await resumed.done;
+    expect(result.code, result.stderr).toBe(0);
+    await expectExactlyOnce(items);
+    await Promise.all(workers.map((w) => w.done));
+    // Each input line was answered by exactly one request (every request here succeeds).
+    const answered = new Map<string, number>();
+    for (const record of await recording.requests()) answered.set(record.key, (answered.get(record.key) ?? 0) + 1);
+    expect(answered.size).toBe(items);
+    expect([...answered].filter(([, n]) => n !== 1).map(([key, n]) => `${key}: ${n} requests`)).toEqual([]);
+    expect(Number((await redis.client().hget('batch-llm:{e2e}:stats', 'duplicates')) ?? 0)).toBe(0);
+  }, 60_000);
 });
 
 /** The most arrivals in any window of `windowMs` (windows starting at an arrival). */
