@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { formatDuration } from '../model/duration.js';
 import type { LiveStats } from '../run/live-stats.js';
+import { formatNumber } from '../model/number-format.js';
 
 export interface ProgressSnapshot {
   /** Items accounted for: results written in this run plus items skipped as already done. */
@@ -29,7 +30,6 @@ export interface ProgressDisplay {
   stop(): void;
 }
 
-const number = new Intl.NumberFormat('en-US');
 
 // cli-progress (CommonJS) is required only when a bar is drawn, on a terminal: runs in logs, CI
 // and scripts never load it, and no run waits for it before its first request.
@@ -76,22 +76,22 @@ export function formatCost(cost: number): string {
 }
 
 function rateText(rate: number): string {
-  return rate >= 100 ? number.format(Math.round(rate)) : rate.toFixed(1);
+  return rate >= 100 ? formatNumber(Math.round(rate)) : rate.toFixed(1);
 }
 
 /** One plain progress line, as printed when stderr is not a terminal. */
 export function progressLine(snapshot: ProgressSnapshot, rate: number): string {
   const { done, total, live } = snapshot;
-  const of = total === null ? number.format(done) : `${number.format(done)}/${number.format(total)}`;
+  const of = total === null ? formatNumber(done) : `${formatNumber(done)}/${formatNumber(total)}`;
   const percent = total === null || total === 0 ? '' : ` (${Math.floor((100 * done) / total)}%)`;
   return [
     `${of} done${percent}`,
     `${rateText(rate)} items/s`,
     `ETA ${etaText(snapshot, rate)}`,
-    `${number.format(snapshot.failed)} failed`,
-    `${number.format(live?.tokens.total ?? 0)} tokens`,
+    `${formatNumber(snapshot.failed)} failed`,
+    `${formatNumber(live?.tokens.total ?? 0)} tokens`,
     ...(live?.cost != null ? [`cost ${formatCost(live.cost)}`] : []),
-    `${number.format(live?.rateLimited ?? 0)} 429s`,
+    `${formatNumber(live?.rateLimited ?? 0)} 429s`,
     phaseOf(live),
   ].join(' | ');
 }
@@ -142,10 +142,10 @@ export function startProgress(options: {
   const payload = (snapshot: ProgressSnapshot, rate: number): Record<string, string> => ({
     rate: rateText(rate),
     eta_text: etaText(snapshot, rate),
-    failed: number.format(snapshot.failed),
-    tokens: number.format(snapshot.live?.tokens.total ?? 0),
+    failed: formatNumber(snapshot.failed),
+    tokens: formatNumber(snapshot.live?.tokens.total ?? 0),
     cost: snapshot.live?.cost != null ? ` | cost ${formatCost(snapshot.live.cost)}` : '',
-    r429: number.format(snapshot.live?.rateLimited ?? 0),
+    r429: formatNumber(snapshot.live?.rateLimited ?? 0),
     phase: phaseOf(snapshot.live),
   });
   const first = read();

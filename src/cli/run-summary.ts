@@ -7,6 +7,7 @@ import { formatDuration } from '../model/duration.js';
 import { formatCost } from './progress.js';
 import type { ErrorCategory } from '../model/outcome.js';
 import type { BatchSummary } from '../run/summary.js';
+import { formatNumber } from '../model/number-format.js';
 
 export interface RunSummary extends BatchSummary {
   /** Items skipped because an earlier run (resumed) already succeeded with them. */
@@ -52,45 +53,44 @@ export function runSummary(
   };
 }
 
-const number = new Intl.NumberFormat('en-US');
 
 /** The human form, a few lines for stderr. */
 export function formatRunSummary(summary: RunSummary): string {
   const categories = Object.entries(summary.by_category)
     .sort(([, a], [, b]) => b - a)
-    .map(([category, count]) => `${category} ${number.format(count)}`)
+    .map(([category, count]) => `${category} ${formatNumber(count)}`)
     .join(', ');
   const lines = [
     `${summary.stopped === null ? 'done' : `stopped early (${summary.stopped.reason})`} in ${formatDuration(summary.wall_ms)}: ` +
-      `${number.format(summary.succeeded)} succeeded, ${number.format(summary.failed)} failed` +
+      `${formatNumber(summary.succeeded)} succeeded, ${formatNumber(summary.failed)} failed` +
       (categories === '' ? '' : ` (${categories})`) +
-      (summary.skipped > 0 ? `, ${number.format(summary.skipped)} skipped (already succeeded)` : '') +
+      (summary.skipped > 0 ? `, ${formatNumber(summary.skipped)} skipped (already succeeded)` : '') +
       (summary.stopped_after_line === null
         ? ''
-        : `, ${summary.not_started === null ? 'the rest of the input' : number.format(summary.not_started)} not started (input read up to line ${number.format(summary.stopped_after_line)})`),
-    `  requests ${number.format(summary.requests)}, 429s ${number.format(summary.rate_limited)}, cooldowns ${number.format(summary.cooldowns)}` +
-      (summary.outages > 0 ? `, outage pauses ${number.format(summary.outages)}` : ''),
-    `  tokens ${number.format(summary.tokens.total)} (prompt ${number.format(summary.tokens.prompt)}, completion ${number.format(summary.tokens.completion)}` +
-      `, cached ${number.format(summary.tokens.cached)}, reasoning ${number.format(summary.tokens.reasoning)})`,
+        : `, ${summary.not_started === null ? 'the rest of the input' : formatNumber(summary.not_started)} not started (input read up to line ${formatNumber(summary.stopped_after_line)})`),
+    `  requests ${formatNumber(summary.requests)}, 429s ${formatNumber(summary.rate_limited)}, cooldowns ${formatNumber(summary.cooldowns)}` +
+      (summary.outages > 0 ? `, outage pauses ${formatNumber(summary.outages)}` : ''),
+    `  tokens ${formatNumber(summary.tokens.total)} (prompt ${formatNumber(summary.tokens.prompt)}, completion ${formatNumber(summary.tokens.completion)}` +
+      `, cached ${formatNumber(summary.tokens.cached)}, reasoning ${formatNumber(summary.tokens.reasoning)})`,
   ];
   const endpoints = Object.entries(summary.by_endpoint);
   // Only where it tells something: a run of chat alone has it all in the line above.
   if (endpoints.length > 1 || (endpoints.length === 1 && summary.by_endpoint.chat === undefined)) {
     const parts = endpoints.map(
       ([endpoint, e]) =>
-        `${endpoint} ${number.format(e.items)} items, ${number.format(e.tokens.total)} tokens` + (e.cost === null ? '' : `, cost ${formatCost(e.cost)}`),
+        `${endpoint} ${formatNumber(e.items)} items, ${formatNumber(e.tokens.total)} tokens` + (e.cost === null ? '' : `, cost ${formatCost(e.cost)}`),
     );
     lines.push(`  by endpoint: ${parts.join('; ')}`);
   }
   if (summary.cached > 0) {
-    lines.push(`  cached ${number.format(summary.cached)} answers, ${number.format(summary.saved_tokens.total)} tokens saved (not sent, not counted above)`);
+    lines.push(`  cached ${formatNumber(summary.cached)} answers, ${formatNumber(summary.saved_tokens.total)} tokens saved (not sent, not counted above)`);
   }
   if (summary.cost !== null) lines.push(`  cost ${formatCost(summary.cost)} (from the --price-* options)`);
   const cap = summary.spend_cap;
   if (cap !== null) {
     const parts: string[] = [];
     if (cap.max_tokens !== null) {
-      parts.push(`${number.format(cap.spent_tokens)} of ${number.format(cap.max_tokens)} tokens` + (cap.over_tokens > 0 ? `, over by ${number.format(cap.over_tokens)}` : ''));
+      parts.push(`${formatNumber(cap.spent_tokens)} of ${formatNumber(cap.max_tokens)} tokens` + (cap.over_tokens > 0 ? `, over by ${formatNumber(cap.over_tokens)}` : ''));
     }
     if (cap.max_cost !== null && cap.spent_cost !== null) {
       parts.push(`${formatCost(cap.spent_cost)} of ${formatCost(cap.max_cost)}` + (cap.over_cost > 0 ? `, over by ${formatCost(cap.over_cost)}` : ''));
@@ -103,15 +103,15 @@ export function formatRunSummary(summary: RunSummary): string {
     lines.push(`  latency p50 ${formatDuration(p50)}, p95 ${formatDuration(p95)}, p99 ${formatDuration(p99)}`);
   }
   if (summary.scores !== null) {
-    const groups = Object.entries(summary.scores.by_group).map(([group, g]) => `${group} ${g.mean} (${number.format(g.count)})`);
-    lines.push(`  scores: ${number.format(summary.scores.count)} scored, mean ${summary.scores.mean}${groups.length > 0 ? `; by group: ${groups.join(', ')}` : ''}`);
+    const groups = Object.entries(summary.scores.by_group).map(([group, g]) => `${group} ${g.mean} (${formatNumber(g.count)})`);
+    lines.push(`  scores: ${formatNumber(summary.scores.count)} scored, mean ${summary.scores.mean}${groups.length > 0 ? `; by group: ${groups.join(', ')}` : ''}`);
   }
   lines.push(`  results in ${summary.output}`);
   if (summary.stopped !== null || summary.stopped_after_line !== null) {
     const aborted = summary.by_category.aborted ?? 0;
     lines.push(
-      `  unfinished: ${number.format(aborted)} aborted (a line each), ` +
-        `${summary.not_started === null ? 'the unread rest of the input' : number.format(summary.not_started)} not started (no line yet; recorded in the meta file): ` +
+      `  unfinished: ${formatNumber(aborted)} aborted (a line each), ` +
+        `${summary.not_started === null ? 'the unread rest of the input' : formatNumber(summary.not_started)} not started (no line yet; recorded in the meta file): ` +
         'run the same command with --resume to finish them',
     );
   }

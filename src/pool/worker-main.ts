@@ -10,6 +10,6 @@ import { createChunkRunner, type ChunkRunner } from './chunk-runner.js';
 import { openEventChannel } from './event-channel.js';
 
 export async function startWorker(settings: WorkerSettings): Promise<ChunkRunner> {
-  const emit = settings.events ? openEventChannel() : undefined;
+  const emit = settings.events ? await openEventChannel() : undefined;
   return createChunkRunner(await createItemRunner(settings, { threadId, emit }));
 }

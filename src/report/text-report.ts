@@ -3,8 +3,7 @@
 import { formatDuration } from '../model/duration.js';
 import type { ResultsFigures } from './results-figures.js';
 import type { TraceFigures } from './trace-figures.js';
-
-const number = new Intl.NumberFormat('en-US');
+import { formatNumber } from '../model/number-format.js';
 
 export function formatCostValue(cost: number): string {
   return cost >= 100 ? cost.toFixed(0) : cost >= 1 ? cost.toFixed(2) : cost.toFixed(4);
@@ -22,14 +21,14 @@ export function textReport(results: ResultsFigures, trace: TraceFigures | null):
     ...(file.tornLastLine ? ['a torn last line ignored (the run was killed mid-write)'] : []),
     ...(file.unreadable > 0 ? [`${file.unreadable} unreadable line(s) skipped`] : []),
   ];
-  lines.push(`${file.path}: ${number.format(results.items)} items from ${number.format(file.lines)} lines${fileNotes.length > 0 ? ` (${fileNotes.join('; ')})` : ''}`);
-  const categories = results.by_category.map((c) => `${c.category} ${number.format(c.count)}`).join(', ');
-  lines.push(`  succeeded ${number.format(results.succeeded)}, failed ${number.format(results.failed)}${categories === '' ? '' : ` (${categories})`}`);
+  lines.push(`${file.path}: ${formatNumber(results.items)} items from ${formatNumber(file.lines)} lines${fileNotes.length > 0 ? ` (${fileNotes.join('; ')})` : ''}`);
+  const categories = results.by_category.map((c) => `${c.category} ${formatNumber(c.count)}`).join(', ');
+  lines.push(`  succeeded ${formatNumber(results.succeeded)}, failed ${formatNumber(results.failed)}${categories === '' ? '' : ` (${categories})`}`);
   const end = results.run_end;
   if (end?.state === 'stopped') {
     lines.push(
-      `  the run stopped (${end.reason}) after input line ${number.format(end.after_line)}: ` +
-        `${results.not_started === null ? 'the unread rest of the input' : number.format(results.not_started)} not started (no line here); --resume runs them`,
+      `  the run stopped (${end.reason}) after input line ${formatNumber(end.after_line)}: ` +
+        `${results.not_started === null ? 'the unread rest of the input' : formatNumber(results.not_started)} not started (no line here); --resume runs them`,
     );
   }
   if (results.latency_ms !== null) {
@@ -37,26 +36,26 @@ export function textReport(results: ResultsFigures, trace: TraceFigures | null):
     lines.push(`  latency p50 ${formatDuration(l.p50)}, p90 ${formatDuration(l.p90)}, p95 ${formatDuration(l.p95)}, p99 ${formatDuration(l.p99)}, max ${formatDuration(l.max)}`);
   }
   lines.push(
-    `  attempts ${number.format(results.attempts.total)} (${results.attempts.mean} per item, at most ${results.attempts.max}), ` +
-      `429s ${number.format(results.rate_limited)}, re-asked invalid outputs ${number.format(results.invalid_outputs)}`,
+    `  attempts ${formatNumber(results.attempts.total)} (${results.attempts.mean} per item, at most ${results.attempts.max}), ` +
+      `429s ${formatNumber(results.rate_limited)}, re-asked invalid outputs ${formatNumber(results.invalid_outputs)}`,
   );
   const t = results.tokens;
-  lines.push(`  tokens ${number.format(t.total)} (prompt ${number.format(t.prompt)}, completion ${number.format(t.completion)}, cached ${number.format(t.cached)}, reasoning ${number.format(t.reasoning)})`);
+  lines.push(`  tokens ${formatNumber(t.total)} (prompt ${formatNumber(t.prompt)}, completion ${formatNumber(t.completion)}, cached ${formatNumber(t.cached)}, reasoning ${formatNumber(t.reasoning)})`);
   // Only where it tells something: a file of chat alone has it all in the line above.
   if (results.by_endpoint.length > 1 || results.by_endpoint.some((e) => e.endpoint !== 'chat')) {
-    const parts = results.by_endpoint.map((e) => `${e.endpoint} ${number.format(e.items)} items, ${number.format(e.tokens.total)} tokens`);
+    const parts = results.by_endpoint.map((e) => `${e.endpoint} ${formatNumber(e.items)} items, ${formatNumber(e.tokens.total)} tokens`);
     lines.push(`  by endpoint: ${parts.join('; ')}`);
   }
   const cost = traceCost(trace);
   if (cost !== null) lines.push(`  cost ${formatCostValue(cost)} (the run's prices, from the trace)`);
   if (trace !== null) {
     const cooling = trace.cooldowns.reduce((sum, c) => sum + (c.to - c.from), 0);
-    lines.push(`  trace: ${number.format(trace.cooldowns.length)} cooldowns (${formatDuration(cooling)} in all), ${number.format(trace.rateLimits.length)} 429s reported, ${number.format(trace.samples.length)} samples`);
+    lines.push(`  trace: ${formatNumber(trace.cooldowns.length)} cooldowns (${formatDuration(cooling)} in all), ${formatNumber(trace.rateLimits.length)} 429s reported, ${formatNumber(trace.samples.length)} samples`);
   }
   if (results.scores !== null) {
     const s = results.scores;
-    lines.push(`  scores: ${number.format(s.count)} scored, mean ${s.mean}`);
-    for (const g of s.groups) lines.push(`    ${g.group}: ${number.format(g.count)} scored, mean ${g.mean}`);
+    lines.push(`  scores: ${formatNumber(s.count)} scored, mean ${s.mean}`);
+    for (const g of s.groups) lines.push(`    ${g.group}: ${formatNumber(g.count)} scored, mean ${g.mean}`);
   }
   if (results.first_failures.length > 0) {
     lines.push('  first failures:');
