@@ -101,7 +101,7 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
   async function* items(): AsyncGenerator<BatchItem, void, undefined> {
     let seq = 0;
     try {
-      for await (const record of readInput(plan.input, { mode: plan.lineMode, endpoint: plan.endpoint ?? 'chat' })) {
+      for await (const record of readInput(plan.input, { mode: plan.lineMode, endpoint: plan.endpoint ?? 'chat', ...(plan.total === null ? {} : { lines: plan.total }) })) {
         if (stopping || writeError !== null) return;
         if (record.kind === 'item' && done.has(record.item.custom_id)) {
           skipped += 1;

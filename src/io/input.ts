@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { BatchItem } from '../model/outcome.js';
 import { IdTable } from './id-table.js';
+import { IdFingerprints } from './id-fingerprints.js';
+import { LineOffsets } from './line-offsets.js';
 import { isRecord } from '../model/records.js';
 import { ENDPOINTS, ENDPOINT_URLS, type Endpoint } from '../model/endpoint.js';
 
@@ -171,21 +173,43 @@ export function parseLine(text: string, mode: LineMode = 'requests', endpoint: E
   return { ok: true, custom_id: id, body, url };
 }
 
+/** Where a reader keeps the first line of each custom_id: the only state that grows with the input. */
+export interface FirstLines {
+  /** The first line of `id` if an earlier line had it; else records `line` as its first and returns undefined. */
+  firstLine(id: string, line: number): number | undefined;
+}
+
+/** Every id's bytes (id-table.ts): for an input read once, such as a pipe. */
+function exactFirstLines(): FirstLines {
+  const table = new IdTable();
+  return {
+    firstLine(id, line) {
+      const first = table.get(id);
+      if (first === undefined) table.set(id, line);
+      return first;
+    },
+  };
+}
+
 /**
  * Reads lines, names failures with `label:line:` and catches repeated `custom_id`s. Keeps one
- * compact table entry per `custom_id` seen (the only state that grows with the file; id-table.ts).
+ * compact table entry per `custom_id` seen (id-table.ts, or id-fingerprints.ts for a file).
  */
 export class InputLineReader {
   readonly #label: string;
   readonly #mode: LineMode;
   readonly #endpoint: Endpoint;
-  readonly #firstLine = new IdTable();
+  readonly #firstLines: FirstLines;
 
-  /** `endpoint`: the endpoint of lines that name none (short-form lines, lines without a url, records). */
-  constructor(label: string, mode: LineMode = 'requests', endpoint: Endpoint = 'chat') {
+  /**
+   * `endpoint`: the endpoint of lines that name none (short-form lines, lines without a url,
+   * records); `firstLines`: where the ids seen go (default: an exact table of their bytes).
+   */
+  constructor(label: string, mode: LineMode = 'requests', endpoint: Endpoint = 'chat', firstLines: FirstLines = exactFirstLines()) {
     this.#label = label;
     this.#mode = mode;
     this.#endpoint = endpoint;
+    this.#firstLines = firstLines;
   }
 
   /** The record for line `line`, or null for a blank line. */
@@ -194,12 +218,9 @@ export class InputLineReader {
     const parsed = parseLine(text, this.#mode, this.#endpoint);
     const id = parsed.custom_id;
     if (id !== null) {
-      const first = this.#firstLine.get(id);
-      if (first !== undefined) {
-        // The repeat's result line carries no custom_id: the first line owns it.
-        return this.#invalid(line, null, `repeats custom_id ${quote(id)} from line ${first}`);
-      }
-      this.#firstLine.set(id, line);
+      const first = this.#firstLines.firstLine(id, line);
+      // The repeat's result line carries no custom_id: the first line owns it.
+      if (first !== undefined) return this.#invalid(line, null, `repeats custom_id ${quote(id)} from line ${first}`);
     }
     if (!parsed.ok) return this.#invalid(line, id, parsed.reason);
     if ('record' in parsed) return { kind: 'item', line, item: { custom_id: parsed.custom_id, record: parsed.record, url: ENDPOINT_URLS[this.#endpoint] } };
@@ -222,12 +243,17 @@ export class InputLineReader {
  * two invalid ones and every later line number would be off. Each line is decoded strictly, so a
  * line that is not UTF-8 is named instead of silently turned into U+FFFD.
  */
-async function* byteLines(source: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer, void, undefined> {
+async function* byteLines(source: AsyncIterable<Buffer | string>, offsets?: LineOffsets): AsyncGenerator<Buffer, void, undefined> {
   let parts: Buffer[] = [];
+  // Bytes of the source before `bytes`, and where the line being read starts.
+  let position = 0;
+  let lineStart = 0;
   for await (const chunk of source) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     let start = 0;
     for (let nl = bytes.indexOf(NEWLINE); nl !== -1; nl = bytes.indexOf(NEWLINE, start)) {
+      offsets?.note(lineStart);
+      lineStart = position + nl + 1;
       parts.push(bytes.subarray(start, nl));
       const line = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
       parts = [];
@@ -235,8 +261,10 @@ async function* byteLines(source: AsyncIterable<Buffer | string>): AsyncGenerato
       start = nl + 1;
     }
     if (start < bytes.length) parts.push(Buffer.from(bytes.subarray(start)));
+    position += bytes.length;
   }
   if (parts.length > 0) {
+    offsets?.note(lineStart);
     const line = Buffer.concat(parts);
     yield line.at(-1) === 0x0d ? line.subarray(0, -1) : line;
   }
@@ -245,20 +273,43 @@ async function* byteLines(source: AsyncIterable<Buffer | string>): AsyncGenerato
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
+ * The first lines of a file's ids by fingerprint (id-fingerprints.ts), confirmed by reading the
+ * earlier line back and taking its custom_id as the reader did.
+ */
+function fileFirstLines(offsets: LineOffsets, mode: LineMode | undefined, endpoint: Endpoint | undefined, expected: number | undefined): FirstLines {
+  const confirm = (line: number, id: string): boolean => {
+    const bytes = offsets.read(line);
+    if (bytes === null) return false;
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      return false;
+    }
+    return parseLine(line === 1 && text.startsWith('\uFEFF') ? text.slice(1) : text, mode, endpoint).custom_id === id;
+  };
+  return new IdFingerprints(confirm, expected);
+}
+
+/**
  * Streams the records of a JSONL file (a path) or of a stream such as stdin, in one pass with
  * bounded memory. `label` names the source in messages (default: the path as given, or "stdin");
  * `mode` says how lines are read (default: requests); `endpoint` is the endpoint of lines that name
- * none (default: chat). Rejects when the source cannot be read.
+ * none (default: chat); `lines`, the file's line count when known (scanInput), sizes the table of
+ * ids seen once instead of growing it. Rejects when the source cannot be read.
  */
 export async function* readInput(
   source: string | NodeJS.ReadableStream,
-  options: { label?: string; mode?: LineMode; endpoint?: Endpoint } = {},
+  options: { label?: string; mode?: LineMode; endpoint?: Endpoint; lines?: number } = {},
 ): AsyncGenerator<InputRecord, void, undefined> {
   const stream = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 16 }) : source;
-  const reader = new InputLineReader(options.label ?? (typeof source === 'string' ? source : 'stdin'), options.mode, options.endpoint);
+  // A file can be read again: its ids need not be kept, only their hashes (id-fingerprints.ts).
+  const offsets = typeof source === 'string' ? new LineOffsets(source) : undefined;
+  const firstLines = offsets === undefined ? undefined : fileFirstLines(offsets, options.mode, options.endpoint, options.lines);
+  const reader = new InputLineReader(options.label ?? (typeof source === 'string' ? source : 'stdin'), options.mode, options.endpoint, firstLines);
   let line = 0;
   try {
-    for await (const bytes of byteLines(stream as AsyncIterable<Buffer | string>)) {
+    for await (const bytes of byteLines(stream as AsyncIterable<Buffer | string>, offsets)) {
       line += 1;
       let raw: string;
       try {
@@ -274,6 +325,7 @@ export async function* readInput(
     }
   } finally {
     if ('destroy' in stream && typeof stream.destroy === 'function') stream.destroy();
+    offsets?.close();
   }
 }
 

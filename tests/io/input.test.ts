@@ -183,6 +183,22 @@ describe('readInput', () => {
     expect(records[1]).toMatchObject({ message: 'cr.jsonl:2: not valid UTF-8 (save the file as UTF-8)' });
   });
 
+  it('tells apart ids whose fingerprints collide, and names the first line of a real repeat far back', async () => {
+    // "id-149599" and "id-312382" have the same 32-bit fingerprint (id-fingerprints.ts): only
+    // reading line 1 back tells that they differ. The repeats come after lines of 70 kB, so the
+    // line read back lies several 64 kB chunks and more than 64 lines before them.
+    const filler = Array.from({ length: 100 }, (_, i) => JSON.stringify({ custom_id: `f-${i}`, prompt: 'x'.repeat(i % 10 === 0 ? 70_000 : 10) }));
+    const lines = ['{"custom_id":"id-149599","prompt":"a"}', '{"custom_id":"id-312382","prompt":"b"}', ...filler, '{"custom_id":"id-312382","prompt":"c"}', '{"custom_id":"id-149599","prompt":"d"}'];
+    const path = await tempFile('collide.jsonl', `\uFEFF${lines.join('\r\n')}\n`);
+    const records: InputRecord[] = [];
+    for await (const record of readInput(path, { label: 'collide.jsonl', lines: lines.length })) records.push(record);
+    expect(records.filter((r) => r.kind === 'item')).toHaveLength(102);
+    expect(records.slice(-2)).toEqual([
+      { kind: 'invalid', line: 103, custom_id: null, message: 'collide.jsonl:103: repeats custom_id "id-312382" from line 2' },
+      { kind: 'invalid', line: 104, custom_id: null, message: 'collide.jsonl:104: repeats custom_id "id-149599" from line 1' },
+    ]);
+  });
+
   it('reads a stream once, naming it stdin', async () => {
     const records: InputRecord[] = [];
     for await (const record of readInput(Readable.from([Buffer.from('{"custom_id":"a","pro'), Buffer.from('mpt":"x"}\n{bad\n')]))) records.push(record);
