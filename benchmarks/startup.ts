@@ -3,9 +3,11 @@
 // (target ≤ 250 ms), and the wall time of a 40-item run whose first 40 requests are all answered
 // 429 with `retry-after-ms: 1000` — one shared cooldown, then every item succeeds (target ≤ 1.6 s).
 // The simulator's request count is polled every 2 ms over IPC, so "first request" is within a few
-// ms. Builds dist/ first. Prints one JSON object.
+// ms. Builds dist/ first. Prints one JSON object. --compare adds the built CLI of another checkout
+// (build it there first); the two take turns within each run, so the machine's drift is shared.
+// Node's own start (`node -e 0`, spawned the same way) is measured alongside, as the floor.
 //
-//   npx tsx benchmarks/startup.ts [--quick] [--runs 5]
+//   npx tsx benchmarks/startup.ts [--quick] [--runs 5] [--compare /path/to/another/checkout]
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,7 @@ import { log, printResult } from './lib/report.js';
 import { startSimChild, type SimChild } from './lib/sim-child.js';
 import { median } from './lib/stats.js';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, compare: { type: 'string' } } });
 const quick = values.quick;
 const runs = Number(values.runs ?? (quick ? 2 : 5));
 const COOLDOWN_ITEMS = 40;
@@ -29,11 +31,11 @@ function inputOf(count: number): string {
   return file;
 }
 
-/** Spawns `batch-llm run`; resolves with the ms to the simulator's first request and to exit. */
-async function runCli(sim: SimChild, input: string): Promise<{ firstRequestMs: number; wallMs: number }> {
+/** Spawns `batch-llm run` of the checkout; resolves with the ms to the simulator's first request and to exit. */
+async function runCli(checkout: string, sim: SimChild, input: string): Promise<{ firstRequestMs: number; wallMs: number }> {
   const before = (await sim.stats()).requests;
   const started = performance.now();
-  const child = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'run', input, '-o', join(dir, 'out.jsonl'), '--overwrite', '--no-progress', '--base-url', sim.url], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [join(checkout, 'dist/src/cli/main.js'), 'run', input, '-o', join(dir, 'out.jsonl'), '--overwrite', '--no-progress', '--base-url', sim.url], { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = once(child, 'exit');
   let firstRequestMs = Number.NaN;
   let done = false;
@@ -47,39 +49,66 @@ async function runCli(sim: SimChild, input: string): Promise<{ firstRequestMs: n
   return { firstRequestMs, wallMs: performance.now() - started };
 }
 
+/** The wall time of spawning `node -e 0` and its exit: Node's own start, the floor of every CLI. */
+async function nodeAlone(): Promise<number> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  await once(child, 'exit');
+  return performance.now() - started;
+}
+
+interface Figures {
+  first: number[];
+  oneWall: number[];
+  cooldownWall: number[];
+}
+
 execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+const clis = [{ client: 'batch-llm run (this checkout)', checkout: root }, ...(values.compare === undefined ? [] : [{ client: `batch-llm run at ${values.compare}`, checkout: values.compare }])];
+const figures: Figures[] = clis.map(() => ({ first: [], oneWall: [], cooldownWall: [] }));
+const nodeStart: number[] = [];
 const one = inputOf(1);
 const forty = inputOf(COOLDOWN_ITEMS);
-const first: number[] = [];
-const oneWall: number[] = [];
-const cooldownWall: number[] = [];
 try {
   for (let run = 0; run < runs; run += 1) {
-    const plain = await startSimChild({});
-    try {
-      const r = await runCli(plain, one);
-      first.push(r.firstRequestMs);
-      oneWall.push(r.wallMs);
-    } finally {
-      await plain.stop();
+    nodeStart.push(await nodeAlone());
+    for (const [i, cli] of clis.entries()) {
+      const f = figures[i];
+      if (f === undefined) continue;
+      const plain = await startSimChild({});
+      try {
+        const r = await runCli(cli.checkout, plain, one);
+        f.first.push(r.firstRequestMs);
+        f.oneWall.push(r.wallMs);
+      } finally {
+        await plain.stop();
+      }
+      // A fresh simulator per run: its storm is played once.
+      const storm = await startSimChild({ faults: { storms: [{ holdUntilInFlight: COOLDOWN_ITEMS, hint: { header: 'retry-after-ms', ms: 1000 } }] } });
+      try {
+        f.cooldownWall.push((await runCli(cli.checkout, storm, forty)).wallMs);
+      } finally {
+        await storm.stop();
+      }
+      log(`startup run ${run + 1}, ${cli.client}: first request ${Math.round(f.first.at(-1) ?? 0)} ms, 1 item ${Math.round(f.oneWall.at(-1) ?? 0)} ms, 40 items + cooldown ${Math.round(f.cooldownWall.at(-1) ?? 0)} ms (node -e 0: ${Math.round(nodeStart.at(-1) ?? 0)} ms)`);
     }
-    // A fresh simulator per run: its storm is played once.
-    const storm = await startSimChild({ faults: { storms: [{ holdUntilInFlight: COOLDOWN_ITEMS, hint: { header: 'retry-after-ms', ms: 1000 } }] } });
-    try {
-      cooldownWall.push((await runCli(storm, forty)).wallMs);
-    } finally {
-      await storm.stop();
-    }
-    log(`startup run ${run + 1}: first request ${Math.round(first.at(-1) ?? 0)} ms, 1 item ${Math.round(oneWall.at(-1) ?? 0)} ms, 40 items + cooldown ${Math.round(cooldownWall.at(-1) ?? 0)} ms`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 
+const rows = clis.map((cli, i) => {
+  const f = figures[i] ?? { first: [], oneWall: [], cooldownWall: [] };
+  return { client: cli.client, first_request_ms: median(f.first), one_item_wall_ms: median(f.oneWall), cooldown_40_items_wall_ms: median(f.cooldownWall) };
+});
+const [own] = rows;
 printResult('startup', quick ? 'quick' : 'full', {
   runs,
-  first_request_ms: median(first),
-  one_item_wall_ms: median(oneWall),
-  cooldown_40_items_wall_ms: median(cooldownWall),
+  node_alone_ms: median(nodeStart),
+  // The first CLI's figures at the top level, as before --compare existed (charts and older results read these).
+  first_request_ms: own?.first_request_ms,
+  one_item_wall_ms: own?.one_item_wall_ms,
+  cooldown_40_items_wall_ms: own?.cooldown_40_items_wall_ms,
+  rows,
   targets: { first_request_ms: 250, cooldown_40_items_wall_ms: 1600 },
 });
