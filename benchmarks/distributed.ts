@@ -8,10 +8,16 @@
 // success, sampled from the simulator every 100 ms) ÷ the limit, 429s as a share of requests,
 // Redis commands per item (`INFO commandstats` before and after: every command the server ran,
 // BullMQ's included, and those run inside Lua scripts too) and script calls (EVALSHA/EVAL) per item, and for the kill, the time from the kill to BullMQ's stalled event for the
-// dead worker's chunk and to that chunk being active again elsewhere. Prints one JSON object.
+// dead worker's chunk and to that chunk being active again elsewhere. Per distributed variant also
+// the workers' own script calls per item by script, and the budget units they leased that lapsed
+// unspent (their exit log). The `cooldown` variant is the configured one with two 429 window storms
+// (at 30 % and 60 % of the requests, 1 s retry-after-ms): from the simulator's request records and
+// the chunks' `processedBy`, each process's first request after each cooldown — the resume skew
+// (latest − earliest process) and each one's lag behind the cooldown's end as Redis announced it.
+// Prints one JSON object.
 //
 //   npm run build && npx tsx benchmarks/distributed.ts [--quick] [--items 20000] [--rpm 30000]
-//       [--window-ms 10000] [--latency 50] [--concurrency 64] [--variants single,configured,learned,kill]
+//       [--window-ms 10000] [--latency 50] [--concurrency 64] [--variants single,configured,learned,kill,cooldown]
 // (--quick: 2,000 items, rpm 6000, a 5 s window.)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -24,6 +30,7 @@ import { Redis } from 'ioredis';
 import { startRedis } from '../tests/helpers/redis-server.js';
 import { log, printResult, round } from './lib/report.js';
 import { startSimChild, type SimChild } from './lib/sim-child.js';
+import type { SimOptions, SimRequestRecord } from '../src/sim/index.js';
 import { chatItems, simulatorCost } from './lib/workload.js';
 
 const { values } = parseArgs({
@@ -34,7 +41,7 @@ const { values } = parseArgs({
     'window-ms': { type: 'string' },
     latency: { type: 'string', default: '50' },
     concurrency: { type: 'string', default: '64' },
-    variants: { type: 'string', default: 'single,configured,learned,kill' },
+    variants: { type: 'string', default: 'single,configured,learned,kill,cooldown' },
   },
 });
 const quick = values.quick;
@@ -90,17 +97,87 @@ interface Sample {
   cooldowns: number;
   kill_to_stalled_ms?: number | null;
   kill_to_redelivered_ms?: number | null;
+  /** The workers' own script calls per item, by script (from their exit log). */
+  worker_scripts_per_item?: Record<string, number>;
+  /** Leased budget units that lapsed unspent, as a share of those leased, per bucket. */
+  lapsed_share?: Record<string, number>;
+  /** Per cooldown: latest − earliest process's first request after it, and each one's lag behind its end. */
+  resume?: { gen: number; pause_ms: number; skew_ms: number; lag_ms: number[] }[];
+}
+
+/** Sums the workers' exit lines: `script calls: commit 12, lease 30, …; leased: requests 100 (lapsed 3), tokens …`. */
+function workerFigures(logs: string[], items: number): Pick<Sample, 'worker_scripts_per_item' | 'lapsed_share'> {
+  const calls = new Map<string, number>();
+  const units = new Map<string, { leased: number; lapsed: number }>();
+  for (const text of logs) {
+    const line = text.split('\n').find((l) => l.includes('script calls:'));
+    if (line === undefined) continue;
+    for (const [, name, n] of line.matchAll(/(\w+) (\d+)(?=,|;)/g)) calls.set(name ?? '', (calls.get(name ?? '') ?? 0) + Number(n));
+    for (const [, bucket, leased, lapsed] of line.matchAll(/(requests|tokens) (\d+) \(lapsed (\d+)\)/g)) {
+      const sum = units.get(bucket ?? '') ?? { leased: 0, lapsed: 0 };
+      units.set(bucket ?? '', { leased: sum.leased + Number(leased), lapsed: sum.lapsed + Number(lapsed) });
+    }
+  }
+  return {
+    worker_scripts_per_item: Object.fromEntries([...calls].filter(([name]) => !['requests', 'tokens'].includes(name)).map(([name, n]) => [name, round(n / items, 3)])),
+    lapsed_share: Object.fromEntries([...units].map(([bucket, u]) => [bucket, round(u.leased === 0 ? 0 : u.lapsed / u.leased, 3)])),
+  };
+}
+
+/** Each cooldown's resumption: per process (by the chunks it held), its first request after the cooldown opened + 100 ms. */
+function resumeSkew(records: readonly SimRequestRecord[], owner: ReadonlyMap<string, string>, cooldowns: ReadonlyMap<number, { from: number; until: number }>): NonNullable<Sample['resume']> {
+  return [...cooldowns].map(([gen, { from, until }]) => {
+    const first = new Map<string, number>();
+    for (const record of records) {
+      const process = owner.get(record.key);
+      // Requests already past the gates when it opened may still arrive in its first 100 ms.
+      if (process === undefined || record.arrivedAt <= from + 100) continue;
+      if (!first.has(process) || record.arrivedAt < (first.get(process) ?? Infinity)) first.set(process, record.arrivedAt);
+    }
+    const times = [...first.values()];
+    return { gen, pause_ms: Math.round(until - from), skew_ms: round(Math.max(...times) - Math.min(...times), 1), lag_ms: times.sort((a, b) => a - b).map((t) => round(t - until, 1)) };
+  });
 }
 
 async function measure(variant: string, input: string, dir: string): Promise<Sample> {
   const redisServer = await startRedis();
-  const sim: SimChild = await startSimChild({ latencyMs, rpm, tpm, rateWindowMs: windowMs, completionTokens: maxTokens });
+  const storming = variant === 'cooldown';
+  const hint = { header: 'retry-after-ms' as const, ms: 1000 };
+  const storms: SimOptions['faults'] = { storms: [{ passRequests: Math.round(count * 0.3) }, { windowMs: 200, hint }, { passRequests: Math.round(count * 0.3) }, { windowMs: 200, hint }] };
+  const sim: SimChild = await startSimChild({ latencyMs, rpm, tpm, rateWindowMs: windowMs, completionTokens: maxTokens, ...(storming ? { faults: storms, recordRequests: true } : {}) });
   const redis = new Redis({ path: redisServer.socket, maxRetriesPerRequest: null });
   const eventsConnection = new Redis({ path: redisServer.socket, maxRetriesPerRequest: null });
   const events = new QueueEvents('chunks', { connection: eventsConnection, prefix: `batch-llm:{${RUN_ID}}` });
   const children: ChildProcess[] = [];
+  const subscriber = new Redis({ path: redisServer.socket, maxRetriesPerRequest: null });
+  /** Item content → the worker process whose chunk held it (BullMQ's processedBy). */
+  const owner = new Map<string, string>();
+  const owners: Promise<void>[] = [];
+  /** The run's cooldowns as Redis announced them (its clock is this machine's). */
+  const announced = new Map<number, { from: number; until: number }>();
   try {
     await events.waitUntilReady();
+    if (storming) {
+      events.on('active', ({ jobId }) => {
+        owners.push(
+          redis.hmget(`batch-llm:{${RUN_ID}}:chunks:${jobId}`, 'pb', 'data').then(([by, data]) => {
+            if (by === null || by === undefined || data === null || data === undefined) return;
+            const job = JSON.parse(data) as { items: string[] };
+            for (const text of job.items) {
+              const item = JSON.parse(text) as { body: { messages: { content: string }[] } };
+              owner.set(item.body.messages[0]?.content ?? '', by);
+            }
+          }),
+        );
+      });
+      subscriber.on('message', (_channel: string, message: string) => {
+        const [kind, gen, until, now] = message.split(' ');
+        if (kind === 'opened') announced.set(Number(gen), { from: Number(now), until: Number(until) });
+        const open = announced.get(Number(gen));
+        if (kind === 'extended' && open !== undefined) open.until = Math.max(open.until, Number(until));
+      });
+      await subscriber.subscribe(`batch-llm:{${RUN_ID}}:events`);
+    }
     // `single`: the same CLI on one machine, no Redis, side by side (what the machine itself allows).
     const workers = (variant === 'single' ? [] : [0, 1, 2]).map(() => cli(['worker', '--redis', redisServer.url, '--run-id', RUN_ID, '--threads', '1', '--concurrency', String(concurrency)]));
     children.push(...workers.map((w) => w.child));
@@ -166,6 +243,11 @@ async function measure(variant: string, input: string, dir: string): Promise<Sam
       wall_s: round(wall / 1000, 2),
       cooldowns,
     };
+    if (variant !== 'single') Object.assign(sample, workerFigures(workers.slice(variant === 'kill' ? 1 : 0).map((w) => w.stderr()), count));
+    if (storming) {
+      await Promise.all(owners);
+      sample.resume = resumeSkew(await sim.requests(), owner, announced);
+    }
     if (variant === 'kill') {
       const kill = killedAt;
       sample.kill_to_stalled_ms = kill === null || stalledAt === null ? null : Math.round(stalledAt - kill);
@@ -177,6 +259,7 @@ async function measure(variant: string, input: string, dir: string): Promise<Sam
     await events.close();
     // BullMQ does not close a connection it was given.
     eventsConnection.disconnect();
+    subscriber.disconnect();
     redis.disconnect();
     await sim.stop();
     await redisServer.stop();

@@ -6,7 +6,7 @@
 // simulator behind.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import type { SimOptions, SimStats } from '../../src/sim/index.js';
+import type { SimOptions, SimRequestRecord, SimStats } from '../../src/sim/index.js';
 import { processCpuMicros } from './cpu.js';
 
 export interface SimChild {
@@ -15,10 +15,12 @@ export interface SimChild {
   cpuMicros(): number;
   /** The simulator's running totals. */
   stats(): Promise<SimStats>;
+  /** Its record of every request (empty unless started with `recordRequests: true`). */
+  requests(): Promise<SimRequestRecord[]>;
   stop(): Promise<void>;
 }
 
-type Message = { type: 'ready'; url: string } | { type: 'stats'; stats: SimStats };
+type Message = { type: 'ready'; url: string } | { type: 'stats'; stats: SimStats } | { type: 'requests'; requests: SimRequestRecord[] };
 
 function isMessage(value: unknown): value is Message {
   return typeof value === 'object' && value !== null && 'type' in value;
@@ -49,6 +51,11 @@ export async function startSimChild(options: SimOptions): Promise<SimChild> {
       const reply = nextMessage(child, 'stats');
       child.send('stats');
       return (await reply).stats;
+    },
+    async requests() {
+      const reply = nextMessage(child, 'requests');
+      child.send('requests');
+      return (await reply).requests;
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -212,7 +212,6 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
   if (settings.redis !== undefined) {
     const redisURL = settings.redis;
     const runId = settings.runId ?? createHash('sha256').update(`${scan.sha256}\n${resolve(settings.out)}`).digest('hex').slice(0, 16);
-    if (engine.maxTokens !== undefined || engine.maxCost !== undefined) throw new UsageError('--redis: spend caps (--max-run-tokens, --max-cost) are not supported in a distributed run yet');
     const [{ coordinateBatch, DEFAULT_CHUNK_SIZE }, { redactRedisUrl }] = await Promise.all([import('../distributed/coordinator.js'), import('../distributed/redis-connection.js')]);
     const chunkSize = settings.chunkSize ?? DEFAULT_CHUNK_SIZE;
     if (chunkSize < 1) throw new UsageError(`--chunk-size: expected a whole number >= 1, got ${chunkSize}`);

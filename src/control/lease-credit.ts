@@ -101,26 +101,35 @@ export class LeaseCredit {
     Atomics.store(this.#i64, WANTED[bucket], 0n);
   }
 
-  /** A slice begins: its `units`, on top of at most `carry` units of what is left, and wakes waiting attempts. */
-  add(bucket: Bucket, units: number, carry: number): void {
+  /**
+   * A slice begins: its `units`, on top of at most `carry` units of what is left, and wakes
+   * waiting attempts. Returns the units of the old credit dropped above `carry` (lapsed unspent).
+   */
+  add(bucket: Bucket, units: number, carry: number): number {
     const slot = CREDIT[bucket];
     const cap = BigInt(Math.floor(carry));
     const gain = BigInt(Math.ceil(units));
+    let dropped = 0n;
     for (;;) {
       const credit = Atomics.load(this.#i64, slot);
       const next = (credit < cap ? credit : cap) + gain;
-      if (Atomics.compareExchange(this.#i64, slot, credit, next) === credit) break;
+      if (Atomics.compareExchange(this.#i64, slot, credit, next) === credit) {
+        dropped = credit > cap ? credit - cap : 0n;
+        break;
+      }
     }
     Atomics.add(this.#i32, I32.CREDIT_ADDED, 1);
     Atomics.notify(this.#i32, I32.CREDIT_ADDED);
+    return Number(dropped);
   }
 
-  /** The last slice is over and no new one came: what is left lapses (a debt stays). */
-  expire(bucket: Bucket): void {
+  /** The last slice is over and no new one came: what is left lapses (a debt stays). Returns the units lapsed. */
+  expire(bucket: Bucket): number {
     const slot = CREDIT[bucket];
     for (;;) {
       const credit = Atomics.load(this.#i64, slot);
-      if (credit <= 0n || Atomics.compareExchange(this.#i64, slot, credit, 0n) === credit) return;
+      if (credit <= 0n) return 0;
+      if (Atomics.compareExchange(this.#i64, slot, credit, 0n) === credit) return Number(credit);
     }
   }
 

@@ -54,6 +54,8 @@ export class BudgetLeaser {
   #tick: NodeJS.Timeout | undefined;
   /** Slices leased, for tests and figures. */
   leases = 0;
+  /** Units leased per bucket, and those that lapsed unspent (dropped at a new slice or expired), for figures. */
+  readonly units: Record<Bucket, { leased: number; lapsed: number }> = { requests: { leased: 0, lapsed: 0 }, tokens: { leased: 0, lapsed: 0 } };
 
   constructor(block: ControlBlock, scripts: RunScripts, mirror: CooldownMirror, onError: (error: unknown) => void) {
     this.#credit = new LeaseCredit(block);
@@ -147,11 +149,12 @@ export class BudgetLeaser {
     state.pending = true;
     const begin = (): void => {
       state.pending = false;
-      this.#credit.add(bucket, slice.units, this.#sliceUnits(bucket) / 2);
+      this.units[bucket].leased += slice.units;
+      this.units[bucket].lapsed += this.#credit.add(bucket, slice.units, this.#sliceUnits(bucket) / 2);
       state.afterAdd = this.#credit.credit(bucket);
       clearTimeout(state.expiryTimer);
       state.expiryTimer = setTimeout(() => {
-        this.#credit.expire(bucket);
+        this.units[bucket].lapsed += this.#credit.expire(bucket);
         state.afterAdd = this.#credit.credit(bucket);
       }, (slice.units * slice.intervalNs) / 1e6 + SLICE_MS);
       this.#lookAtCredit();

@@ -17,6 +17,8 @@ import type { AbortMode } from '../control/stop.js';
 import { DistributedRunError } from '../model/errors.js';
 import { toResult, type ItemResult } from '../model/item-result.js';
 import { failedOutcome, type BatchItem, type ItemOutcome } from '../model/outcome.js';
+import { costOf } from '../model/cost.js';
+import { addUsage, emptyUsage } from '../model/usage.js';
 import { readLive } from '../run/live-stats.js';
 import { resolveOptions, type BatchOptions } from '../run/options.js';
 import { intervalFor } from '../control/rate-budget.js';
@@ -25,7 +27,7 @@ import { RunControl } from '../run/run-control.js';
 import { SummaryBuilder } from '../run/summary.js';
 import { connect } from './redis-connection.js';
 import { QUEUE_NAME, runKeys } from './run-keys.js';
-import { markDone, readMeta, sharedSettings, writeMeta, type RunMeta } from './run-meta.js';
+import { markDone, readMeta, sharedSettings, stopRequested, writeMeta, type RunMeta } from './run-meta.js';
 import { runWorker, type WorkerReport } from './run-worker.js';
 import { RunScripts } from './scripts.js';
 import type { ChunkJob } from './wire.js';
@@ -77,10 +79,21 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
     deadlineAt: resolved.deadlineMs === undefined ? null : Date.now() + resolved.deadlineMs,
     signal: resolved.signal,
   });
-  if (resolved.maxTokens !== undefined || resolved.maxCost !== undefined) {
-    // Spend caps reserve each item's worst case in one process's memory; across processes they
-    // would need a budget in Redis of their own. Refused rather than silently not enforced.
-    throw new DistributedRunError('spend caps (--max-run-tokens, --max-cost) are not supported in a distributed run yet');
+  // Spend caps are the run's: reserved in every process from one room in Redis (spend-lease.ts).
+  const caps = { maxTokens: resolved.maxTokens ?? null, maxCost: resolved.maxCost ?? null };
+  const spent = emptyUsage();
+  if (caps.maxTokens !== null || caps.maxCost !== null) {
+    summary.reportSpendCap(() => {
+      const cost = resolved.prices === undefined ? null : costOf(spent, resolved.prices);
+      return {
+        max_tokens: caps.maxTokens,
+        max_cost: caps.maxCost,
+        spent_tokens: spent.total,
+        spent_cost: cost,
+        over_tokens: caps.maxTokens === null ? 0 : Math.max(0, spent.total - caps.maxTokens),
+        over_cost: caps.maxCost === null || cost === null ? 0 : Math.max(0, cost - caps.maxCost),
+      };
+    });
   }
   const keys = runKeys(coordinator.runId);
   const positions = new Map<string, number>();
@@ -121,6 +134,9 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
         for (const job of await queue.getJobs(['active'])) for (const line of job.data.lines) held.add(line);
         log(`resuming run ${coordinator.runId}`);
       }
+      // The caps count this invocation's spend, as on one machine (a resume starts from 0);
+      // what live workers hold stays held. Set before the meta, which workers wait for.
+      await scripts.setSpendCaps(caps.maxTokens, caps.maxCost);
       await writeMeta(redis, keys, meta);
       if (resolved.rpm !== undefined) await scripts.tighten('requests', intervalFor(resolved.rpm, resolved.rateHeadroom));
       if (resolved.tpm !== undefined) await scripts.tighten('tokens', intervalFor(resolved.tpm, resolved.rateHeadroom));
@@ -141,10 +157,15 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
       let failure: unknown = null;
 
       const take = (arrived: Arrived): void => {
+        const { outcome } = arrived;
+        const aborted = !outcome.ok && outcome.error.category === 'aborted';
+        // An abort of an item no longer awaited is of an earlier stop (a resume runs the item
+        // again) or a second one of this stop: nothing to write.
+        if (aborted && !awaited.has(outcome.custom_id)) return;
         if (arrived.id !== null) unwritten.add(arrived.id);
-        positions.delete(arrived.outcome.custom_id);
-        if (awaited.delete(arrived.outcome.custom_id)) ready.push(arrived);
-        else early.set(arrived.outcome.custom_id, arrived);
+        positions.delete(outcome.custom_id);
+        if (awaited.delete(outcome.custom_id)) ready.push(arrived);
+        else early.set(outcome.custom_id, arrived);
         poke();
       };
 
@@ -248,11 +269,13 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
       }
 
       let settledStop = false;
+      let nextStopCheck = 0;
       for (;;) {
         const next = ready.shift();
         if (next !== undefined) {
           const { outcome } = next;
           summary.add(outcome);
+          addUsage(spent, outcome.stats.usage);
           Atomics.add(block.i64, I64.REQUESTS, BigInt(outcome.stats.attempts));
           Atomics.add(block.i64, I64.RATE_LIMITED, BigInt(outcome.stats.rateLimited));
           control.observe(outcome);
@@ -267,6 +290,12 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
           for (const { id } of early.values()) if (id !== null) unwritten.delete(id);
           early.clear();
           if (awaited.size === 0) break;
+        }
+        // A worker's engine found that nothing fits the run's spend cap any more: stop the run.
+        if (control.stopped === null && Date.now() >= nextStopCheck) {
+          nextStopCheck = Date.now() + 250;
+          const reason = await stopRequested(redis, keys);
+          if (reason !== null) control.stop('drain', reason);
         }
         if (control.stopped !== null && !settledStop) {
           // Stopped: no chunk waits any more; what no worker has started gets `aborted` lines
@@ -306,7 +335,7 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
       }
       const aborted = [...awaited.values()].flatMap((item) => {
         const line = lineOf(item.custom_id);
-        return line === undefined ? [] : [{ line, outcome: JSON.stringify(failedOutcome(item.custom_id, 'aborted', `the run was stopped: ${control.stopped?.reason ?? ''}`)) }];
+        return line === undefined ? [] : [{ line, final: false, outcome: JSON.stringify(failedOutcome(item.custom_id, 'aborted', `the run was stopped: ${control.stopped?.reason ?? ''}`)) }];
       });
       for (let i = 0; i < aborted.length; i += 1000) await scripts.commit(aborted.slice(i, i + 1000));
     }

@@ -11,6 +11,12 @@ export interface RunKeys {
   readonly cooldown: string;
   /** The GCRA budgets: `<bucket>:interval` (ns per unit) and `<bucket>:tat` (Redis µs) (a hash). */
   readonly budget: string;
+  /**
+   * The run's spend caps and what is spent and held against them (a hash: `max_tokens`,
+   * `max_cost`, `spent_tokens`, `spent_cost`, `held_tokens`, `held_cost`, and per holding process
+   * `h:<id>:tokens`, `h:<id>:cost`, `h:<id>:seen`; see spend-lease.ts).
+   */
+  readonly spend: string;
   /** One bit per input line number: set once the line has its final outcome. */
   readonly done: string;
   /** Final outcomes on their way to the coordinator, who writes them to the results file. */
@@ -30,6 +36,7 @@ export function runKeys(runId: string): RunKeys {
     meta: `${tag}:meta`,
     cooldown: `${tag}:cooldown`,
     budget: `${tag}:budget`,
+    spend: `${tag}:spend`,
     done: `${tag}:done`,
     results: `${tag}:results`,
     stats: `${tag}:stats`,

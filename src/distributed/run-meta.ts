@@ -29,6 +29,8 @@ const SHARED = z.object({
   rateHeadroom: z.number().optional(),
   defaultAnswerTokens: z.number().optional(),
   learnRateLimits: z.boolean().optional(),
+  // Prices (no secret): a cost cap is reserved and settled in every process by them.
+  prices: z.object({ inputPerMillion: z.number(), outputPerMillion: z.number(), cachedInputPerMillion: z.number().optional() }).optional(),
 });
 
 /** The engine settings all processes of a run share (no key, no headers: they may hold secrets). */
@@ -62,7 +64,17 @@ export async function readMeta(redis: Redis, keys: RunKeys): Promise<{ meta: Run
 }
 
 export async function writeMeta(redis: Redis, keys: RunKeys, meta: RunMeta): Promise<void> {
-  await redis.hset(keys.meta, 'run', JSON.stringify(META.parse(meta)), 'status', 'running');
+  await redis.multi().hset(keys.meta, 'run', JSON.stringify(META.parse(meta)), 'status', 'running').hdel(keys.meta, 'stop').exec();
+}
+
+/** A process's engine stopped the run (a spend cap): the coordinator stops it everywhere. */
+export async function requestStop(redis: Redis, keys: RunKeys, reason: string): Promise<void> {
+  await redis.hsetnx(keys.meta, 'stop', reason);
+}
+
+/** Why a process asked the run to stop, or null. */
+export async function stopRequested(redis: Redis, keys: RunKeys): Promise<string | null> {
+  return redis.hget(keys.meta, 'stop');
 }
 
 /** Marks the run done and tells the workers, which then leave. */

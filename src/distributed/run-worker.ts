@@ -10,7 +10,8 @@
 // the lines already committed (`pending`). A chunk stalled more than `maxStalledCount` times
 // fails, and the coordinator gives its unfinished lines `worker_crash` outcomes.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { Worker, type Job } from 'bullmq';
 import { DistributedRunError } from '../model/errors.js';
@@ -21,8 +22,10 @@ import { BudgetLeaser } from './budget-leaser.js';
 import { CooldownMirror } from './cooldown-mirror.js';
 import { connect, redactRedisUrl } from './redis-connection.js';
 import { QUEUE_NAME, runKeys } from './run-keys.js';
-import { readMeta, type RunMeta } from './run-meta.js';
-import { RunScripts } from './scripts.js';
+import { readMeta, requestStop, type RunMeta } from './run-meta.js';
+import { SpendLease } from './spend-lease.js';
+import { RunScripts, type ScriptName } from './scripts.js';
+import type { Bucket } from '../control/rate-budget.js';
 import { parseItem, toOutcome, type ChunkJob } from './wire.js';
 
 /** How long a dead worker keeps its chunk: its lock lapses, then the next stalled check frees it. */
@@ -56,6 +59,10 @@ export interface WorkerReport {
   suppressed: number;
   /** Redis script calls of ours (BullMQ's own calls not counted). */
   scriptCalls: number;
+  /** The same, per script. */
+  scriptCallsOf: Record<ScriptName, number>;
+  /** Budget units leased per bucket, and those that lapsed unspent. */
+  leased: Record<Bucket, { leased: number; lapsed: number }>;
 }
 
 /** Items handed to the engine as chunks arrive; ends when the worker leaves. */
@@ -128,7 +135,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   const subscriber = connect(options.redis, 'batch-llm-worker-events');
   const bullConnection = connect(options.redis, 'batch-llm-worker-queue');
   const scripts = new RunScripts(redis, keys);
-  const report: WorkerReport = { committed: 0, suppressed: 0, scriptCalls: 0 };
+  const report: WorkerReport = { committed: 0, suppressed: 0, scriptCalls: 0, scriptCallsOf: scripts.callsOf, leased: { requests: { leased: 0, lapsed: 0 }, tokens: { leased: 0, lapsed: 0 } } };
   try {
     const meta = await waitForMeta(redis, options.runId, options.joinTimeoutMs ?? 60_000, options.signal);
     const { settings } = meta;
@@ -136,6 +143,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       const sha = createHash('sha256').update(await readFile(settings.task)).digest('hex');
       if (sha !== meta.taskSha256) throw new DistributedRunError(`task file ${settings.task} here differs from the run's (sha256 ${sha.slice(0, 12)}… here, ${String(meta.taskSha256).slice(0, 12)}… in the run): use the same file on every machine`);
     }
+
+    // The run's spend caps, if any: every item's reservation comes out of one room in Redis.
+    const caps = await scripts.spendState();
+    const spendLease =
+      caps.maxTokens === null && caps.maxCost === null
+        ? null
+        : new SpendLease(scripts, `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, caps, (error) => log(`redis spend: ${error instanceof Error ? error.message : String(error)}`));
 
     const feed = new ItemFeed();
     /** Items in the engine: their input line and who waits for their commit. */
@@ -151,9 +165,14 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
         items: feed,
         onEvent: (event) => {
           if (event.type === 'rate-limited') mirror?.report(event.globalGen, event.hintMs);
+          // Nothing fits the run's spend cap here any more, and nothing is in flight anywhere:
+          // the coordinator stops the run (this engine has stopped already).
+          if (event.type === 'run-stopping' && spendLease !== null && event.reason === spendLease.stopReason) {
+            void requestStop(redis, keys, event.reason).catch((error: unknown) => log(`redis: ${String(error)}`));
+          }
         },
       },
-      { onControlBlock: (created) => (block = created) },
+      { onControlBlock: (created) => (block = created), ...(spendLease === null ? {} : { sharedSpend: spendLease }) },
     );
     if (block === null) throw new Error('the engine did not hand over its control block');
     mirror = new CooldownMirror(block, scripts, subscriber, keys, { baseMs: settings.cooldownBaseMs ?? 1000, maxMs: settings.cooldownMaxMs ?? 60_000 }, {
@@ -165,7 +184,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
     leaser.start();
 
     // Commits of one event-loop turn go in one script call.
-    let commits: { line: number; outcome: string; resolve: () => void }[] = [];
+    let commits: { line: number; final: boolean; outcome: string; resolve: () => void }[] = [];
     const flushCommits = async (): Promise<void> => {
       const batch = commits;
       commits = [];
@@ -181,7 +200,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
         const entry = inEngine.get(result.custom_id);
         if (entry === undefined) continue;
         inEngine.delete(result.custom_id);
-        commits.push({ line: entry.line, outcome: JSON.stringify(toOutcome(result)), resolve: entry.resolve });
+        // An abort (this engine stopped) leaves the line open for a resume.
+        const final = result.ok || result.error.category !== 'aborted';
+        commits.push({ line: entry.line, final, outcome: JSON.stringify(toOutcome(result)), resolve: entry.resolve });
         if (commits.length === 1) setImmediate(() => void flushCommits().catch((error: unknown) => log(`commit failed: ${String(error)}`)));
       }
     })();
@@ -209,6 +230,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
 
     const chunkSlots = Math.ceil((options.concurrency ?? settings.concurrency ?? 64) / meta.chunkSize) + 1;
     const worker = new Worker<ChunkJob, number>(QUEUE_NAME, work, {
+      // Shown as the chunk's `processedBy`: which machine and process holds it.
+      name: `${hostname()}:${process.pid}`,
       connection: bullConnection,
       prefix: keys.queuePrefix,
       concurrency: chunkSlots,
@@ -229,8 +252,12 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
     if (commits.length > 0) await flushCommits();
     leaser.stop();
     mirror.stop();
+    await spendLease?.close().catch((error: unknown) => log(`redis spend: ${String(error)}`));
     report.scriptCalls = scripts.calls;
-    log(`left run ${options.runId}: ${report.committed} outcome(s) committed, ${report.suppressed} late duplicate(s) suppressed`);
+    report.leased = leaser.units;
+    const calls = Object.entries(scripts.callsOf).map(([name, n]) => `${name} ${n}`).join(', ');
+    const units = (['requests', 'tokens'] as const).map((bucket) => `${bucket} ${leaser.units[bucket].leased} (lapsed ${leaser.units[bucket].lapsed})`).join(', ');
+    log(`left run ${options.runId}: ${report.committed} outcome(s) committed, ${report.suppressed} late duplicate(s) suppressed; script calls: ${calls}; leased: ${units}`);
     return report;
   } finally {
     redis.disconnect();

@@ -149,14 +149,20 @@ return math.max(current, wanted)
 `;
 
 /**
- * KEYS: done bitmap, results stream, stats. ARGV: pairs (line, outcome JSON).
+ * KEYS: done bitmap, results stream, stats. ARGV: triples (line, final 1/0, outcome JSON).
  * Returns 1 per accepted line (its first final outcome, now in the stream), 0 per refused one.
+ * An outcome that is not final (`aborted`: the run stopped before the item ran or ended) goes to
+ * the stream if the line has no final outcome, but leaves the line open: a resume runs it again,
+ * and a worker that finishes it anyway still commits its real outcome.
  */
 const COMMIT = `
 local out = {}
-for i = 1, #ARGV, 2 do
-  if redis.call('SETBIT', KEYS[1], ARGV[i], 1) == 0 then
-    redis.call('XADD', KEYS[2], '*', 'line', ARGV[i], 'outcome', ARGV[i + 1])
+for i = 1, #ARGV, 3 do
+  local final = ARGV[i + 1] == '1'
+  local free = redis.call('GETBIT', KEYS[1], ARGV[i]) == 0
+  if free then
+    if final then redis.call('SETBIT', KEYS[1], ARGV[i], 1) end
+    redis.call('XADD', KEYS[2], '*', 'line', ARGV[i], 'outcome', ARGV[i + 2])
     table.insert(out, 1)
   else
     redis.call('HINCRBY', KEYS[3], 'duplicates', 1)
@@ -164,6 +170,60 @@ for i = 1, #ARGV, 2 do
   end
 end
 return out
+`;
+
+/**
+ * KEYS: spend. ARGV: holder id, then per dimension (tokens, cost): released (held, given back
+ * unused), used (held, now spent), wanted, least (the grant if `wanted` does not fit); then liveMs.
+ * The room is max − spent − held (no max: unlimited). Grants `wanted` if both dimensions fit,
+ * else `least` if both fit, else nothing. Returns [grantedTokens, grantedCost, spentTokens,
+ * spentCost, othersHold (1 when another holder seen within liveMs holds anything)], numbers as
+ * strings (a Lua number in a reply would be cut to an integer).
+ */
+const SPEND = `${PRELUDE}
+local sp = KEYS[1]
+local id = ARGV[1]
+local now = math.floor(now_us() / 1000)
+local dims = {'tokens', 'cost'}
+local fields = {}
+local granted = {0, 0}
+local fits = {true, true}
+local fitsLeast = {true, true}
+local function put(field, x) redis.call('HSET', sp, field, string.format('%.17g', x)) end
+for d = 1, 2 do
+  local dim = dims[d]
+  local released = tonumber(ARGV[4 * d - 2])
+  local used = tonumber(ARGV[4 * d - 1])
+  local held = num(sp, 'held_' .. dim) - released - used
+  local spent = num(sp, 'spent_' .. dim) + used
+  local mine = num(sp, 'h:' .. id .. ':' .. dim) - released - used
+  fields[d] = {held = held, spent = spent, mine = mine}
+  local max = redis.call('HGET', sp, 'max_' .. dim)
+  if max and max ~= '' then
+    local room = tonumber(max) - spent - held
+    fits[d] = tonumber(ARGV[4 * d]) <= room
+    fitsLeast[d] = tonumber(ARGV[4 * d + 1]) <= room
+  end
+end
+local pick = 0
+if fits[1] and fits[2] then pick = 0 elseif fitsLeast[1] and fitsLeast[2] then pick = 1 else pick = -1 end
+for d = 1, 2 do
+  local f = fields[d]
+  if pick >= 0 then granted[d] = tonumber(ARGV[4 * d + pick]) end
+  put('held_' .. dims[d], f.held + granted[d])
+  put('spent_' .. dims[d], f.spent)
+  put('h:' .. id .. ':' .. dims[d], f.mine + granted[d])
+end
+put('h:' .. id .. ':seen', now)
+local others = 0
+local all = redis.call('HGETALL', sp)
+for i = 1, #all, 2 do
+  local holder = string.match(all[i], '^h:(.+):seen$')
+  if holder and holder ~= id and now - tonumber(all[i + 1]) <= tonumber(ARGV[10]) then
+    if num(sp, 'h:' .. holder .. ':tokens') > 0 or num(sp, 'h:' .. holder .. ':cost') > 0 then others = 1 end
+  end
+end
+return {string.format('%.17g', granted[1]), string.format('%.17g', granted[2]), string.format('%.17g', fields[1].spent), string.format('%.17g', fields[2].spent), others}
 `;
 
 /** KEYS: done bitmap. ARGV: line numbers. Returns those without a final outcome yet. */
@@ -183,6 +243,7 @@ declare module 'ioredis' {
     batchLlmTighten(budget: string, bucket: string, intervalNs: string): Result<number, Context>;
     batchLlmCommit(done: string, results: string, stats: string, ...pairs: (string | number)[]): Result<number[], Context>;
     batchLlmPending(done: string, ...lines: number[]): Result<number[], Context>;
+    batchLlmSpend(spend: string, ...args: string[]): Result<(string | number)[], Context>;
   }
 }
 
@@ -194,6 +255,7 @@ export function defineScripts(redis: Redis): void {
   redis.defineCommand('batchLlmTighten', { numberOfKeys: 1, lua: TIGHTEN });
   redis.defineCommand('batchLlmCommit', { numberOfKeys: 3, lua: COMMIT });
   redis.defineCommand('batchLlmPending', { numberOfKeys: 1, lua: PENDING, readOnly: true });
+  redis.defineCommand('batchLlmSpend', { numberOfKeys: 1, lua: SPEND });
 }
 
 /** The global cooldown as one script saw it: times are Redis ms, `now` when the script ran. */
@@ -230,9 +292,26 @@ export interface LeaseAsk {
   readonly intervalNs: bigint;
 }
 
+/** One dimension (tokens or cost) of a spend exchange. */
+export interface SpendAsk {
+  readonly released: number;
+  readonly used: number;
+  readonly wanted: number;
+  readonly least: number;
+}
+
+export interface SpendReply {
+  readonly granted: Readonly<Record<'tokens' | 'cost', number>>;
+  readonly spent: Readonly<Record<'tokens' | 'cost', number>>;
+  /** Another live process holds reservations (their settling may free room). */
+  readonly othersHold: boolean;
+}
+
 function cooldownOf(reply: readonly number[]): GlobalCooldown {
   return { gen: reply[0] ?? 0, until: reply[1] ?? 0, now: reply[2] ?? 0 };
 }
+
+export type ScriptName = 'state' | 'report' | 'lease' | 'tighten' | 'commit' | 'pending' | 'spend';
 
 /** Typed calls of the scripts for one run. */
 export class RunScripts {
@@ -240,6 +319,8 @@ export class RunScripts {
   readonly #keys: RunKeys;
   /** Script calls made, for the Redis-calls-per-item figure. */
   calls = 0;
+  /** The same, per script. */
+  readonly callsOf: Record<ScriptName, number> = { state: 0, report: 0, lease: 0, tighten: 0, commit: 0, pending: 0, spend: 0 };
 
   constructor(redis: Redis, keys: RunKeys) {
     defineScripts(redis);
@@ -247,15 +328,20 @@ export class RunScripts {
     this.#keys = keys;
   }
 
+  #count(name: ScriptName): void {
+    this.calls += 1;
+    this.callsOf[name] += 1;
+  }
+
   /** Ends the cooldown if due; with `resetStreak`, a success says the cooldowns-in-a-row are over. */
   async state(resetStreak = false): Promise<GlobalCooldown> {
-    this.calls += 1;
+    this.#count('state');
     return cooldownOf(await this.#redis.batchLlmState(this.#keys.cooldown, this.#keys.channel, resetStreak ? '1' : '0'));
   }
 
   /** Reports 429s, each with the (even) global generation it was sent in and the server's hint. */
   async report(reports: readonly { sentGen: number; hintMs: number | null }[], policy: { baseMs: number; maxMs: number }): Promise<GlobalCooldown & { results: GlobalReport[] }> {
-    this.calls += 1;
+    this.#count('report');
     const args = reports.flatMap((r) => [r.sentGen, r.hintMs === null ? -1 : Math.max(0, Math.ceil(r.hintMs))]);
     const reply = await this.#redis.batchLlmReport(this.#keys.cooldown, this.#keys.channel, policy.baseMs, policy.maxMs, ...args);
     return { ...cooldownOf(reply), results: reply.slice(3).map((code) => REPORTS[code] ?? 'stale') };
@@ -263,7 +349,7 @@ export class RunScripts {
 
   /** Leases the next slice of each budget in one call. */
   async lease(asks: Readonly<Record<Bucket, LeaseAsk>>): Promise<Lease> {
-    this.calls += 1;
+    this.#count('lease');
     const units = (ask: LeaseAsk): number => (ask.units <= 0 ? 0 : Math.ceil(ask.units));
     const reply = await this.#redis.batchLlmLease(
       this.#keys.cooldown,
@@ -283,23 +369,50 @@ export class RunScripts {
 
   /** Sets a bucket's interval (ns per unit) to at least `intervalNs`; resolves with the interval now. */
   async tighten(bucket: Bucket, intervalNs: bigint): Promise<number> {
-    this.calls += 1;
+    this.#count('tighten');
     return this.#redis.batchLlmTighten(this.#keys.budget, bucket, intervalNs.toString());
   }
 
-  /** Offers final outcomes by input line; resolves with whether each was the line's first. */
-  async commit(outcomes: readonly { line: number; outcome: string }[]): Promise<boolean[]> {
+  /**
+   * Offers outcomes by input line; resolves with whether each was accepted (the line had no final
+   * one). `final: false` (an abort) leaves the line open. @default final true
+   */
+  async commit(outcomes: readonly { line: number; outcome: string; final?: boolean }[]): Promise<boolean[]> {
     if (outcomes.length === 0) return [];
-    this.calls += 1;
-    const pairs = outcomes.flatMap((o) => [o.line, o.outcome]);
+    this.#count('commit');
+    const pairs = outcomes.flatMap((o) => [o.line, o.final === false ? 0 : 1, o.outcome]);
     const reply = await this.#redis.batchLlmCommit(this.#keys.done, this.#keys.results, this.#keys.stats, ...pairs);
     return reply.map((accepted) => accepted === 1);
+  }
+
+  /**
+   * One exchange with the run's spend room (see SPEND): gives back `released`, turns `used` from
+   * held into spent, and asks for `wanted` (or at least `least`).
+   */
+  async spend(holder: string, ask: Readonly<Record<'tokens' | 'cost', SpendAsk>>, liveMs: number): Promise<SpendReply> {
+    this.#count('spend');
+    const args = (['tokens', 'cost'] as const).flatMap((dim) => [ask[dim].released, ask[dim].used, ask[dim].wanted, ask[dim].least].map((x) => String(x)));
+    const reply = await this.#redis.batchLlmSpend(this.#keys.spend, holder, ...args, String(liveMs));
+    const at = (i: number): number => Number(reply[i] ?? 0);
+    return { granted: { tokens: at(0), cost: at(1) }, spent: { tokens: at(2), cost: at(3) }, othersHold: at(4) === 1 };
+  }
+
+  /** Sets the run's spend caps (null: none) and starts its spend from 0; what processes hold stays held. */
+  async setSpendCaps(maxTokens: number | null, maxCost: number | null): Promise<void> {
+    await this.#redis.hset(this.#keys.spend, 'max_tokens', maxTokens === null ? '' : String(maxTokens), 'max_cost', maxCost === null ? '' : String(maxCost), 'spent_tokens', '0', 'spent_cost', '0');
+  }
+
+  /** What the run has spent (as far as processes have told), and its caps. */
+  async spendState(): Promise<{ maxTokens: number | null; maxCost: number | null; spentTokens: number; spentCost: number }> {
+    const [maxTokens, maxCost, spentTokens, spentCost] = await this.#redis.hmget(this.#keys.spend, 'max_tokens', 'max_cost', 'spent_tokens', 'spent_cost');
+    const cap = (text: string | null | undefined): number | null => (text === null || text === undefined || text === '' ? null : Number(text));
+    return { maxTokens: cap(maxTokens), maxCost: cap(maxCost), spentTokens: Number(spentTokens ?? 0), spentCost: Number(spentCost ?? 0) };
   }
 
   /** The lines among `lines` that have no final outcome yet. */
   async pending(lines: readonly number[]): Promise<number[]> {
     if (lines.length === 0) return [];
-    this.calls += 1;
+    this.#count('pending');
     return this.#redis.batchLlmPending(this.#keys.done, ...lines);
   }
 }

@@ -14,7 +14,7 @@ import { createPool, type ItemPool } from '../pool/pool.js';
 import { RateBudget } from '../control/rate-budget.js';
 import { redact } from '../model/redact.js';
 import { RunControl } from './run-control.js';
-import { SpendCap } from './spend-cap.js';
+import { SpendCap, type SharedSpend } from './spend-cap.js';
 import { mapConcurrent } from './admission.js';
 import type { AbortMode } from '../control/stop.js';
 import { SummaryBuilder, type BatchSummary } from './summary.js';
@@ -47,6 +47,8 @@ function liveThreadIds(pool: ItemPool): Set<number> {
 export interface RunHooks {
   /** Called once, at once, with the run's control block (e.g. to mirror a cluster-wide cooldown into it). */
   onControlBlock?: (block: ControlBlock) => void;
+  /** The run's spend room when several processes share its caps (spend-cap.ts). */
+  sharedSpend?: SharedSpend;
 }
 
 /** Results in completion order. At most `concurrency` items are held in memory at any time. */
@@ -65,6 +67,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
     maxCost: resolved.maxCost ?? null,
     prices: resolved.prices,
     defaultAnswerTokens: resolved.defaultAnswerTokens,
+    shared: hooks.sharedSpend,
   });
   summary.reportSpendCap(() => spendCap.report());
   const control = new RunControl(block, {

@@ -7,6 +7,11 @@
 // own worst case (re-asks after an invalid answer, a server that ignores max_tokens). The summary
 // says by how much, if at all.
 //
+// In a distributed run the caps are the run's, not each process's: the reservations are then taken
+// from a room shared with the other processes (`SharedSpend`, in Redis: distributed/spend-lease.ts)
+// instead of this process's own count, and an item that does not fit waits while anything of the
+// run is on the wire anywhere, and stops this process's engine when nothing is.
+//
 // Main thread only, called from the dispatch of run-batch.ts.
 
 import { answerCap, estimateTokens, loadTokenizer } from '../attempt/token-estimate.js';
@@ -21,7 +26,25 @@ export interface SpendCapOptions {
   prices: PriceTable | undefined;
   /** The least an answer without max_tokens is assumed to take. */
   defaultAnswerTokens: number;
+  /** The run's room, shared with other processes; its caps apply, not `maxTokens`/`maxCost`. @default none */
+  shared?: SharedSpend | undefined;
 }
+
+/** The spend room of a run that several processes share (the caps are the run's). */
+export interface SharedSpend {
+  /**
+   * Takes `need` from the run's room. `taken`; or `full` when it does not fit now, with whether
+   * any other process holds reservations whose settling may free room.
+   */
+  take(need: Reservation): Promise<{ taken: true } | { taken: false; othersHold: boolean }>;
+  /** An item ended: its reservation gives way to what it used. */
+  settle(reservation: Reservation, used: Reservation): void;
+  /** Why the run stops when nothing fits: names the caps. */
+  readonly stopReason: string;
+}
+
+/** How often an item that found the shared room full looks again (other processes' settling wakes nobody here). */
+const SHARED_RETRY_MS = 50;
 
 /** What the caps came to, for the summary. */
 export interface SpendCapReport {
@@ -56,7 +79,7 @@ export class SpendCap {
   }
 
   get active(): boolean {
-    return this.#options.maxTokens !== null || this.#options.maxCost !== null;
+    return this.#options.shared !== undefined || this.#options.maxTokens !== null || this.#options.maxCost !== null;
   }
 
   /**
@@ -104,23 +127,39 @@ export class SpendCap {
     this.#tokenizer ??= loadTokenizer();
     await this.#tokenizer;
     const nothing: Reservation = { tokens: 0, cost: 0 };
+    const { shared } = this.#options;
     for (;;) {
       if (stopped()) return null;
       const need = this.#worstCase(item);
-      if (need === null ? this.#inFlight === 0 && this.#fits(nothing) : this.#fits(need)) {
-        const reservation = need ?? nothing;
-        this.#reservedTokens += reservation.tokens;
-        this.#reservedCost += reservation.cost;
-        this.#inFlight += 1;
-        return reservation;
+      if (shared !== undefined && need !== null) {
+        const got = await shared.take(need);
+        if (got.taken) return this.#hold(need);
+        if (this.#inFlight === 0 && !got.othersHold) return { stop: this.#stopReason(need, true) };
+        // Room comes back when an item settles, here (a wake-up) or elsewhere (seen on a retry).
+        await new Promise<void>((resolve) => {
+          this.#wake.push(resolve);
+          setTimeout(resolve, SHARED_RETRY_MS);
+        });
+        continue;
       }
-      if (this.#inFlight === 0) return { stop: this.#stopReason(need ?? nothing) };
+      if (need === null ? this.#inFlight === 0 && this.#fits(nothing) : this.#fits(need)) {
+        return this.#hold(need ?? nothing);
+      }
+      if (this.#inFlight === 0) return { stop: this.#stopReason(need ?? nothing, false) };
       await new Promise<void>((resolve) => this.#wake.push(resolve));
     }
   }
 
-  #stopReason(need: Reservation): string {
+  #hold(reservation: Reservation): Reservation {
+    this.#reservedTokens += reservation.tokens;
+    this.#reservedCost += reservation.cost;
+    this.#inFlight += 1;
+    return reservation;
+  }
+
+  #stopReason(need: Reservation, shared: boolean): string {
     const { maxTokens, maxCost } = this.#options;
+    if (shared) return this.#options.shared?.stopReason ?? "the run's spend cap would be crossed";
     if (maxTokens !== null && this.#spent.total + need.tokens > maxTokens) return `the token cap of ${maxTokens} would be crossed`;
     return `the cost cap of ${maxCost ?? 0} would be crossed`;
   }
@@ -132,6 +171,8 @@ export class SpendCap {
     this.#reservedCost -= reservation.cost;
     this.#inFlight -= 1;
     addUsage(this.#spent, usage);
+    const { prices, shared } = this.#options;
+    shared?.settle(reservation, { tokens: usage.total, cost: prices === undefined ? 0 : costOf(usage, prices) });
     if (usage.total > 0) {
       const largest = this.#largest ?? { total: 0, completion: 0 };
       this.#largest = { total: Math.max(largest.total, usage.total), completion: Math.max(largest.completion, usage.completion) };

@@ -1,5 +1,6 @@
 // The run's Lua scripts against a real redis-server: the cooldown protocol across processes
-// (open / join / extend / stale / end by time), budget leases, and exactly-once commits.
+// (open / join / extend / stale / end by time), budget leases, exactly-once commits and the
+// spend room of the run's caps.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
@@ -115,5 +116,47 @@ describe('commits', () => {
     expect(entries.map(([, fields]) => fields[3])).toEqual(['a', 'b', 'c']);
     expect(await redis.hget(keys.stats, 'duplicates')).toBe('1');
     expect(await scripts.pending([1, 3, 4, 5, 9, 1000])).toEqual([1, 5, 1000]);
+  });
+
+  it('leave a line open after an abort: its real outcome is taken later, once', async () => {
+    expect(await scripts.commit([{ line: 7, final: false, outcome: 'aborted' }])).toEqual([true]);
+    expect(await scripts.pending([7])).toEqual([7]);
+    expect(await scripts.commit([{ line: 7, outcome: 'ok' }, { line: 7, final: false, outcome: 'aborted again' }])).toEqual([true, false]);
+    expect(await scripts.pending([7])).toEqual([]);
+    const entries = await redis.xrange(keys.results, '-', '+');
+    expect(entries.map(([, fields]) => fields[3])).toEqual(['aborted', 'ok']);
+  });
+});
+
+describe('spend room', () => {
+  const none = { released: 0, used: 0, wanted: 0, least: 0 };
+  const tokens = (ask: Partial<typeof none>) => ({ tokens: { ...none, ...ask }, cost: none });
+
+  it('grants what fits of cap − spent − held: the wanted block, else the least, else nothing', async () => {
+    await scripts.setSpendCaps(1000, null);
+    expect((await scripts.spend('a', tokens({ wanted: 800, least: 100 }), 3000)).granted.tokens).toBe(800);
+    // 200 left: b's block does not fit, its item does.
+    const b = await scripts.spend('b', tokens({ wanted: 400, least: 150 }), 3000);
+    expect(b.granted.tokens).toBe(150);
+    expect(b.othersHold).toBe(true);
+    expect((await scripts.spend('b', tokens({ wanted: 100, least: 100 }), 3000)).granted.tokens).toBe(0);
+    // a spends 300 of its 800 and gives the rest back: spent 300, held 150 (b), room 550.
+    expect((await scripts.spend('a', tokens({ used: 300, released: 500 }), 3000)).spent.tokens).toBe(300);
+    const again = await scripts.spend('b', tokens({ wanted: 550, least: 100 }), 3000);
+    expect(again.granted.tokens).toBe(550);
+    // a holds nothing now: nobody else holds anything for b to wait for once b gives all back.
+    expect(again.othersHold).toBe(false);
+    const state = await scripts.spendState();
+    expect(state).toMatchObject({ maxTokens: 1000, maxCost: null, spentTokens: 300 });
+  });
+
+  it('keeps fractions of a cost exactly enough, and takes a holder unseen for liveMs for gone', async () => {
+    await scripts.setSpendCaps(null, 0.01);
+    const cost = (ask: Partial<typeof none>) => ({ tokens: none, cost: { ...none, ...ask } });
+    expect((await scripts.spend('a', cost({ wanted: 0.0025, least: 0.0025 }), 3000)).granted.cost).toBeCloseTo(0.0025, 12);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const b = await scripts.spend('b', cost({ wanted: 0.01, least: 0.0075 }), 10);
+    expect(b.granted.cost).toBeCloseTo(0.0075, 12);
+    expect(b.othersHold).toBe(false);
   });
 });
