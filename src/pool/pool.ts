@@ -19,7 +19,19 @@ export type ItemPool = Piscina<ItemChunk, ChunkOutcomes>;
 // at once (`FATAL ERROR: v8::Module::IsGraphAsync`, cf. nodejs/node#55782; seen with --threads
 // 64). With require(esm) off in the workers, that require() fails at once and Piscina imports.
 const NO_REQUIRE_ESM = '--no-experimental-require-module';
-const workerExecArgv = process.allowedNodeEnvironmentFlags.has(NO_REQUIRE_ESM) ? [...process.execArgv, NO_REQUIRE_ESM] : process.execArgv;
+// Node refuses to start a worker whose execArgv holds a flag only a whole process can have: V8's
+// (`node --max-semi-space-size=4`, --stack-size, --expose-gc …) and a few of Node's (--title).
+// No API tells them apart beforehand, so the first pool passes every flag of the process and, if
+// refused, drops the flags Node's error names and tries again; later pools reuse what worked.
+// V8's flags are process-wide, so the threads still run with them.
+let workerExecArgv = process.allowedNodeEnvironmentFlags.has(NO_REQUIRE_ESM) ? [...process.execArgv, NO_REQUIRE_ESM] : process.execArgv;
+
+/** The flags a refused worker start named (ERR_WORKER_INVALID_EXEC_ARGV), or null for any other error. */
+function refusedFlags(error: unknown): string[] | null {
+  if (!(error instanceof Error) || !('code' in error) || error.code !== 'ERR_WORKER_INVALID_EXEC_ARGV') return null;
+  const listed = /invalid execArgv flags: (.+)$/.exec(error.message)?.[1];
+  return listed === undefined ? null : listed.split(', ');
+}
 
 // A thread's young generation (where each request's short-lived objects are born) grows to V8's
 // default of ~48 MB under a steady stream of items — per thread, so ~100 MB of a two-thread
@@ -30,6 +42,19 @@ const workerExecArgv = process.allowedNodeEnvironmentFlags.has(NO_REQUIRE_ESM) ?
 const THREAD_YOUNG_GENERATION_MB = 12;
 
 export function createPool(settings: WorkerSettings, threads: number, concurrency: number, balancer: ThreadBalancer, memoryMb?: number): ItemPool {
+  for (;;) {
+    try {
+      return startPool(settings, threads, concurrency, balancer, workerExecArgv, memoryMb);
+    } catch (error) {
+      const refused = refusedFlags(error);
+      const kept = refused === null ? workerExecArgv : workerExecArgv.filter((flag) => !refused.includes(flag));
+      if (kept.length === workerExecArgv.length) throw error;
+      workerExecArgv = kept;
+    }
+  }
+}
+
+function startPool(settings: WorkerSettings, threads: number, concurrency: number, balancer: ThreadBalancer, execArgv: string[], memoryMb?: number): ItemPool {
   return new Piscina<ItemChunk, ChunkOutcomes>({
     filename: workerFile.href,
     minThreads: threads,
@@ -44,7 +69,7 @@ export function createPool(settings: WorkerSettings, threads: number, concurrenc
     // waiters — until the next task arrives. Our workers must keep running between tasks.
     atomics: 'disabled',
     workerData: settings,
-    execArgv: workerExecArgv,
+    execArgv,
     // A thread over its old-generation limit dies with ERR_WORKER_OUT_OF_MEMORY; Piscina starts another.
     resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB, ...(memoryMb === undefined ? {} : { maxOldGenerationSizeMb: memoryMb }) },
   });

@@ -85,6 +85,18 @@ describe('batch-llm run against the built-in simulator', () => {
     const meta = JSON.parse(await readFile(`${out}.meta.json`, 'utf8')) as { fingerprint: Record<string, unknown> };
     expect(meta.fingerprint).toMatchObject({ base_url: 'builtin-simulator', model: 'batch-llm-sim', task_sha256: null });
   });
+
+  it('runs under node flags that worker threads refuse (V8 and process-wide ones)', async () => {
+    // `node --max-semi-space-size=4 …` is how a user tunes the main thread's heap; Node refuses a
+    // worker whose execArgv holds such a flag, so the pool must not hand them on.
+    const dir = await tempDir();
+    const out = join(dir, 'results.jsonl');
+    const { code, stderr } = await cli(['run', EXAMPLE, '-o', out, '--no-progress'], { nodeFlags: ['--max-semi-space-size=4', '--stack-size=2000', '--no-warnings'] });
+    expect(stderr).not.toMatch(/ERR_WORKER_INVALID_EXEC_ARGV|unexpected error/);
+    expect(code).toBe(0);
+    const lines = (await readFile(EXAMPLE, 'utf8')).trim().split('\n').length;
+    expect((await readResults(out)).filter((r) => r.error === null)).toHaveLength(lines);
+  });
 });
 
 describe('batch-llm run --task', () => {

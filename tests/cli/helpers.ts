@@ -43,10 +43,12 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Piped to the CLI's standard input (else it has none). */
   stdin?: string;
+  /** Flags for node itself, before the bin: `node <nodeFlags> main.js <args>`. */
+  nodeFlags?: string[];
 }
 
 export function spawnCli(args: string[], options: CliOptions = {}): { child: ChildProcess; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env: cliEnv(options.env),
     stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
