@@ -40,4 +40,6 @@ export interface WorkerSettings extends ClientSettings, ClockSettings {
   cache: { directory: string; mode: CacheMode; endpoint: string } | null;
   /** Whether an observer wants item events (sent over a Comlink channel, pool/event-channel.ts). */
   events: boolean;
+  /** Whether outcomes carry their results-file line, made in the worker (pool/ready-lines.ts), instead of their body and value. */
+  readyLines: boolean;
 }

@@ -14,7 +14,7 @@ import { readInput, type LineMode } from '../io/input.js';
 import type { Endpoint } from '../model/endpoint.js';
 import type { BatchOptions } from '../run/options.js';
 import type { BatchItem } from '../model/outcome.js';
-import { invalidInputLine, ResultFile, resultLine, serializeLine } from '../io/output.js';
+import { invalidInputLine, joinLine, ResultFile, resultLine, serializeLine } from '../io/output.js';
 import { startProgress, type ProgressMode } from './progress.js';
 import { streamBatch, type BatchStream } from '../run/run-batch.js';
 import { EXIT } from './exit-codes.js';
@@ -133,7 +133,7 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
   }
 
   const engineOptions = { ...plan.engine, items: items() };
-  const stream = plan.open ? plan.open(engineOptions, (id) => pending.get(id)?.line) : streamBatch(engineOptions);
+  const stream = plan.open ? plan.open(engineOptions, (id) => pending.get(id)?.line) : streamBatch(engineOptions, { readyLines: true });
   const progress = startProgress({
     mode: plan.progress,
     stream: plan.stderr,
@@ -170,7 +170,8 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
     for await (const result of stream) {
       const entry = pending.get(result.custom_id);
       pending.delete(result.custom_id);
-      const text = serializeLine(resultLine(result, entry?.line ?? null));
+      // A line made in the item's worker thread needs only its input line number (pool/ready-lines.ts).
+      const text = result.line === undefined ? serializeLine(resultLine(result, entry?.line ?? null)) : joinLine(result.line, entry?.line ?? null);
       if (entry === undefined) write(text);
       else order.put(entry.seq, text);
       if (result.ok) continue;

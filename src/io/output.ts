@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, fstatSync, fsync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import type { InputRecord } from './input.js';
 import type { Endpoint } from '../model/endpoint.js';
-import type { ErrorCategory } from '../model/outcome.js';
+import type { ErrorCategory, ReadyLine } from '../model/outcome.js';
 import type { Usage } from '../model/usage.js';
 import type { ItemResult } from '../model/item-result.js';
 import { emptyUsage } from '../model/usage.js';
@@ -128,6 +128,23 @@ export function serializeLine(line: ResultLine): string {
 }
 
 /**
+ * The line for an item the engine ran, as text made before its input line number is known (in
+ * the item's worker thread): `joinLine(readyLine(result), n)` is `serializeLine(resultLine(result, n))`.
+ * `batch_llm` is the line's last key and `line` its first, so the number goes between two pieces.
+ */
+export function readyLine(result: ItemResult): ReadyLine {
+  const { batch_llm: facts, ...head } = resultLine(result, null);
+  const { line: _line, ...rest } = facts;
+  const before = `${JSON.stringify(head).slice(0, -1)},"batch_llm":{"line":`;
+  return { text: `${before},${JSON.stringify(rest).slice(1)}}`, at: before.length };
+}
+
+/** A ready line with its input line number in, as written (with a newline). */
+export function joinLine(ready: ReadyLine, line: number | null): string {
+  return `${ready.text.slice(0, ready.at)}${String(line)}${ready.text.slice(ready.at)}\n`;
+}
+
+/**
  * An append-only file. `append` returns once the bytes are in the kernel (a `kill -9` of this
  * process cannot lose them). Synchronous on purpose: a line is a few hundred bytes and the write
  * takes microseconds, and a result must never count as done while its line sits in a user-space
@@ -160,13 +177,18 @@ export class ResultFile {
    * the line began: a line is in the file whole or not at all, so the file stays resumable.
    */
   append(text: string): void {
-    const bytes = Buffer.from(text, 'utf8');
-    let offset = 0;
     // A background fsync that failed fails the next append, like a failed write.
     if (this.#syncError !== null) throw this.#syncError;
+    const length = Buffer.byteLength(text, 'utf8');
+    let offset = 0;
     try {
-      // writeSync may write less than asked (a full disk, a signal): loop until all of it is out.
-      while (offset < bytes.length) offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
+      // The string goes to the file as it is (encoded outside the JS heap: no Buffer per line).
+      // writeSync may write less than asked (a full disk, a signal): the rest goes as bytes.
+      offset = writeSync(this.#fd, text);
+      if (offset < length) {
+        const bytes = Buffer.from(text, 'utf8');
+        while (offset < length) offset += writeSync(this.#fd, bytes, offset, length - offset);
+      }
     } catch (error) {
       if (offset > 0) {
         try {
@@ -177,7 +199,7 @@ export class ResultFile {
       }
       throw error;
     }
-    this.#size += bytes.length;
+    this.#size += length;
     if (!this.#fsync) return;
     this.#dirty = true;
     this.#sync();

@@ -83,6 +83,17 @@ export interface ItemFailure {
   message: string;
 }
 
+/**
+ * An item's line of the results file, made in its worker thread when the run asked for it (the
+ * CLI does): JSON text with the item's input line number (which only the main thread knows) to
+ * go in at `at`, and no newline. Its outcome then crosses without `body` and `value` (null and
+ * absent): the main thread needs only the small fields, and writes the line as it is.
+ */
+export interface ReadyLine {
+  text: string;
+  at: number;
+}
+
 export type ItemOutcome =
   | {
       ok: true;
@@ -99,6 +110,7 @@ export type ItemOutcome =
       /** The answer came from the response cache, not from a request. */
       cached?: true;
       stats: ItemStats;
+      line?: ReadyLine;
     }
   | {
       ok: false;
@@ -108,6 +120,7 @@ export type ItemOutcome =
       requestId: string | null;
       body: unknown;
       stats: ItemStats;
+      line?: ReadyLine;
     };
 
 /** The outcome of an item that failed without a response of its own (never sent, or its thread gave up on it). */

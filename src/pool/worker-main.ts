@@ -8,8 +8,10 @@ import { createItemRunner } from '../attempt/item-runner.js';
 import type { WorkerSettings } from '../attempt/settings.js';
 import { createChunkRunner, type ChunkRunner } from './chunk-runner.js';
 import { openEventChannel } from './event-channel.js';
+import { withReadyLines } from './ready-lines.js';
 
 export async function startWorker(settings: WorkerSettings): Promise<ChunkRunner> {
   const emit = settings.events ? await openEventChannel() : undefined;
-  return createChunkRunner(await createItemRunner(settings, { threadId, emit }));
+  const runItem = await createItemRunner(settings, { threadId, emit });
+  return createChunkRunner(settings.readyLines ? withReadyLines(runItem) : runItem);
 }

@@ -49,6 +49,11 @@ export interface RunHooks {
   onControlBlock?: (block: ControlBlock) => void;
   /** The run's spend room when several processes share its caps (spend-cap.ts). */
   sharedSpend?: SharedSpend;
+  /**
+   * Outcomes made in the worker threads carry their results-file line (`line`, io/output.ts
+   * readyLine) and leave out their body and value, which only that line needs (the CLI).
+   */
+  readyLines?: boolean;
 }
 
 /** Results in completion order. At most `concurrency` items are held in memory at any time. */
@@ -83,7 +88,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
     const observer = observeRun(resolved, () => readLive(block, summary.counts()));
     const { emit } = observer;
     control.onStop = emit && ((mode, reason) => emit({ type: 'run-stopping', mode, reason }));
-    const settings = workerSettings(resolved, block, runDeadline, emit !== undefined);
+    const settings = workerSettings(resolved, block, runDeadline, emit !== undefined, hooks.readyLines ?? false);
     const balancer = new ThreadBalancer();
     const pool = createPool(settings, resolved.threads, resolved.concurrency, balancer, resolved.threadMemoryMb);
     const reclaim = () => reclaimDeadThreads(block, liveThreadIds(pool));

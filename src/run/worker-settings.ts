@@ -8,9 +8,10 @@ import type { ResolvedOptions } from './options.js';
 
 /**
  * `runDeadline` is the run's deadline as epoch ms, or null (computed once, by the caller);
- * `events` whether anybody observes the run's events (run-observer.ts).
+ * `events` whether anybody observes the run's events (run-observer.ts), `readyLines` whether the
+ * outcomes carry their results-file line instead of their body and value (RunHooks.readyLines).
  */
-export function workerSettings(resolved: ResolvedOptions, block: ControlBlock, runDeadline: number | null, events: boolean): WorkerSettings {
+export function workerSettings(resolved: ResolvedOptions, block: ControlBlock, runDeadline: number | null, events: boolean, readyLines = false): WorkerSettings {
   return {
     control: block.buffer,
     baseURL: resolved.baseURL,
@@ -40,6 +41,7 @@ export function workerSettings(resolved: ResolvedOptions, block: ControlBlock, r
     defaultAnswerTokens: resolved.defaultAnswerTokens,
     learnRateLimits: resolved.learnRateLimits,
     events,
+    readyLines,
     cache: resolved.cache === undefined ? null : { directory: resolved.cache, mode: resolved.cacheMode, endpoint: endpointIdentity(resolved.baseURL) },
   };
 }

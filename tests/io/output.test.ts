@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BatchItemError } from '../../src/model/errors.js';
-import { invalidInputLine, ResultFile, resultLine, serializeLine } from '../../src/io/output.js';
+import { invalidInputLine, joinLine, readyLine, ResultFile, resultLine, serializeLine } from '../../src/io/output.js';
 import type { ItemResult } from '../../src/model/item-result.js';
 
 const usage = { prompt: 10, completion: 4, total: 14, cached: 2, reasoning: 0 };
@@ -61,6 +61,19 @@ describe('resultLine', () => {
       stats,
     };
     expect(resultLine(result, 1)).toMatchObject({ response: null, error: { code: 'timeout', message: 'Request timed out.' } });
+  });
+
+  it('makes the same text from a ready line (made before the input line is known) as from the whole line', () => {
+    const results: ItemResult[] = [
+      { ok: true, custom_id: 'a', status: 200, requestId: 'req_1', body: { id: 'chatcmpl-1', choices: [{ message: { content: '"line":7 {}' } }] }, stats },
+      { ok: true, custom_id: 'v', status: 200, requestId: null, body: {}, value: { batch_llm: { line: 3 } }, score: 0.5, group: 'g', cached: true, stats: { ...stats, cutOff: 1, outageFailures: 2, endpoint: 'embeddings', saved: usage } },
+      { ok: false, custom_id: 'b', error: new BatchItemError({ category: 'bad_request', code: 'x', status: 400, message: '400 too long' }), requestId: 'req_2', body: { message: 'too long' }, stats },
+      { ok: false, custom_id: 'c', error: new BatchItemError({ category: 'timeout', code: null, status: null, message: 'Request timed out.' }), requestId: null, body: null, stats },
+    ];
+    const anyId = (text: string): string => text.replace(/batch_req_[0-9a-f]{32}/, 'batch_req_ID');
+    for (const result of results) {
+      for (const line of [1, 123_456, null]) expect(anyId(joinLine(readyLine(result), line))).toBe(anyId(serializeLine(resultLine(result, line))));
+    }
   });
 
   it('writes an invalid input line with code invalid_input and the message naming the line', () => {
