@@ -99,43 +99,50 @@ interface Sample {
   kill_to_redelivered_ms?: number | null;
   /** The workers' own script calls per item, by script (from their exit log). */
   worker_scripts_per_item?: Record<string, number>;
-  /** Leased budget units that lapsed unspent, as a share of those leased, per bucket. */
+  /** Leased budget units that lapsed unspent (and of them, expired: no new slice came), as a share of those leased, per bucket. */
   lapsed_share?: Record<string, number>;
-  /** Per cooldown: latest − earliest process's first request after it, and each one's lag behind its end. */
-  resume?: { gen: number; pause_ms: number; skew_ms: number; lag_ms: number[] }[];
+  /**
+   * Per cooldown: latest − earliest process's first request after its end (from 20 ms before
+   * it: processes convert Redis' end to their clocks), each one's lag behind the end, and the
+   * requests that arrived inside it after its first 100 ms (none should).
+   */
+  resume?: { gen: number; pause_ms: number; skew_ms: number; lag_ms: number[]; during: number }[];
 }
 
-/** Sums the workers' exit lines: `script calls: commit 12, lease 30, …; leased: requests 100 (lapsed 3), tokens …`. */
+/** Sums the workers' exit lines: `script calls: commit 12, lease 30, …; leased: requests 100 (lapsed 3, expired 1), tokens …`. */
 function workerFigures(logs: string[], items: number): Pick<Sample, 'worker_scripts_per_item' | 'lapsed_share'> {
   const calls = new Map<string, number>();
-  const units = new Map<string, { leased: number; lapsed: number }>();
+  const units = new Map<string, { leased: number; lapsed: number; expired: number }>();
   for (const text of logs) {
     const line = text.split('\n').find((l) => l.includes('script calls:'));
     if (line === undefined) continue;
-    for (const [, name, n] of line.matchAll(/(\w+) (\d+)(?=,|;)/g)) calls.set(name ?? '', (calls.get(name ?? '') ?? 0) + Number(n));
-    for (const [, bucket, leased, lapsed] of line.matchAll(/(requests|tokens) (\d+) \(lapsed (\d+)\)/g)) {
-      const sum = units.get(bucket ?? '') ?? { leased: 0, lapsed: 0 };
-      units.set(bucket ?? '', { leased: sum.leased + Number(leased), lapsed: sum.lapsed + Number(lapsed) });
+    const scripts = /script calls: ([^;]*);/.exec(line)?.[1] ?? '';
+    for (const [, name, n] of scripts.matchAll(/(\w+) (\d+)/g)) calls.set(name ?? '', (calls.get(name ?? '') ?? 0) + Number(n));
+    for (const [, bucket, leased, lapsed, expired] of line.matchAll(/(requests|tokens) (\d+) \(lapsed (\d+), expired (\d+)\)/g)) {
+      const sum = units.get(bucket ?? '') ?? { leased: 0, lapsed: 0, expired: 0 };
+      units.set(bucket ?? '', { leased: sum.leased + Number(leased), lapsed: sum.lapsed + Number(lapsed), expired: sum.expired + Number(expired) });
     }
   }
   return {
-    worker_scripts_per_item: Object.fromEntries([...calls].filter(([name]) => !['requests', 'tokens'].includes(name)).map(([name, n]) => [name, round(n / items, 3)])),
-    lapsed_share: Object.fromEntries([...units].map(([bucket, u]) => [bucket, round(u.leased === 0 ? 0 : u.lapsed / u.leased, 3)])),
+    worker_scripts_per_item: Object.fromEntries([...calls].map(([name, n]) => [name, round(n / items, 3)])),
+    lapsed_share: Object.fromEntries([...units].flatMap(([bucket, u]) => [[bucket, round(u.leased === 0 ? 0 : u.lapsed / u.leased, 3)], [`${bucket}_expired`, round(u.leased === 0 ? 0 : u.expired / u.leased, 3)]])),
   };
 }
 
-/** Each cooldown's resumption: per process (by the chunks it held), its first request after the cooldown opened + 100 ms. */
+/** Each cooldown's resumption: per process (by the chunks it held), its first request from 20 ms before the cooldown's end. */
 function resumeSkew(records: readonly SimRequestRecord[], owner: ReadonlyMap<string, string>, cooldowns: ReadonlyMap<number, { from: number; until: number }>): NonNullable<Sample['resume']> {
   return [...cooldowns].map(([gen, { from, until }]) => {
     const first = new Map<string, number>();
+    let during = 0;
     for (const record of records) {
       const process = owner.get(record.key);
       // Requests already past the gates when it opened may still arrive in its first 100 ms.
-      if (process === undefined || record.arrivedAt <= from + 100) continue;
+      if (record.arrivedAt > from + 100 && record.arrivedAt < until - 20) during += 1;
+      if (process === undefined || record.arrivedAt < until - 20) continue;
       if (!first.has(process) || record.arrivedAt < (first.get(process) ?? Infinity)) first.set(process, record.arrivedAt);
     }
-    const times = [...first.values()];
-    return { gen, pause_ms: Math.round(until - from), skew_ms: round(Math.max(...times) - Math.min(...times), 1), lag_ms: times.sort((a, b) => a - b).map((t) => round(t - until, 1)) };
+    const times = [...first.values()].sort((a, b) => a - b);
+    return { gen, pause_ms: Math.round(until - from), skew_ms: round((times.at(-1) ?? NaN) - (times[0] ?? NaN), 1), lag_ms: times.map((t) => round(t - until, 1)), during };
   });
 }
 
