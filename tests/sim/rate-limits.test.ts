@@ -36,16 +36,19 @@ describe('RPM limit', () => {
   it('never admits more than the limit within any window, under sustained load', async () => {
     const windowMs = 200;
     const s = await start({ rpm: 900, rateWindowMs: windowMs }); // 3 per 200 ms
-    const deadline = performance.now() + 700;
+    // Until 12 were admitted (~4 windows), not for a fixed time: on a loaded machine the clients
+    // are slow, and a fixed 700 ms saw too few admissions to show anything (8 of 9 once).
+    const admittedSoFar = () => s.requests.filter((r) => r.status === 200).length;
+    const giveUp = performance.now() + 20_000;
     const workers = Array.from({ length: 4 }, async (_, w) => {
-      for (let i = 0; performance.now() < deadline; i++) {
+      for (let i = 0; admittedSoFar() < 12 && performance.now() < giveUp; i++) {
         const reply = await chat(s, `w${w}-${i}`);
         if (reply.status === 429) await sleep(Number(reply.headers.get('retry-after-ms')) / 2);
       }
     });
     await Promise.all(workers);
     const admitted = s.requests.filter((r) => r.status === 200).map((r) => r.arrivedAt);
-    expect(admitted.length).toBeGreaterThanOrEqual(9);
+    expect(admitted.length).toBeGreaterThanOrEqual(12);
     for (const t of admitted) {
       const inWindow = admitted.filter((u) => u > t - windowMs && u <= t).length;
       expect(inWindow).toBeLessThanOrEqual(3);
