@@ -9,7 +9,7 @@
 //
 // On the built-in simulator the letters are drawn at random, so expect an accuracy near 1/4.
 import { z } from 'zod';
-import { defineTask } from '../src/index.js';
+import { defineTask } from '../src/task/task.js';
 
 const Answer = z.object({ answer: z.enum(['A', 'B', 'C', 'D']) });
 

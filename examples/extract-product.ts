@@ -5,9 +5,9 @@
 //   batch-llm run examples/products.jsonl -o products-out.jsonl --task examples/extract-product.ts
 //
 // Each result line carries the post-processed value under "batch_llm"."value". In your own project,
-// import defineTask from 'batch-llm' instead of '../src/index.js'.
+// import defineTask from 'batch-llm/task' (one module, loaded by every thread) instead of '../src/task/task.js'.
 import { z } from 'zod';
-import { defineTask } from '../src/index.js';
+import { defineTask } from '../src/task/task.js';
 
 const Product = z.object({
   name: z.string(),

@@ -30,4 +30,28 @@ describe('the built package', () => {
     expect(out.events).toContain('rate-limited');
     expect(out.events).toContain('cooldown-ended');
   });
+
+  it('loads a JavaScript task that imports defineTask from batch-llm/task, and that entry alone', async () => {
+    // The modules a thread loads for `batch-llm/task`, seen by a resolve hook: the task module and
+    // nothing of the rest of the library (each thread loads the task before its first request).
+    const hook = `data:text/javascript,${encodeURIComponent("export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('/dist/') || r.url.includes('node_modules')) process.stderr.write('loaded ' + r.url + '\\n'); return r; }")}`;
+    const probe = `import { register } from 'node:module'; register(${JSON.stringify(hook)}); await import('batch-llm/task');`;
+    const loaded = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: root, timeout: 30_000 });
+    const modules = loaded.stderr.split('\n').filter((line) => line.startsWith('loaded ')).map((line) => line.slice('loaded '.length));
+    expect(modules.map((url) => url.slice(url.indexOf('/dist/')))).toEqual(['/dist/src/task/task.js']);
+
+    const runTask = `
+import { runBatch } from './dist/src/index.js';
+import { startSimulator } from './dist/src/sim/index.js';
+const sim = await startSimulator({});
+const items = [{ custom_id: 'a', record: { text: 'first' } }, { custom_id: 'b', record: { text: 'second' } }];
+const { summary, results } = await runBatch({ items, baseURL: sim.url, task: 'tests/fixtures/tasks/from-package.mjs', threads: 2 });
+await sim.close();
+console.log(JSON.stringify({ succeeded: summary.succeeded, values: results.map((r) => r.value) }));
+`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', runTask], { cwd: root, timeout: 30_000 });
+    const out = JSON.parse(stdout) as { succeeded: number; values: Array<{ customId: string; length: number }> };
+    expect(out.succeeded).toBe(2);
+    expect(out.values.map((v) => v.customId).sort()).toEqual(['a', 'b']);
+  });
 });
