@@ -11,6 +11,7 @@ import type { PriceTable } from '../model/cost.js';
 import type { ErrorCategory } from '../model/outcome.js';
 import type { AbortMode } from '../control/stop.js';
 import type { BatchOptions } from '../run/options.js';
+import { threadsFor } from '../run/thread-count.js';
 import { decimal, duration, wholeNumber } from './parse-values.js';
 import { UsageError } from '../model/errors.js';
 import { CACHE_MODES, type CacheMode } from '../cache/cache-mode.js';
@@ -147,6 +148,12 @@ function parseVia(flag: string, value: string | undefined): Via {
 
 const DEFAULT_PROGRESS_INTERVAL = '5s';
 
+/** The default of --threads as --help states it, with this machine's figures (the rule: run/thread-count.ts). */
+export function threadsDefault(): string {
+  const cores = availableParallelism();
+  return `one per CPU with a --task that has postProcess or call (here ${threadsFor(true, cores)}), else CPUs - 1, at least 1 (here ${threadsFor(false, cores)})`;
+}
+
 /**
  * Options that are the library's own, keyed by their BatchOptions name: their values go to the
  * engine as they are (undefined = the library's default), and the library's messages name them.
@@ -157,7 +164,7 @@ const ENGINE_OPTIONS = {
   model: text('--model <name>', 'model for requests that name none', 'none; "batch-llm-sim" on the built-in simulator'),
   task: text('--task <file>', 'task module (.ts or .js, default export made by defineTask) that builds, validates and post-processes each item', 'none: bodies are sent as given'),
   concurrency: whole('--concurrency <n>', 'items in progress at once', '64'),
-  threads: whole('--threads <n>', 'worker threads', `number of CPUs, here ${availableParallelism()}`),
+  threads: whole('--threads <n>', 'worker threads', threadsDefault()),
   maxAttempts: whole('--max-attempts <n>', 'attempts per item, not counting rate-limit retries', '5'),
   maxRateLimitRetries: whole('--max-rate-limit-retries <n>', '429 retries per item, a budget of their own', '20'),
   attemptTimeoutMs: time(

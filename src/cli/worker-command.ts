@@ -3,10 +3,10 @@
 // taken, the chunks in hand finish. Settings come from the run; the API key from this machine's
 // OPENAI_API_KEY.
 
-import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
 import { DistributedRunError, OptionsError, UsageError } from '../model/errors.js';
 import { wholeNumber } from './parse-values.js';
+import { threadsDefault } from './run-options.js';
 import { EXIT } from './exit-codes.js';
 
 export interface WorkerSettings {
@@ -29,7 +29,7 @@ export function declareWorkerCommand(program: Command, action: (settings: Worker
     .description('join a distributed run (batch-llm run … --redis …) and work its items until it is done')
     .requiredOption('--redis <url>', 'the run\'s Redis: redis://host:6379, rediss://… (TLS), unix:///path/redis.sock')
     .requiredOption('--run-id <id>', 'the run to join (the coordinator prints it)')
-    .option('--threads <n>', `worker threads (default: number of CPUs, here ${availableParallelism()})`)
+    .option('--threads <n>', `worker threads (default: as for run: ${threadsDefault()})`)
     .option('--concurrency <n>', 'items in progress at once in this process (default: the run\'s --concurrency)')
     .addHelpText('after', '\nSettings (endpoint, model, task, limits) come from the run; the API key from $OPENAI_API_KEY here.')
     .action(async (raw: RawWorkerOptions) => {

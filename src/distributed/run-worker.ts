@@ -44,7 +44,7 @@ export interface WorkerOptions {
   /** redis://, rediss:// or unix:// URL of the run's Redis. */
   redis: string;
   runId: string;
-  /** Worker threads of this process. @default os.availableParallelism() */
+  /** Worker threads of this process. @default as streamBatch's `threads` (run/thread-count.ts) */
   threads?: number | undefined;
   /** Items in progress at once in this process. @default the run's concurrency */
   concurrency?: number | undefined;

@@ -1,7 +1,6 @@
 // The options of a batch run: the one reference for every knob, its default, unit and minimum.
 // Defaults are merged field by field with `??`, so an explicit `undefined` never erases a default.
 
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { PriceTable } from '../model/cost.js';
 import type { BatchEvent } from '../model/events.js';
@@ -32,7 +31,10 @@ export interface BatchOptions {
   model?: string | undefined;
   /** Items in progress at once (in flight, waiting at the gate, or backing off). Minimum: 1. @default 64 */
   concurrency?: number | undefined;
-  /** Worker threads. Minimum: 1. @default os.availableParallelism() */
+  /**
+   * Worker threads. Minimum: 1. @default one per core (os.availableParallelism()) for a task with a
+   * postProcess or a call, else one fewer than the cores, at least 1 (run/thread-count.ts says why)
+   */
   threads?: number | undefined;
   /**
    * Attempts per item that fail retryably (5xx, timeouts, resets): the item fails once it has
@@ -178,7 +180,7 @@ export interface BatchOptions {
   groupBy?: string | undefined;
 }
 
-type Optional = 'cache' | 'model' | 'onEvent' | 'trace' | 'groupBy' | 'task' | 'prices' | 'itemDeadlineMs' | 'deadlineMs' | 'signal' | 'maxTokens' | 'maxCost' | 'threadMemoryMb' | 'rpm' | 'tpm';
+type Optional = 'cache' | 'model' | 'onEvent' | 'trace' | 'groupBy' | 'task' | 'threads' | 'prices' | 'itemDeadlineMs' | 'deadlineMs' | 'signal' | 'maxTokens' | 'maxCost' | 'threadMemoryMb' | 'rpm' | 'tpm';
 type Defaulted = Exclude<keyof BatchOptions, Optional>;
 
 /** Options with every default filled in; the others may stay unset. */
@@ -233,7 +235,8 @@ export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = p
     baseURL,
     apiKey: options.apiKey ?? env['OPENAI_API_KEY'] ?? 'no-key',
     concurrency,
-    threads: integer('threads', options.threads, availableParallelism(), 1),
+    // Unset, the run decides once it has loaded the task (run/thread-count.ts).
+    ...(options.threads === undefined ? {} : { threads: integer('threads', options.threads, 1, 1) }),
     maxAttempts: integer('maxAttempts', options.maxAttempts, 5, 1),
     maxRateLimitRetries: integer('maxRateLimitRetries', options.maxRateLimitRetries, 20, 0),
     attemptTimeoutMs: ms('attemptTimeoutMs', options.attemptTimeoutMs, 60_000, 1),

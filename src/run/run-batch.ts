@@ -21,6 +21,7 @@ import { SummaryBuilder, type BatchSummary } from './summary.js';
 import { endpointOfUrl } from '../model/endpoint.js';
 import { loadTask } from '../task/task-loader.js';
 import { ThreadBalancer } from '../pool/thread-balancer.js';
+import { defaultThreads, threadsFor } from './thread-count.js';
 import { reclaimDeadThreads } from '../control/thread-slots.js';
 import { observeRun } from './run-observer.js';
 import { coalescer } from './coalesce-items.js';
@@ -60,8 +61,10 @@ export interface RunHooks {
 export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHooks = {}): BatchStream<Value> {
   const resolved = resolveOptions(options);
   const runDeadline = resolved.deadlineMs === undefined ? null : Date.now() + resolved.deadlineMs;
-  // Room for every thread and, should some die, their replacements.
-  const block = createControlBlock(resolved.concurrency, resolved.threads * 2 + 8);
+  // Room for every thread and, should some die, their replacements. Without `threads` the count
+  // is known only once the task is loaded (below); hooks get the block at once, so it is made now
+  // for the most threads the default can give.
+  const block = createControlBlock(resolved.concurrency, (resolved.threads ?? threadsFor(true)) * 2 + 8);
   hooks.onControlBlock?.(block);
   const summary = new SummaryBuilder(block, resolved.prices);
   const budget = new RateBudget(block, resolved.rateHeadroom);
@@ -84,13 +87,14 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
 
   async function* run(): AsyncGenerator<ItemResult<Value>, void, undefined> {
     // Load the task here first: a broken task file fails the run at once, not every item.
-    if (resolved.task !== undefined) await loadTask(resolved.task);
-    const observer = observeRun(resolved, () => readLive(block, summary.counts()));
+    const task = resolved.task === undefined ? undefined : await loadTask(resolved.task);
+    const threads = resolved.threads ?? defaultThreads(task);
+    const observer = observeRun({ ...resolved, threads }, () => readLive(block, summary.counts()));
     const { emit } = observer;
     control.onStop = emit && ((mode, reason) => emit({ type: 'run-stopping', mode, reason }));
     const settings = workerSettings(resolved, block, runDeadline, emit !== undefined, hooks.readyLines ?? false);
     const balancer = new ThreadBalancer();
-    const pool = createPool(settings, resolved.threads, resolved.concurrency, balancer, resolved.threadMemoryMb);
+    const pool = createPool(settings, threads, resolved.concurrency, balancer, resolved.threadMemoryMb);
     const reclaim = () => reclaimDeadThreads(block, liveThreadIds(pool));
     // Piscina reports a thread that died with no task as an 'error' event (with no listener,
     // Node would throw it on the main thread and end the process). Nothing of ours was on it but
@@ -110,7 +114,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
       onOutagePatienceOut: (reason) => control.stop('drain', reason),
       ...(emit ? { onEvent: emit } : {}),
     });
-    const dispatcher = new Dispatcher(pool, resolved.threads, balancer);
+    const dispatcher = new Dispatcher(pool, threads, balancer);
     const crashRetry = new CrashRetry({
       maxDeaths: resolved.maxAttempts,
       send: (item) => dispatcher.run(item),

@@ -35,7 +35,7 @@ export function traceSettings(options: ResolvedOptions): Record<string, string |
     model: options.model ?? null,
     task: options.task ?? null,
     concurrency: options.concurrency,
-    threads: options.threads,
+    threads: options.threads ?? null,
     rampStart: options.rampStart,
     maxAttempts: options.maxAttempts,
     maxRateLimitRetries: options.maxRateLimitRetries,

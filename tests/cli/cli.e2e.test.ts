@@ -4,8 +4,10 @@
 import { createHash } from 'node:crypto';
 import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveOptions } from '../../src/run/options.js';
+import { threadsFor } from '../../src/run/thread-count.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { cli, notStartedOf, readResults, readRunEnd, ROOT, shortItems, spawnCli, tempDir, waitForLines, writeJsonl } from './helpers.js';
 
@@ -49,7 +51,8 @@ describe('batch-llm --help', () => {
     expect(defaults.outageProbeMs).toBe(1_000);
     expect(flat).toMatch(/--outage-patience <duration> [^]*?\(default: 10m\) --outage-probe/);
     expect(flat).toMatch(/--outage-probe <duration> [^(]*\(default: 1s\)/);
-    expect(flat).toMatch(new RegExp(`--threads <n> [^(]*\\(default: number of CPUs, here ${defaults.threads}\\)`));
+    const cores = availableParallelism();
+    expect(flat).toContain(`--threads <n> worker threads (default: one per CPU with a --task that has postProcess or call (here ${threadsFor(true, cores)}), else CPUs - 1, at least 1 (here ${threadsFor(false, cores)}))`);
     expect(flat).toContain('0 every item succeeded');
     // One table declares every option with its default: each one but --out and --help states it.
     const options = stdout.split('Arguments:')[1]?.split('Input lines')[0]?.match(/^ {2}-/gm) ?? [];

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { OptionsError } from '../../src/model/errors.js';
 import { resolveOptions } from '../../src/run/options.js';
@@ -11,7 +10,6 @@ describe('options', () => {
     expect(resolved).toMatchObject({
       apiKey: 'no-key',
       concurrency: 64,
-      threads: availableParallelism(),
       maxAttempts: 5,
       maxRateLimitRetries: 20,
       attemptTimeoutMs: 60_000,
@@ -28,7 +26,8 @@ describe('options', () => {
       defaultAnswerTokens: 256,
       learnRateLimits: true,
     });
-    for (const unset of ['task', 'model', 'onEvent', 'itemDeadlineMs', 'deadlineMs', 'maxTokens', 'maxCost', 'prices', 'threadMemoryMb', 'signal', 'rpm', 'tpm']) {
+    // threads: decided once the task is loaded (run/thread-count.ts, tests/run/default-threads.test.ts).
+    for (const unset of ['task', 'threads', 'model', 'onEvent', 'itemDeadlineMs', 'deadlineMs', 'maxTokens', 'maxCost', 'prices', 'threadMemoryMb', 'signal', 'rpm', 'tpm']) {
       expect(resolved).not.toHaveProperty(unset);
     }
   });

@@ -1,0 +1,28 @@
+// How many worker threads a run gets when the caller does not say (`threads` / --threads).
+//
+// The rule, from side-by-side runs on a 2-core machine (benchmarks/README.md, "Threads"):
+//   - A task that does CPU work of its own in the threads (postProcess, or a call that replaces
+//     HTTP) gets one thread per core: that work runs in parallel, and the main thread's share per
+//     item is small beside it (~0.15–0.6 ms against ~5 ms of postProcess). Measured: a ~5 ms
+//     postProcess, 2 threads ÷ 1 thread 1.45–1.6× (the cores' own ratio for that work ~1.9×);
+//     an instant call, 1.47×.
+//   - Otherwise an item costs the threads only its HTTP exchange (~100–250 µs of CPU), and the
+//     main thread (reading input, admission, results, output: ~70 µs per item) is the run's
+//     one serial part: one core is left to it, so cores − 1 threads, at least 1. Measured with a
+//     fast endpoint, 2 threads ÷ 1 thread 0.80–0.92 (a second thread on 2 cores adds CPU per item,
+//     ~+10 %, not throughput); latency-bound at 50 ms, 256 in flight, ~1.0.
+// Above 2 cores the rule is not measured here; the main thread's ~70 µs per item bounds a run to
+// ~14k items/s whatever the thread count, which cores − 1 threads reach long before.
+
+import { availableParallelism } from 'node:os';
+import type { Task } from '../task/task.js';
+
+/** Threads for a run whose task does work of its own in the threads (`ownWork`) or not, on `cores` cores. */
+export function threadsFor(ownWork: boolean, cores = availableParallelism()): number {
+  return ownWork ? cores : Math.max(1, cores - 1);
+}
+
+/** The default thread count for a run of `task` (undefined: bodies sent as given). */
+export function defaultThreads(task: Task | undefined, cores = availableParallelism()): number {
+  return threadsFor(task?.postProcess !== undefined || task?.call !== undefined, cores);
+}
