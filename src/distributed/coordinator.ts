@@ -289,7 +289,16 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
           // Outcomes of items never read are of lines already in the results file (a resume).
           for (const { id } of early.values()) if (id !== null) unwritten.delete(id);
           early.clear();
-          if (awaited.size === 0) break;
+          if (awaited.size === 0) {
+            // The workers may have stopped the run (a spend cap) and answered every item before
+            // the periodic check below saw it: look once more, or the run would end as failed
+            // items (exit 1) instead of stopped and resumable (exit 3).
+            if (control.stopped === null) {
+              const reason = await stopRequested(redis, keys);
+              if (reason !== null) control.stop('drain', reason);
+            }
+            break;
+          }
         }
         // A worker's engine found that nothing fits the run's spend cap any more: stop the run.
         if (control.stopped === null && Date.now() >= nextStopCheck) {
