@@ -139,7 +139,18 @@ export class SpendLease implements SharedSpend {
       this.#free[dim] -= asks[dim].released;
       this.#used[dim] -= asks[dim].used;
     }
-    const reply = await this.#scripts.spend(this.#holder, asks, LIVE_MS);
+    let reply;
+    try {
+      reply = await this.#scripts.spend(this.#holder, asks, LIVE_MS);
+    } catch (error) {
+      // Redis never heard of them: the spend is still to tell and the slack still here, or a
+      // Redis error would leave the run's spend uncounted and its cap crossable.
+      for (const dim of DIMS) {
+        this.#free[dim] += asks[dim].released;
+        this.#used[dim] += asks[dim].used;
+      }
+      throw error;
+    }
     return { granted: { tokens: reply.granted.tokens, cost: reply.granted.cost }, othersHold: reply.othersHold };
   }
 }
