@@ -3,9 +3,10 @@
 // The rule, from side-by-side runs on a 2-core machine (benchmarks/README.md, "Threads"):
 //   - A task that does CPU work of its own in the threads (postProcess, or a call that replaces
 //     HTTP) gets one thread per core: that work runs in parallel, and the main thread's share per
-//     item is small beside it (~0.15–0.6 ms against ~5 ms of postProcess). Measured: a ~5 ms
-//     postProcess, 2 threads ÷ 1 thread 1.45–1.6× (the cores' own ratio for that work ~1.9×);
-//     an instant call, 1.47×.
+//     item is small beside it (~0.15–0.6 ms against ~5 ms of postProcess). Measured on a quiet
+//     machine: a ~6 ms SHA-256 postProcess, 2 threads ÷ 1 thread 1.45–1.6× (raw worker threads
+//     doing only that hashing: ~1.17×; plain JS work scales ~1.85–2.0× on these cores); an
+//     instant call, 1.47× (steady state, framework-overhead table).
 //   - Otherwise an item costs the threads only its HTTP exchange (~100–250 µs of CPU), and the
 //     main thread (reading input, admission, results, output: ~70 µs per item) is the run's
 //     one serial part: one core is left to it, so cores − 1 threads, at least 1. Measured with a
