@@ -179,7 +179,8 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
     let outage: OutageReport | null = null;
     let reservation;
     try {
-      reservation = await pacer.reserve(body, clock, run.endpoint);
+      reservation = await pacer.reserve(body, clock, run.endpoint, () => !gateMoved(block, gen));
+      if (reservation === null) return 'unsent';
       // A cooldown may have opened while we waited for the rate budget: go back to the gate.
       if (gateMoved(block, gen)) {
         pacer.cancel(reservation);

@@ -56,8 +56,11 @@ export class Pacer {
     this.#onLearned = onLearned;
   }
 
-  /** Reserves one request to `endpoint` and its token estimate; resolves when they may be used. */
-  async reserve(body: Record<string, unknown>, clock: ItemClock, endpoint: Endpoint = 'chat'): Promise<Reservation> {
+  /**
+   * Reserves one request to `endpoint` and its token estimate; resolves when they may be used,
+   * or with null (nothing reserved) when `gateOpen` says no after a wait for leased credit.
+   */
+  async reserve(body: Record<string, unknown>, clock: ItemClock, endpoint: Endpoint = 'chat', gateOpen: () => boolean = () => true): Promise<Reservation | null> {
     let tokens = 0;
     let promptCounted = 0;
     if (this.#budget.limited('tokens')) {
@@ -69,7 +72,18 @@ export class Pacer {
     }
     // In a distributed run the units come out of this process's leased slices first (waiting only
     // when they are used up); the local budget below then spaces them out.
-    if (this.#credit.leased) await this.#credit.take({ requests: this.#budget.limited('requests') ? 1 : 0, tokens }, clock.interrupt);
+    if (this.#credit.leased) {
+      const units = { requests: this.#budget.limited('requests') ? 1 : 0, tokens };
+      // Back to the gate, unreserved, when a cooldown closed it meanwhile: an attempt that went on
+      // to reserve its send time would push the local budget ahead by its slot, and its cancel
+      // could not take that back with later slots standing on it.
+      if (!(await this.#credit.take(units, clock.interrupt, gateOpen))) return null;
+      if (!gateOpen()) {
+        this.#credit.settle('requests', units.requests);
+        this.#credit.settle('tokens', units.tokens);
+        return null;
+      }
+    }
     // The time is read after the tokenizer has loaded: a `now` from before that wait would be a
     // slot in the past, and every item that started meanwhile would go out at once.
     const now = Date.now();

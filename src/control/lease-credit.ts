@@ -37,17 +37,25 @@ export class LeaseCredit {
 
   /**
    * An attempt's side: takes `units` of each bucket (0 for a bucket without a limit), waiting for
-   * the leaser while the credit is short. Rejects with `interrupt` (a deadline, a stop); then
-   * nothing is taken.
+   * the leaser while the credit is short. Resolves true once taken, or false (nothing taken) when
+   * `gateOpen` says no: a cooldown closed the gate meanwhile. Rejects with `interrupt` (a
+   * deadline, a stop); then nothing is taken either.
+   *
+   * Why give up at a closed gate: the attempt holds an in-flight permit while it waits here. Kept
+   * waiting through a cooldown, the attempts short of credit held the permits the ramp after it
+   * allows (its first few), and the process sent nothing for 100–300 ms after the end, until a
+   * new slice happened to wake them (measured, 3 worker processes). The leaser wakes the takers
+   * when it sees the gate close (wakeTakers), and they go back to the gate, letting go.
    */
-  async take(units: Readonly<Record<Bucket, number>>, interrupt: Promise<never>): Promise<void> {
-    if (!this.leased) return;
+  async take(units: Readonly<Record<Bucket, number>>, interrupt: Promise<never>, gateOpen: () => boolean = () => true): Promise<boolean> {
+    if (!this.leased) return true;
     for (;;) {
       // Read the sequence before trying: credit added after the try changes it, so the wait
       // below returns at once instead of missing the wake-up.
       const seen = Atomics.load(this.#i32, I32.CREDIT_ADDED);
+      if (!gateOpen()) return false;
       if (this.#tryTake('requests', units.requests)) {
-        if (this.#tryTake('tokens', units.tokens)) return;
+        if (this.#tryTake('tokens', units.tokens)) return true;
         this.settle('requests', units.requests);
       }
       Atomics.add(this.#i32, I32.CREDIT_SHORT, 1);
@@ -74,6 +82,12 @@ export class LeaseCredit {
   settle(bucket: Bucket, units: number): void {
     if (!this.leased || units === 0) return;
     Atomics.add(this.#i64, CREDIT[bucket], BigInt(Math.round(units)));
+  }
+
+  /** Wakes every attempt waiting for credit, to look again (at the credit, and at the gate). */
+  wakeTakers(): void {
+    Atomics.add(this.#i32, I32.CREDIT_ADDED, 1);
+    Atomics.notify(this.#i32, I32.CREDIT_ADDED);
   }
 
   // The leaser's side (the main thread).
@@ -118,8 +132,7 @@ export class LeaseCredit {
         break;
       }
     }
-    Atomics.add(this.#i32, I32.CREDIT_ADDED, 1);
-    Atomics.notify(this.#i32, I32.CREDIT_ADDED);
+    this.wakeTakers();
     return Number(dropped);
   }
 

@@ -1,4 +1,5 @@
-// The pacer's token reservations before and after the prompt-count calibration has seen answers.
+// The pacer's token reservations before and after the prompt-count calibration has seen answers,
+// and an attempt that got leased credit while a cooldown held the gate.
 import { describe, expect, it } from 'vitest';
 import { Pacer } from '../../src/attempt/pacer.js';
 import { estimateTokens, loadTokenizer } from '../../src/attempt/token-estimate.js';
@@ -6,6 +7,12 @@ import { createControlBlock } from '../../src/control/control-block.js';
 import { startItemClock } from '../../src/control/interrupt.js';
 import { LeaseCredit } from '../../src/control/lease-credit.js';
 import { RateBudget } from '../../src/control/rate-budget.js';
+
+/** The reservation, which these calls always make (no gate is closed). */
+function made<T>(reservation: T | null): T {
+  if (reservation === null) throw new Error('expected a reservation');
+  return reservation;
+}
 
 const body = { model: 'sim', max_tokens: 10, messages: [{ role: 'user', content: 'a prompt of a few words to count' }] };
 
@@ -19,12 +26,32 @@ describe('the pacer', () => {
     await loadTokenizer();
     const { prompt, answer } = estimateTokens(body, 256);
     // No answer yet: the estimate may be far below the server's count; assume the worst (4×).
-    const first = await pacer.reserve(body, clock);
+    const first = made(await pacer.reserve(body, clock));
     expect(first.tokens).toBe(Math.ceil(prompt * 4) + answer);
     // The server counted 2× our prompt estimate: reserve at least that from now on.
     pacer.settle(first, { prompt: prompt * 2, completion: 5, total: prompt * 2 + 5, cached: 0, reasoning: 0 }, null);
-    const second = await pacer.reserve(body, clock);
+    const second = made(await pacer.reserve(body, clock));
     expect(second.tokens).toBe(Math.ceil(prompt * 2) + answer);
+    clock.dispose();
+  });
+
+  it('gives leased credit back and reserves no send time when the gate closed while it waited for the credit', async () => {
+    const block = createControlBlock(8);
+    const budget = new RateBudget(block, 1);
+    budget.configure('requests', 600); // 100 ms per request
+    const credit = new LeaseCredit(block);
+    credit.enable();
+    const pacer = new Pacer(budget, credit, 256, false);
+    const clock = startItemClock({ itemDeadlineMs: null, runDeadline: null }, () => () => {});
+    // The attempt waits for credit; it comes while the gate is closed.
+    const waiting = pacer.reserve(body, clock, 'chat', () => false);
+    credit.add('requests', 1, 0);
+    expect(await waiting).toBeNull();
+    expect(credit.credit('requests')).toBe(1);
+    // The local budget was not moved: the next attempt goes at once, not 100 ms later.
+    const now = Date.now();
+    const next = made(await pacer.reserve(body, clock));
+    expect(next.sendAt).toBeLessThanOrEqual(now + 5);
     clock.dispose();
   });
 });

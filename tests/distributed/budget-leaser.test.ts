@@ -1,11 +1,14 @@
 // Budget leases against a real redis-server: several "processes" (each its own control block,
 // leaser and Redis connection, as in separate worker processes) take leased credit the way
 // attempts do, and together get the run's rate — not one rate each; an idle one leases nothing
-// and its credit lapses; an interval learned by one reaches the others.
+// and its credit lapses; processes waiting out a cooldown hold credit before it ends, and an
+// attempt waiting for credit when the gate closes lets go; an interval learned by one reaches
+// the others.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { createControlBlock, type ControlBlock } from '../../src/control/control-block.js';
+import { createControlBlock, I32, type ControlBlock } from '../../src/control/control-block.js';
+import { holdGateUntil } from '../../src/control/cooldown.js';
 import { LeaseCredit } from '../../src/control/lease-credit.js';
 import { RateBudget } from '../../src/control/rate-budget.js';
 import { BudgetLeaser, SLICE_MS } from '../../src/distributed/budget-leaser.js';
@@ -98,6 +101,39 @@ describe('budget leases', () => {
     expect(p.credit.credit('requests')).toBe(0);
     // Nobody took anything meanwhile: no more slices were leased.
     expect(p.leaser.leases).toBe(leased);
+    p.leaser.stop();
+  });
+
+  it('processes waiting out a cooldown lease their first slices before it ends, so that all of them resume at once', async () => {
+    const processes = [process(60_000), process(60_000), process(60_000)];
+    const end = Date.now() + 300;
+    for (const p of processes) holdGateUntil(p.block, end);
+    await sleep(200);
+    // Nobody asked for anything yet: the end is still farther off than the lead.
+    for (const p of processes) expect(p.leaser.leases).toBe(0);
+    await sleep(end - 10 - Date.now());
+    // Each holds a short slice already (an eighth of one: 12–13 units at one per ms), none a whole one.
+    for (const p of processes) {
+      expect(p.leaser.leases).toBe(1);
+      expect(p.credit.credit('requests')).toBeGreaterThan(0);
+      expect(p.credit.credit('requests')).toBeLessThan(SLICE_MS / 2);
+    }
+    for (const p of processes) p.leaser.stop();
+  });
+
+  it('an attempt waiting for credit when a cooldown closes the gate goes back to it, taking nothing', async () => {
+    // 600 a minute: a slice is one request. Another holder has leased the next 10 s already, so
+    // this process's next slice begins only then.
+    const p = process(600);
+    await p.scripts.lease({ requests: { units: 100, intervalNs: 100_000_000n }, tokens: { units: 0, intervalNs: 0n } });
+    const gateOpen = () => (Atomics.load(p.block.i32, I32.GEN) & 1) === 0;
+    const taking = p.credit.take({ requests: 1, tokens: 0 }, never, gateOpen);
+    await sleep(50);
+    holdGateUntil(p.block, Date.now() + 20_000);
+    // Woken by the leaser when it sees the gate close, not 10 s later by the slice.
+    const outcome = await Promise.race([taking, sleep(2000).then(() => 'still waiting')]);
+    expect(outcome).toBe(false);
+    expect(p.credit.credit('requests')).toBeLessThanOrEqual(0);
     p.leaser.stop();
   });
 
