@@ -106,6 +106,8 @@ interface Sample {
    * it: processes convert Redis' end to their clocks), each one's lag behind the end, and the
    * requests that arrived inside it after its first 100 ms (none should).
    */
+  /** 429s by what caused them at the simulator (a storm, the RPM or TPM window). */
+  rate_limited_by_cause?: Record<string, number>;
   resume?: { gen: number; pause_ms: number; skew_ms: number; lag_ms: number[]; during: number }[];
 }
 
@@ -198,6 +200,7 @@ async function measure(variant: string, input: string, dir: string): Promise<Sam
     // The simulator's counts every 100 ms: when the first request came, when the last success.
     let first: number | null = null;
     let last = 0;
+    let okSeen = 0;
     let killedAt: number | null = null;
     let stalledAt: number | null = null;
     let stalledJob: string | null = null;
@@ -217,7 +220,12 @@ async function measure(variant: string, input: string, dir: string): Promise<Sam
         const stats = await sim.stats();
         const now = performance.now();
         if (first === null && stats.requests > 0) first = now;
-        if (stats.ok > 0) last = now;
+        // The last success is the last sample whose count grew, not the last sample: the run's
+        // shutdown after it (the coordinator drains, writes the summary) is not sending time.
+        if (stats.ok > okSeen) {
+          okSeen = stats.ok;
+          last = now;
+        }
         if (variant === 'kill' && killedAt === null && stats.ok >= count * 0.4) {
           workers[0]?.child.kill('SIGKILL');
           killedAt = now;
@@ -253,7 +261,11 @@ async function measure(variant: string, input: string, dir: string): Promise<Sam
     if (variant !== 'single') Object.assign(sample, workerFigures(workers.slice(variant === 'kill' ? 1 : 0).map((w) => w.stderr()), count));
     if (storming) {
       await Promise.all(owners);
-      sample.resume = resumeSkew(await sim.requests(), owner, announced);
+      const records = await sim.requests();
+      sample.resume = resumeSkew(records, owner, announced);
+      // The storms' own 429s are the point of the variant; any other would be the budgets' fault.
+      sample.rate_limited_by_cause = {};
+      for (const record of records) if (record.outcome === 'rate_limit') sample.rate_limited_by_cause[record.cause] = (sample.rate_limited_by_cause[record.cause] ?? 0) + 1;
     }
     if (variant === 'kill') {
       const kill = killedAt;
