@@ -106,7 +106,10 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
     const queueConnection = connect(coordinator.redis, 'batch-llm-coordinator-queue');
     const scripts = new RunScripts(redis, keys);
     const queue = new Queue<ChunkJob>(QUEUE_NAME, { connection: queueConnection, prefix: keys.queuePrefix });
-    const events = new QueueEvents(QUEUE_NAME, { connection: connect(coordinator.redis, 'batch-llm-coordinator-events'), prefix: keys.queuePrefix });
+    // BullMQ does not close a connection it was given: left open, it kept the process alive
+    // until the CLI's exit timer ended it, 2 s after the run.
+    const eventsConnection = connect(coordinator.redis, 'batch-llm-coordinator-events');
+    const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix: keys.queuePrefix });
     let localWorker: Promise<WorkerReport> | null = null;
     const stopLocal = new AbortController();
     try {
@@ -333,6 +336,7 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
       redis.disconnect();
       reader.disconnect();
       queueConnection.disconnect();
+      eventsConnection.disconnect();
     }
 
     async function stopWaiting(awaited: Map<string, BatchItem>, mode: AbortMode): Promise<void> {
