@@ -94,6 +94,10 @@ interface Sample {
 
   active_s: number;
   wall_s: number;
+  /** From the coordinator's start to the first request the simulator saw (100 ms samples). */
+  start_to_first_request_s: number;
+  /** From the last success the simulator counted to the coordinator's exit. */
+  last_success_to_exit_s: number;
   cooldowns: number;
   kill_to_stalled_ms?: number | null;
   kill_to_redelivered_ms?: number | null;
@@ -234,6 +238,7 @@ async function measure(variant: string, input: string, dir: string): Promise<Sam
       }
     })();
     const code = await coordinator.done;
+    const exitedAt = performance.now();
     finished = true;
     await sampling;
     if (code !== 0) throw new Error(`${variant}: the coordinator exited ${String(code)}: ${coordinator.stderr().slice(-2000)}`);
@@ -256,6 +261,8 @@ async function measure(variant: string, input: string, dir: string): Promise<Sam
       redis_scripts_per_item: round(delta(after, before, (command) => SCRIPTS.has(command)) / count, 3),
       active_s: round(activeMs / 1000, 2),
       wall_s: round(wall / 1000, 2),
+      start_to_first_request_s: round(((first ?? started) - started) / 1000, 2),
+      last_success_to_exit_s: round((exitedAt - last) / 1000, 2),
       cooldowns,
     };
     if (variant !== 'single') Object.assign(sample, workerFigures(workers.slice(variant === 'kill' ? 1 : 0).map((w) => w.stderr()), count));
