@@ -6,12 +6,15 @@
 //     item is small beside it (~0.15–0.6 ms against ~5 ms of postProcess). Measured on a quiet
 //     machine: a ~6 ms SHA-256 postProcess, 2 threads ÷ 1 thread 1.45–1.6× (raw worker threads
 //     doing only that hashing: ~1.17×; plain JS work scales ~1.85–2.0× on these cores); an
-//     instant call, 1.47× (steady state, framework-overhead table).
+//     instant call, 1.47× (steady state, framework-overhead table). With a ~5–7 ms plain-JS
+//     postProcess (benchmarks/tasks/cpu-heavy.ts), quiet machine: 1.76× as a library, 1.73×
+//     from the CLI, against 1.76–1.87× for raw worker threads doing only that work.
 //   - Otherwise an item costs the threads only its HTTP exchange (~100–250 µs of CPU), and the
 //     main thread (reading input, admission, results, output: ~70 µs per item) is the run's
 //     one serial part: one core is left to it, so cores − 1 threads, at least 1. Measured with a
-//     fast endpoint, 2 threads ÷ 1 thread 0.80–0.92 (a second thread on 2 cores adds CPU per item,
-//     ~+10 %, not throughput); latency-bound at 50 ms, 256 in flight, ~1.0.
+//     fast endpoint, 2 threads ÷ 1 thread 0.80–0.92 on a loaded machine, 0.98–1.14 on a quiet one
+//     (a second thread on 2 cores shared with the server adds CPU per item, ~+20 %, not
+//     throughput); latency-bound at 50 ms, 256 in flight, ~1.0.
 // Above 2 cores the rule is not measured here; the main thread's ~70 µs per item bounds a run to
 // ~14k items/s whatever the thread count, which cores − 1 threads reach long before.
 

@@ -16,10 +16,12 @@ const fixture = (name: string) => new URL(`../fixtures/tasks/${name}.ts`, import
 describe('threads that die', () => {
   it('survives a thread that dies while it has no task, and finishes the other thread’s items', async () => {
     const events: BatchEvent[] = [];
-    const items = [chatItem('late-throw-1'), chatItem('slow-1')];
-    const { results } = await runBatch({ items, baseURL: 'http://127.0.0.1:9/v1', task: fixture('faulty'), threads: 2, concurrency: 2, onEvent: (e) => events.push(e) });
+    // Sixteen admitted in one turn go out as two chunks of eight, one per thread (fewer would go
+    // to one thread as one chunk, pool/dispatcher.ts): the late throwers on one, the slow on the other.
+    const items = [...chatItems(8, 'late-throw'), ...chatItems(8, 'slow')];
+    const { results } = await runBatch({ items, baseURL: 'http://127.0.0.1:9/v1', task: fixture('faulty'), threads: 2, concurrency: 16, onEvent: (e) => events.push(e) });
     expectOneResultEach(items, results);
-    expect(categories(results)).toEqual({ ok: 2 });
+    expect(categories(results)).toEqual({ ok: 16 });
     expect(events.filter((e) => e.type === 'thread-died' && e.custom_id === null)).toHaveLength(1);
   });
 
