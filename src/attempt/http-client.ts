@@ -20,6 +20,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai/error';
+import type { Cancellation } from '../control/stop.js';
 import { redact } from '../model/redact.js';
 import { classifyError, type ClassifiedFailure } from './classify.js';
 import { checkCompletion } from './completion-check.js';
@@ -45,8 +46,8 @@ export type CallResult =
   | { ok: 'unsent' };
 
 export interface HttpClient {
-  /** Sends one POST; never throws. `timeoutMs` and `signal` bound this one attempt. */
-  post(path: string, body: Record<string, unknown>, timeoutMs: number, signal: AbortSignal, beforeWrite: () => boolean): Promise<CallResult>;
+  /** Sends one POST; never throws. `timeoutMs` and `cancellation` bound this one attempt. */
+  post(path: string, body: Record<string, unknown>, timeoutMs: number, cancellation: Cancellation, beforeWrite: () => boolean): Promise<CallResult>;
   close(): void;
 }
 
@@ -128,7 +129,7 @@ export function createHttpClient(settings: ClientSettings): HttpClient {
   const { apiKey, maxResponseBytes } = settings;
   const readyEvent = secure ? 'secureConnect' : 'connect';
 
-  function post(path: string, body: Record<string, unknown>, timeoutMs: number, signal: AbortSignal, beforeWrite: () => boolean): Promise<CallResult> {
+  function post(path: string, body: Record<string, unknown>, timeoutMs: number, cancellation: Cancellation, beforeWrite: () => boolean): Promise<CallResult> {
     const payload = JSON.stringify(body);
     return new Promise<CallResult>((resolve) => {
       let settled = false;
@@ -136,7 +137,7 @@ export function createHttpClient(settings: ClientSettings): HttpClient {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        stopWatching();
         resolve(result);
       };
       const failWith = (error: unknown) => {
@@ -145,8 +146,9 @@ export function createHttpClient(settings: ClientSettings): HttpClient {
         failure.message = redact(failure.message, apiKey);
         settle({ ok: false, failure });
       };
-      if (signal.aborted) {
-        failWith(new APIUserAbortError());
+      // Already cancelled: fail before anything is made (settle would clear a timer not made yet).
+      if (cancellation.cancelled) {
+        resolve({ ok: false, failure: classifyError(new APIUserAbortError(), Date.now()) });
         return;
       }
       const request = transport.request({
@@ -166,8 +168,7 @@ export function createHttpClient(settings: ClientSettings): HttpClient {
         settle({ ok: false, failure: tooLarge(bytes) });
         request.destroy();
       };
-      const onAbort = () => end(new APIUserAbortError());
-      signal.addEventListener('abort', onAbort, { once: true });
+      const stopWatching = cancellation.onCancel(() => end(new APIUserAbortError()));
       const timer = setTimeout(() => end(new APIConnectionTimeoutError({ message: `Request timed out after ${timeoutMs} ms.` })), timeoutMs);
 
       const write = () => {

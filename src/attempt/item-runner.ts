@@ -201,7 +201,7 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
       if (call && scope !== null) {
         sent = commit() ? { ok: true, status: 200, requestId: null, headers: null, body: sendable('call', await userCode('call', scope, () => call(body, context))) } : { ok: 'unsent' };
       } else {
-        sent = await client.post(path, body, timeoutMs, stop.cancel, commit);
+        sent = await client.post(path, body, timeoutMs, stop.cancellation, commit);
       }
       if (sent.ok === 'unsent') {
         pacer.cancel(reservation);
@@ -313,8 +313,14 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
     const started = performance.now();
     const clock = startItemClock(settings, stop.subscribe);
     // Only task code gets a scope (its signal and a race against the deadline).
-    const scope = task === null ? null : taskScope(clock, stop.cancel);
-    const context: TaskContext = { customId: item.custom_id, signal: scope?.signal ?? stop.cancel };
+    const scope = task === null ? null : taskScope(clock, stop.cancellation);
+    // The signal is made when the task code reads it (taskScope).
+    const context: TaskContext = {
+      customId: item.custom_id,
+      get signal() {
+        return scope?.signal ?? stop.cancel;
+      },
+    };
     const stats: ItemStats = { attempts: 0, rateLimited: 0, invalidOutputs: 0, latencyMs: 0, usage: emptyUsage() };
     // An item of an unknown url (a library caller's) is checked here, before anything is built or sent.
     const endpoint = endpointOfUrl(item.url) ?? 'chat';

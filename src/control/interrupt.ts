@@ -4,6 +4,7 @@
 
 import { ItemFailed, RUN_STOPPED } from '../model/errors.js';
 import { setLongTimeout, type LongTimer } from './long-timer.js';
+import type { Cancellation } from './stop.js';
 
 export interface ItemClock {
   /** Epoch ms by which the item must be done (Infinity when no deadline applies). */
@@ -81,18 +82,34 @@ export interface TaskScope {
 
 /**
  * The item's scope for task code. Not cut short by a drain (like an attempt on the wire, task code
- * that has started may finish), only by the item's deadline or a cancel.
+ * that has started may finish), only by the item's deadline or a cancel. The AbortSignal is made
+ * only when the task code asks for it: most never do, and an AbortController costs ~5 µs.
  */
-export function taskScope(clock: ItemClock, cancel: AbortSignal): TaskScope {
-  const controller = new AbortController();
-  const onCancel = () => controller.abort(new ItemFailed('aborted', 'the run was stopped', RUN_STOPPED));
-  if (cancel.aborted) onCancel();
-  else cancel.addEventListener('abort', onCancel, { once: true });
-  clock.timeUp.catch((reason: unknown) => controller.abort(reason));
-  const ended = new Promise<never>((_, reject) => {
-    if (controller.signal.aborted) reject(controller.signal.reason);
-    else controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-  });
+export function taskScope(clock: ItemClock, cancellation: Cancellation): TaskScope {
+  let controller: AbortController | null = null;
+  let reason: unknown;
+  let over = false;
+  let reject: (why: unknown) => void = () => {};
+  const ended = new Promise<never>((_, rejectEnded) => (reject = rejectEnded));
   ended.catch(() => {});
-  return { signal: controller.signal, ended, dispose: () => cancel.removeEventListener('abort', onCancel) };
+  const end = (why: unknown): void => {
+    if (over) return;
+    over = true;
+    reason = why;
+    reject(why);
+    controller?.abort(why);
+  };
+  const unsubscribe = cancellation.onCancel(() => end(new ItemFailed('aborted', 'the run was stopped', RUN_STOPPED)));
+  clock.timeUp.catch(end);
+  return {
+    get signal() {
+      if (controller === null) {
+        controller = new AbortController();
+        if (over) controller.abort(reason);
+      }
+      return controller.signal;
+    },
+    ended,
+    dispose: unsubscribe,
+  };
 }

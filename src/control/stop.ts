@@ -26,9 +26,39 @@ export function isStopping(block: ControlBlock): boolean {
   return Atomics.load(block.i32, I32.STOP) !== 0;
 }
 
+/**
+ * The run's cancel, for what many items watch at once (each attempt on the wire, each task's
+ * scope). Not an AbortSignal: its addEventListener and removeEventListener walk every listener
+ * already there, ~8.5 µs a pair with 1,024 items in flight against ~0.2 µs for this Set.
+ */
+export interface Cancellation {
+  readonly cancelled: boolean;
+  /** Calls `listener` once when the run is cancelled (at once if it is); returns the unsubscribe function. */
+  onCancel(listener: () => void): () => void;
+}
+
+/** A Cancellation that follows `signal` (for callers that hold an AbortSignal, such as tests). */
+export function cancellationOf(signal: AbortSignal): Cancellation {
+  return {
+    get cancelled() {
+      return signal.aborted;
+    },
+    onCancel(listener) {
+      if (signal.aborted) {
+        listener();
+        return () => {};
+      }
+      signal.addEventListener('abort', listener, { once: true });
+      return () => signal.removeEventListener('abort', listener);
+    },
+  };
+}
+
 export interface StopWatch {
-  /** Aborted when the run is cancelled: every request's signal is relayed from it. */
+  /** Aborted when the run is cancelled (for a context without an item scope). */
   readonly cancel: AbortSignal;
+  /** The same cancel, cheap to watch from many items at once. */
+  readonly cancellation: Cancellation;
   /**
    * Calls `onStop` when the run stops, in either mode (at once if it already has). Returns the
    * unsubscribe function: items unsubscribe when they end, so a long run keeps no trace of them.
@@ -39,10 +69,10 @@ export interface StopWatch {
 /** Worker thread: watch STOP for the life of the thread. */
 export function watchStop(block: ControlBlock): StopWatch {
   const cancel = new AbortController();
-  // One abort listener per attempt on the wire (http-client.ts), each removed when its attempt
-  // ends: many at once is expected, not a leak.
+  // Task code may listen to it (a context without a scope): many at once is expected, not a leak.
   setMaxListeners(0, cancel.signal);
   const subscribers = new Set<() => void>();
+  const onCancel = new Set<() => void>();
   let stopped = false;
   void (async () => {
     for (;;) {
@@ -54,6 +84,8 @@ export function watchStop(block: ControlBlock): StopWatch {
       }
       if (value >= 2) {
         cancel.abort(new Error('the run was cancelled'));
+        for (const listener of onCancel) listener();
+        onCancel.clear();
         return;
       }
       await waitForChange(block.i32, I32.STOP, value);
@@ -61,6 +93,19 @@ export function watchStop(block: ControlBlock): StopWatch {
   })();
   return {
     cancel: cancel.signal,
+    cancellation: {
+      get cancelled() {
+        return cancel.signal.aborted;
+      },
+      onCancel(listener) {
+        if (cancel.signal.aborted) {
+          listener();
+          return () => {};
+        }
+        onCancel.add(listener);
+        return () => onCancel.delete(listener);
+      },
+    },
     subscribe(onStop) {
       if (stopped) {
         onStop();

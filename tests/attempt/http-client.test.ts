@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient, type CallResult, type ClientSettings, type HttpClient } from '../../src/attempt/http-client.js';
+import { cancellationOf } from '../../src/control/stop.js';
 import type { RateLimitHintHeader } from '../../src/sim/index.js';
 import { useSimulator } from '../helpers/simulator.js';
 
@@ -51,7 +52,7 @@ function report(result: CallResult): Report {
 
 function ask(client: HttpClient, key: string, options: { timeoutMs?: number; signal?: AbortSignal; path?: string } = {}): Promise<CallResult> {
   const body = { model: 'm', messages: [{ role: 'user', content: key }] };
-  return client.post(options.path ?? '/chat/completions', body, options.timeoutMs ?? 10_000, options.signal ?? new AbortController().signal, () => true);
+  return client.post(options.path ?? '/chat/completions', body, options.timeoutMs ?? 10_000, cancellationOf(options.signal ?? new AbortController().signal), () => true);
 }
 
 describe('the HTTP path against the simulator’s scripted answers', () => {
@@ -113,6 +114,12 @@ describe('the HTTP path against the simulator’s scripted answers', () => {
   it('times an attempt out at its timeout', async () => {
     const got = await run('hang', [{ kind: 'hang' }], { timeoutMs: 150 });
     expect(got).toMatchObject({ outcome: 'failed', category: 'timeout', status: null, message: 'Request timed out after 150 ms.' });
+  });
+
+  it('fails an attempt whose run was cancelled before it started as aborted, without throwing', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    expect(await run('cancelled-first', [200], { signal: abort.signal })).toMatchObject({ outcome: 'failed', category: 'aborted' });
   });
 
   it('aborts an attempt on the wire when its signal fires', async () => {
@@ -251,7 +258,7 @@ describe('the HTTP path against answers the simulator never gives', () => {
     answers.set('/v1/late/chat/completions', json(200, completion));
     client = createHttpClient(settingsFor(url));
     seen.length = 0;
-    const result = await client.post('/late/chat/completions', {}, 5_000, new AbortController().signal, () => false);
+    const result = await client.post('/late/chat/completions', {}, 5_000, cancellationOf(new AbortController().signal), () => false);
     expect(result).toEqual({ ok: 'unsent' });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(seen).toHaveLength(0);
