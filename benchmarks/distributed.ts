@@ -105,13 +105,13 @@ interface Sample {
   worker_scripts_per_item?: Record<string, number>;
   /** Leased budget units that lapsed unspent (and of them, expired: no new slice came), as a share of those leased, per bucket. */
   lapsed_share?: Record<string, number>;
+  /** 429s by what caused them at the simulator (a storm, the RPM or TPM window). */
+  rate_limited_by_cause?: Record<string, number>;
   /**
    * Per cooldown: latest − earliest process's first request after its end (from 20 ms before
    * it: processes convert Redis' end to their clocks), each one's lag behind the end, and the
    * requests that arrived inside it after its first 100 ms (none should).
    */
-  /** 429s by what caused them at the simulator (a storm, the RPM or TPM window). */
-  rate_limited_by_cause?: Record<string, number>;
   resume?: { gen: number; pause_ms: number; skew_ms: number; lag_ms: number[]; during: number }[];
 }
 

@@ -78,11 +78,6 @@ export class Pacer {
       // to reserve its send time would push the local budget ahead by its slot, and its cancel
       // could not take that back with later slots standing on it.
       if (!(await this.#credit.take(units, clock.interrupt, gateOpen))) return null;
-      if (!gateOpen()) {
-        this.#credit.settle('requests', units.requests);
-        this.#credit.settle('tokens', units.tokens);
-        return null;
-      }
     }
     // The time is read after the tokenizer has loaded: a `now` from before that wait would be a
     // slot in the past, and every item that started meanwhile would go out at once.

@@ -43,7 +43,7 @@ export class LeaseCredit {
    *
    * Why give up at a closed gate: the attempt holds an in-flight permit while it waits here. Kept
    * waiting through a cooldown, the attempts short of credit held the permits the ramp after it
-   * allows (its first few), and the process sent nothing for 100–300 ms after the end, until a
+   * allows (its first few), and the process sent nothing for 100–330 ms after the end, until a
    * new slice happened to wake them (measured, 3 worker processes). The leaser wakes the takers
    * when it sees the gate close (wakeTakers), and they go back to the gate, letting go.
    */

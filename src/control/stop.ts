@@ -37,23 +37,6 @@ export interface Cancellation {
   onCancel(listener: () => void): () => void;
 }
 
-/** A Cancellation that follows `signal` (for callers that hold an AbortSignal, such as tests). */
-export function cancellationOf(signal: AbortSignal): Cancellation {
-  return {
-    get cancelled() {
-      return signal.aborted;
-    },
-    onCancel(listener) {
-      if (signal.aborted) {
-        listener();
-        return () => {};
-      }
-      signal.addEventListener('abort', listener, { once: true });
-      return () => signal.removeEventListener('abort', listener);
-    },
-  };
-}
-
 export interface StopWatch {
   /** Aborted when the run is cancelled (for a context without an item scope). */
   readonly cancel: AbortSignal;

@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient, type CallResult, type ClientSettings, type HttpClient } from '../../src/attempt/http-client.js';
-import { cancellationOf } from '../../src/control/stop.js';
+import { cancellationOf } from '../helpers/cancellation.js';
 import type { RateLimitHintHeader } from '../../src/sim/index.js';
 import { useSimulator } from '../helpers/simulator.js';
 

@@ -43,8 +43,11 @@ describe('the pacer', () => {
     credit.enable();
     const pacer = new Pacer(budget, credit, 256, false);
     const clock = startItemClock({ itemDeadlineMs: null, runDeadline: null }, () => () => {});
-    // The attempt waits for credit; it comes while the gate is closed.
-    const waiting = pacer.reserve(body, clock, 'chat', () => false);
+    // The attempt waits for credit; the gate closes, then the credit comes.
+    let open = true;
+    const waiting = pacer.reserve(body, clock, 'chat', () => open);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    open = false;
     credit.add('requests', 1, 0);
     expect(await waiting).toBeNull();
     expect(credit.credit('requests')).toBe(1);

@@ -3,7 +3,7 @@
 // before the end or after it (the signal is made only when asked for).
 import { describe, expect, it } from 'vitest';
 import { startItemClock, taskScope } from '../../src/control/interrupt.js';
-import { cancellationOf } from '../../src/control/stop.js';
+import { cancellationOf } from '../helpers/cancellation.js';
 import { ItemFailed } from '../../src/model/errors.js';
 
 const noStop = () => () => {};
