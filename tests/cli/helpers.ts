@@ -14,10 +14,11 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The packaged bin, as package.json maps `batch-llm`. */
 export const BIN = join(ROOT, 'dist/src/cli/main.js');
 
-/** Builds dist/ with the package's own build (tsc -p tsconfig.build.json). */
+/** Builds dist/ as the package's own build does: tsc -p tsconfig.build.json, then the bundles of the two entries (scripts/bundle.mjs). */
 export async function build(): Promise<void> {
   try {
     await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
+    await promisify(execFile)(process.execPath, [join(ROOT, 'scripts/bundle.mjs')], { cwd: ROOT });
   } catch (error) {
     const { stdout } = error as { stdout?: string };
     throw new Error(`npm run build failed:\n${stdout ?? String(error)}`);
