@@ -74,6 +74,14 @@ function finish(code: number): void {
   setTimeout(() => process.exit(code), 2_000).unref();
 }
 
+// A reader that goes away (`batch-llm run --help | head -3`) closes standard output under us:
+// end quietly, as Unix tools do, rather than crash with a stack trace on the pipe's unhandled
+// 'error'. Only standard output: results, checkpoints and logs go to files or stderr.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? EXIT.ok);
+});
+
 main(process.argv).then(finish, (error: unknown) => {
   let text = error instanceof Error ? (error.stack ?? error.message) : String(error);
   for (const secret of secrets(process.argv)) text = redact(text, secret);

@@ -62,6 +62,15 @@ describe('batch-llm --help', () => {
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('sim [options]');
   });
+
+  it('ends quietly when the reader of its output goes away (`batch-llm run --help | head -3`)', async () => {
+    const { child, done } = spawnCli(['run', '--help']);
+    // The read end closes before the help is written: the write meets EPIPE.
+    child.stdout?.destroy();
+    const { code, stderr } = await done;
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
+  });
 });
 
 describe('batch-llm run against the built-in simulator', () => {
