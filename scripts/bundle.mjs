@@ -2,8 +2,8 @@
 //
 // Why: start-up (issue 12, point 4). Node's ES module loader pays per module — resolve, read,
 // compile, link — and the CLI's own graph is ~80 modules before its first request, the worker
-// thread's ~30 more. One file per entry put the first request on the wire ~50 ms sooner on this
-// machine (benchmarks/startup.ts; benchmarks/README.md, "Start-up, bundled").
+// thread's ~30 more. Bundled, a run loads ~17 files of ours and puts its first request on the
+// wire ~40 ms sooner (0.81×; benchmarks/startup.ts, benchmarks/README.md "Fourth pass").
 //
 // What is bundled: our own TypeScript only. npm packages stay external (`packages: 'external'`):
 // several must be loaded from their own files (Piscina starts its worker file by path; lmdb loads
