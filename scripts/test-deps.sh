@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the services the tests need when they are missing: redis-server (distributed runs)
-# and chromium (the HTML report is checked in a real browser). `npm test` calls this first, so a
+# Installs the services the tests need when they are missing: redis-server (distributed runs),
+# openssl (a certificate for the rediss:// test) and chromium (the HTML report is checked in a
+# real browser). `npm test` calls this first, so a
 # fresh machine, CI, or a newcomer needs nothing by hand. Tests start and stop their own servers.
 set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 

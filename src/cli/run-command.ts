@@ -183,6 +183,14 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
     }
   }
 
+  // 3½. A Redis that cannot be reached is refused now, before the results file is touched.
+  if (settings.redis !== undefined) {
+    const { reachRedis } = await import('../distributed/redis-connection.js');
+    await reachRedis(settings.redis).catch((error: unknown) => {
+      throw new UsageError(`--redis: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+
   // 4. The results file.
   const fingerprint: RunFingerprint = {
     base_url: baseURL === undefined ? BUILTIN_SIMULATOR : endpointIdentity(baseURL),

@@ -25,7 +25,7 @@ import { intervalFor } from '../control/rate-budget.js';
 import type { BatchStream } from '../run/run-batch.js';
 import { RunControl } from '../run/run-control.js';
 import { SummaryBuilder } from '../run/summary.js';
-import { connect } from './redis-connection.js';
+import { connect, reachRedis } from './redis-connection.js';
 import { QUEUE_NAME, runKeys } from './run-keys.js';
 import { markDone, readMeta, sharedSettings, stopRequested, writeMeta, type RunMeta } from './run-meta.js';
 import { runWorker, type WorkerReport } from './run-worker.js';
@@ -101,6 +101,7 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
   const lineOf = coordinator.lineOf ?? ((customId: string) => positions.get(customId));
 
   async function* run(): AsyncGenerator<ItemResult<Value>, void, undefined> {
+    await reachRedis(coordinator.redis);
     const redis = connect(coordinator.redis, 'batch-llm-coordinator');
     const reader = connect(coordinator.redis, 'batch-llm-coordinator-results');
     const queueConnection = connect(coordinator.redis, 'batch-llm-coordinator-queue');

@@ -3,7 +3,7 @@
 // never stored in Redis and is removed from any message we print (see redactRedisUrl).
 
 import { Redis } from 'ioredis';
-import { OptionsError } from '../model/errors.js';
+import { DistributedRunError, OptionsError } from '../model/errors.js';
 
 /** Where and how to connect (a subset of ioredis' options). */
 export interface RedisTarget {
@@ -47,6 +47,33 @@ export function redisOptions(url: string): RedisTarget {
 
 export function connect(url: string, name: string): Redis {
   return new Redis({ ...redisOptions(url), connectionName: name });
+}
+
+/**
+ * Connects once and pings, within `timeoutMs`, and throws a DistributedRunError naming the URL
+ * (its password hidden) and the cause: a refused port, an unknown host, a TLS certificate that is
+ * not trusted, a wrong password. The run's own connections (connect above) wait for Redis without
+ * end, so that a run rides out a Redis restart; without this check, a Redis that cannot be reached
+ * at all hung the command for good while ioredis printed its reconnect errors.
+ */
+export async function reachRedis(url: string, timeoutMs = 10_000): Promise<void> {
+  const probe = new Redis({ ...redisOptions(url), connectionName: 'batch-llm-probe', lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  // The cause comes as an 'error' event; the rejection of connect() only says the connection closed.
+  let cause: unknown = null;
+  probe.on('error', (error: unknown) => (cause ??= error));
+  const timer = setTimeout(() => probe.disconnect(), timeoutMs);
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (error) {
+    const reason = cause ?? error;
+    const text = reason instanceof Error ? reason.message : String(reason);
+    throw new DistributedRunError(`cannot reach Redis at ${redactRedisUrl(url)}: ${redactRedisUrl(text)}`);
+  } finally {
+    clearTimeout(timer);
+    // Not on a connection that already ended: ioredis would wait 2 s for a 'close' that came.
+    if (probe.status !== 'end') probe.disconnect();
+  }
 }
 
 /** The URL with its password replaced by `***`, for messages. */

@@ -20,7 +20,7 @@ import { streamBatch } from '../run/run-batch.js';
 import type { ControlBlock } from '../control/control-block.js';
 import { BudgetLeaser } from './budget-leaser.js';
 import { CooldownMirror } from './cooldown-mirror.js';
-import { connect, redactRedisUrl } from './redis-connection.js';
+import { connect, reachRedis, redactRedisUrl } from './redis-connection.js';
 import { QUEUE_NAME, runKeys } from './run-keys.js';
 import { readMeta, requestStop, type RunMeta } from './run-meta.js';
 import { SpendLease } from './spend-lease.js';
@@ -137,6 +137,7 @@ async function untilRunEnds(redis: ReturnType<typeof connect>, subscriber: Retur
 export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   const log = options.log ?? (() => {});
   const keys = runKeys(options.runId);
+  await reachRedis(options.redis);
   const redis = connect(options.redis, 'batch-llm-worker');
   const subscriber = connect(options.redis, 'batch-llm-worker-events');
   const bullConnection = connect(options.redis, 'batch-llm-worker-queue');
