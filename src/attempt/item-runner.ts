@@ -187,11 +187,12 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
         return 'unsent';
       }
       const timeoutMs = Math.max(1, Math.min(settings.attemptTimeoutMs, clock.deadline - Date.now()));
-      // The gate's last look, when the socket is ready: a cooldown that opened meanwhile sends
-      // the attempt back unsent (and uncounted).
+      // The gate's last look, when the socket is ready: a cooldown that opened meanwhile, or a
+      // stop this thread has not heard of yet (it learns of STOP a turn of its event loop later),
+      // sends the attempt back unsent and uncounted — and the stop then ends it as aborted.
       let committed = false;
       const commit = () => {
-        if (!commitAttempt(block, gen)) return false;
+        if (isStopping(block) || !commitAttempt(block, gen)) return false;
         committed = true;
         stats.attempts += 1;
         return true;
