@@ -1,8 +1,8 @@
 // Bundles the CLI's entry and the worker thread's entry, after tsc has built dist/ (npm run build).
 //
 // Why: start-up (issue 12, point 4). Node's ES module loader pays per module — resolve, read,
-// compile, link — and the CLI's own graph is ~80 modules before its first request, the worker
-// thread's ~30 more. Bundled, a run loads ~17 files of ours and puts its first request on the
+// compile, link — and a one-item run of tsc's build loads 96 of our modules (main thread and
+// worker thread). Bundled, it loads 16 files of ours and puts its first request on the
 // wire ~40 ms sooner (0.81×; benchmarks/startup.ts, benchmarks/README.md "Fourth pass").
 //
 // What is bundled: our own TypeScript only. npm packages stay external (`packages: 'external'`):

@@ -61,6 +61,7 @@ export async function reachRedis(url: string, timeoutMs = 10_000): Promise<void>
   // The cause comes as an 'error' event; the rejection of connect() only says the connection closed.
   let cause: unknown = null;
   probe.on('error', (error: unknown) => (cause ??= error));
+  // connectTimeout bounds the TCP connect only; this bounds the TLS handshake, AUTH and PING too.
   const timer = setTimeout(() => probe.disconnect(), timeoutMs);
   try {
     await probe.connect();

@@ -1,5 +1,5 @@
 // The built CLI loads our code as bundles (scripts/bundle.mjs): its entry, the worker thread's
-// entry and their shared chunks, not tsc's ~110 modules one by one (start-up, issue 12 point 4).
+// entry and their shared chunks, not tsc's 96 modules one by one (start-up, issue 12 point 4).
 // A resolve hook, registered with --import (which the worker threads inherit), lists every
 // module of dist/ that a one-item run loads, on the main thread and in its worker thread.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
