@@ -116,7 +116,7 @@ const clients = [
 ];
 
 // The CLI under test is the built package, as users run it.
-execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
 await writeShortFormInput(input, lines);
 const sim = await startSimChild({ latencyMs: 0 });
 const samples: Sample[][] = clients.map(() => []);

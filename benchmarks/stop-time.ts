@@ -77,7 +77,7 @@ async function measure(cli: string, simUrl: string): Promise<Sample> {
 }
 
 // This checkout's CLI is the built package, as users run it.
-execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
 const clis: Array<{ name: string; path: string }> = [{ name: 'this checkout', path: join(root, 'dist/src/cli/main.js') }];
 if (values.baseline !== undefined) clis.unshift({ name: `baseline (${values.baseline})`, path: values.baseline });
 await writeShortFormInput(input, lines);

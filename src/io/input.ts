@@ -5,6 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { BatchItem } from '../model/outcome.js';
 import { IdTable } from './id-table.js';
 import { IdFingerprints } from './id-fingerprints.js';
@@ -356,21 +357,32 @@ export async function scanInput(path: string): Promise<InputScan> {
   let lines = 0;
   // Whether the current (unfinished) line has seen a non-blank byte so far.
   let content = false;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    const bytes = chunk as Buffer;
-    hash.update(bytes);
-    size += bytes.length;
-    let start = 0;
+  // One buffer, read into again and again. A stream would hand out a new 1 MB buffer per chunk:
+  // for a large file, dozens of them alive until the next collection — and glibc keeps the memory
+  // they had (~30 MB of RSS after a 1M-line file's scan, for the rest of the run).
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  const file = await open(path, 'r');
+  try {
     for (;;) {
-      const nl = bytes.indexOf(NEWLINE, start);
-      const end = nl === -1 ? bytes.length : nl;
-      // Only short segments are checked byte by byte: a long one is a request, not whitespace.
-      if (!content && end > start) content = end - start > 64 || !isBlank(bytes, start, end);
-      if (nl === -1) break;
-      if (content) lines += 1;
-      content = false;
-      start = nl + 1;
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      const bytes = buffer.subarray(0, bytesRead);
+      hash.update(bytes);
+      size += bytes.length;
+      let start = 0;
+      for (;;) {
+        const nl = bytes.indexOf(NEWLINE, start);
+        const end = nl === -1 ? bytes.length : nl;
+        // Only short segments are checked byte by byte: a long one is a request, not whitespace.
+        if (!content && end > start) content = end - start > 64 || !isBlank(bytes, start, end);
+        if (nl === -1) break;
+        if (content) lines += 1;
+        content = false;
+        start = nl + 1;
+      }
     }
+  } finally {
+    await file.close();
   }
   if (content) lines += 1;
   return { size, sha256: hash.digest('hex'), lines };

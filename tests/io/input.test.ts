@@ -226,7 +226,9 @@ describe('scanInput', () => {
 
   it('counts lines across read chunks', async () => {
     const line = `${JSON.stringify({ custom_id: 'x', prompt: 'p'.repeat(300) })}\n`;
-    const path = await tempFile('big.jsonl', line.repeat(10_000));
-    expect((await scanInput(path)).lines).toBe(10_000);
+    const text = line.repeat(10_000);
+    const path = await tempFile('big.jsonl', text);
+    // 3.3 MB: several reads into the one buffer; the hash covers every byte exactly once.
+    expect(await scanInput(path)).toEqual({ size: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex'), lines: 10_000 });
   });
 });
