@@ -66,9 +66,15 @@ function cut(text: string, limit: number): string {
   return text.length <= limit ? text : `${text.slice(0, limit)}… (${text.length} chars, cut)`;
 }
 
-/** The headers every request carries: fixed per client, so they are built once. */
-function baseHeaders(settings: ClientSettings): Record<string, string> {
+/**
+ * The headers every request carries, fixed per client, so they are built once — as the flat
+ * [name, value, …] list node:http takes as written (like `rawHeaders`): given an object it would
+ * check and store every header again for every request (`setHeader`, ~7 % of a worker thread's
+ * garbage), and given a list it adds none of its own, so Host is in the list too.
+ */
+function baseHeaders(settings: ClientSettings, host: string): string[] {
   const headers: Record<string, string> = {
+    host,
     accept: 'application/json',
     'content-type': 'application/json',
     'user-agent': settings.userAgent,
@@ -81,7 +87,7 @@ function baseHeaders(settings: ClientSettings): Record<string, string> {
   if (project) headers['openai-project'] = project;
   // Custom headers win, whatever their case.
   for (const [name, value] of Object.entries(settings.headers)) headers[name.toLowerCase()] = value;
-  return headers;
+  return Object.entries(headers).flat();
 }
 
 /** "Connection error: connect ECONNREFUSED 127.0.0.1:8099" — the cause named, not hidden. */
@@ -123,7 +129,9 @@ export function createHttpClient(settings: ClientSettings): HttpClient {
   // https.Agent uses Node's CA bundle, plus the system store when Node runs with
   // --use-system-ca / NODE_EXTRA_CA_CERTS, exactly like the openai client's fetch did.
   const agent = new transport.Agent({ keepAlive: true, maxSockets: settings.maxSockets, scheduling: 'lifo' });
-  const headers = baseHeaders(settings);
+  // URL.host: the port only when not the scheme's default, an IPv6 address in brackets — the
+  // Host header node:http would have made.
+  const headers = baseHeaders(settings, base.host);
   const basePath = base.pathname.replace(/\/$/, '');
   const port = base.port === '' ? undefined : Number(base.port);
   const { apiKey, maxResponseBytes } = settings;
@@ -156,7 +164,7 @@ export function createHttpClient(settings: ClientSettings): HttpClient {
         host: base.hostname,
         port,
         path: basePath + (path.startsWith('/') ? path : `/${path}`),
-        headers: { ...headers, 'content-length': Buffer.byteLength(payload) },
+        headers: [...headers, 'content-length', String(Buffer.byteLength(payload))],
         agent,
       });
       // Settle first, then destroy: the 'error' that destroy emits finds the promise settled.
