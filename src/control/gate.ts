@@ -5,18 +5,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { countUp, I32, I64, type ControlBlock } from './control-block.js';
 import { waitUntilOpen } from './cooldown.js';
 import { interruptible, type ItemClock } from './interrupt.js';
-import { releasePermit, takePermit } from './permits.js';
+import { releasePermit, takePermit, tryTakePermit } from './permits.js';
 
 /**
  * Resolves with the open generation the attempt is sent in, holding one permit (the caller must
  * release it when the attempt ends).
  */
 export async function enterGate(block: ControlBlock, slot: number, rampJitterMs: number, clock?: ItemClock, random: () => number = Math.random): Promise<number> {
+  // The common case without a wait: the gate open and a permit free. It makes none of the
+  // promises the waits below would (one item's worth of garbage fewer on a busy thread).
+  const open = Atomics.load(block.i32, I32.GEN);
+  if ((open & 1) === 0 && tryTakePermit(block, slot)) {
+    if (Atomics.load(block.i32, I32.GEN) === open) return open;
+    releasePermit(block, slot);
+  }
   for (;;) {
     const { gen, waitedForCooldown } = await waitUntilOpen(block, clock);
     // Spread the first releases after a cooldown a little, on top of the ramp's low limit.
     if (waitedForCooldown && rampJitterMs > 0) await interruptible(sleep(random() * rampJitterMs), clock?.interrupt);
-    await takePermit(block, slot, clock?.interrupt);
+    await takePermit(block, slot, clock);
     // Check the generation again *after* taking the permit: a cooldown may have opened while we
     // waited for it, and no attempt may go out in a closed epoch.
     if (Atomics.load(block.i32, I32.GEN) === gen) return gen;

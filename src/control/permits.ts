@@ -11,23 +11,34 @@ import { I32, type ControlBlock } from './control-block.js';
 import { interruptible } from './interrupt.js';
 import { addThreadPermits } from './thread-slots.js';
 
-/** Take one in-flight permit, waiting (without blocking the thread) until one is free. */
-export async function takePermit(block: ControlBlock, slot: number, interrupt?: Promise<never>): Promise<void> {
+/** Takes one in-flight permit if one is free now; false if all are taken. */
+export function tryTakePermit(block: ControlBlock, slot: number): boolean {
   const { i32 } = block;
   for (;;) {
     const inFlight = Atomics.load(i32, I32.IN_FLIGHT);
-    if (inFlight < Atomics.load(i32, I32.LIMIT)) {
-      // Count it in our slot first: should the thread die between the two steps, the main thread
-      // gives back one permit it never had, and IN_FLIGHT stays one below the truth for the rest
-      // of the run — one attempt over the limit, for good. The other order would lose a permit
-      // for good instead, which at a low ramp limit can close the gate; one over is the lesser harm.
-      addThreadPermits(block, slot, 1);
-      if (Atomics.compareExchange(i32, I32.IN_FLIGHT, inFlight, inFlight + 1) === inFlight) return;
-      addThreadPermits(block, slot, -1);
-      continue; // another attempt took it first; look again
-    }
+    if (inFlight >= Atomics.load(i32, I32.LIMIT)) return false;
+    // Count it in our slot first: should the thread die between the two steps, the main thread
+    // gives back one permit it never had, and IN_FLIGHT stays one below the truth for the rest
+    // of the run — one attempt over the limit, for good. The other order would lose a permit
+    // for good instead, which at a low ramp limit can close the gate; one over is the lesser harm.
+    addThreadPermits(block, slot, 1);
+    if (Atomics.compareExchange(i32, I32.IN_FLIGHT, inFlight, inFlight + 1) === inFlight) return true;
+    addThreadPermits(block, slot, -1);
+    // another attempt took it first; look again
+  }
+}
+
+/**
+ * Take one in-flight permit, waiting (without blocking the thread) until one is free. The wait
+ * is cut short by `clock.interrupt`, read only when there is a wait.
+ */
+export async function takePermit(block: ControlBlock, slot: number, clock?: { readonly interrupt: Promise<never> }): Promise<void> {
+  const { i32 } = block;
+  for (;;) {
+    const inFlight = Atomics.load(i32, I32.IN_FLIGHT);
+    if (tryTakePermit(block, slot)) return;
     // Woken by a release (IN_FLIGHT changes) or by a raise of LIMIT (which notifies IN_FLIGHT).
-    await interruptible(waitForChange(i32, I32.IN_FLIGHT, inFlight), interrupt);
+    await interruptible(waitForChange(i32, I32.IN_FLIGHT, inFlight), clock?.interrupt);
   }
 }
 
