@@ -14,7 +14,10 @@
 //     one serial part: one core is left to it, so cores − 1 threads, at least 1. Measured with a
 //     fast endpoint, 2 threads ÷ 1 thread 0.80–0.92 on a loaded machine, 0.98–1.14 on a quiet one
 //     (a second thread on 2 cores shared with the server adds CPU per item, ~+20 %, not
-//     throughput); latency-bound at 50 ms, 256 in flight, ~1.0.
+//     throughput); latency-bound at 50 ms, 256 in flight, ~1.0. Re-measured after the lighter
+//     request path (benchmarks/README.md, "Fifth pass"), quiet: client-bound 1.10–1.15 at +7 %
+//     CPU per item (client and server then fill 1.8 of the 2 cores), latency-bound 0.99 at
+//     +19 %; one thread stays the default for 2 cores, where a second buys little and costs CPU.
 // Above 2 cores the rule is not measured here; the main thread's ~70 µs per item bounds a run to
 // ~14k items/s whatever the thread count, which cores − 1 threads reach long before.
 
