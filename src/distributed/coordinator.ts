@@ -26,6 +26,7 @@ import type { BatchStream } from '../run/run-batch.js';
 import { RunControl } from '../run/run-control.js';
 import { SummaryBuilder } from '../run/summary.js';
 import { connect, reachRedis } from './redis-connection.js';
+import { RedisOutage } from './redis-outage.js';
 import { QUEUE_NAME, runKeys } from './run-keys.js';
 import { markDone, readMeta, sharedSettings, stopRequested, writeMeta, type RunMeta } from './run-meta.js';
 import { runWorker, type WorkerReport } from './run-worker.js';
@@ -102,15 +103,19 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
 
   async function* run(): AsyncGenerator<ItemResult<Value>, void, undefined> {
     await reachRedis(coordinator.redis);
-    const redis = connect(coordinator.redis, 'batch-llm-coordinator');
-    const reader = connect(coordinator.redis, 'batch-llm-coordinator-results');
-    const queueConnection = connect(coordinator.redis, 'batch-llm-coordinator-queue');
+    const outage = new RedisOutage(log);
+    const redis = connect(coordinator.redis, 'batch-llm-coordinator', outage);
+    const reader = connect(coordinator.redis, 'batch-llm-coordinator-results', outage);
+    const queueConnection = connect(coordinator.redis, 'batch-llm-coordinator-queue', outage);
     const scripts = new RunScripts(redis, keys);
     const queue = new Queue<ChunkJob>(QUEUE_NAME, { connection: queueConnection, prefix: keys.queuePrefix });
     // BullMQ does not close a connection it was given: left open, it kept the process alive
     // until the CLI's exit timer ended it, 2 s after the run.
-    const eventsConnection = connect(coordinator.redis, 'batch-llm-coordinator-events');
+    const eventsConnection = connect(coordinator.redis, 'batch-llm-coordinator-events', outage);
     const events = new QueueEvents(QUEUE_NAME, { connection: eventsConnection, prefix: keys.queuePrefix });
+    // Without a listener BullMQ prints every error it re-emits, a lost connection's included.
+    outage.watchQueue(queue, 'queue');
+    outage.watchQueue(events, 'queue events');
     let localWorker: Promise<WorkerReport> | null = null;
     const stopLocal = new AbortController();
     try {

@@ -4,6 +4,7 @@
 
 import { Redis } from 'ioredis';
 import { DistributedRunError, OptionsError } from '../model/errors.js';
+import type { RedisOutage } from './redis-outage.js';
 
 /** Where and how to connect (a subset of ioredis' options). */
 export interface RedisTarget {
@@ -45,8 +46,11 @@ export function redisOptions(url: string): RedisTarget {
   };
 }
 
-export function connect(url: string, name: string): Redis {
-  return new Redis({ ...redisOptions(url), connectionName: name });
+/** A connection of the run, named in Redis (CLIENT LIST); its outages are told through `outage`. */
+export function connect(url: string, name: string, outage: RedisOutage): Redis {
+  const redis = new Redis({ ...redisOptions(url), connectionName: name });
+  outage.watch(redis, name);
+  return redis;
 }
 
 /**

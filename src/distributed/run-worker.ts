@@ -21,6 +21,7 @@ import type { ControlBlock } from '../control/control-block.js';
 import { BudgetLeaser } from './budget-leaser.js';
 import { CooldownMirror } from './cooldown-mirror.js';
 import { connect, reachRedis, redactRedisUrl } from './redis-connection.js';
+import { RedisOutage } from './redis-outage.js';
 import { QUEUE_NAME, runKeys } from './run-keys.js';
 import { readMeta, requestStop, type RunMeta } from './run-meta.js';
 import { SpendLease } from './spend-lease.js';
@@ -138,9 +139,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   const log = options.log ?? (() => {});
   const keys = runKeys(options.runId);
   await reachRedis(options.redis);
-  const redis = connect(options.redis, 'batch-llm-worker');
-  const subscriber = connect(options.redis, 'batch-llm-worker-events');
-  const bullConnection = connect(options.redis, 'batch-llm-worker-queue');
+  const outage = new RedisOutage(log);
+  const redis = connect(options.redis, 'batch-llm-worker', outage);
+  const subscriber = connect(options.redis, 'batch-llm-worker-events', outage);
+  const bullConnection = connect(options.redis, 'batch-llm-worker-queue', outage);
   const scripts = new RunScripts(redis, keys);
   const report: WorkerReport = { committed: 0, suppressed: 0, scriptCalls: 0, scriptCallsOf: scripts.callsOf, leased: { requests: { leased: 0, lapsed: 0, expired: 0 }, tokens: { leased: 0, lapsed: 0, expired: 0 } } };
   try {
@@ -253,7 +255,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       removeOnComplete: { count: 100 },
       removeOnFail: { count: 10_000 },
     });
-    worker.on('error', (error) => log(`queue: ${error.message}`));
+    outage.watchQueue(worker, 'queue');
     log(`joined run ${options.runId} at ${redactRedisUrl(options.redis)} (${chunkSlots} chunk(s) at a time)`);
 
     // Leave when the run is done or we are told to stop; either way finish the chunks we hold.
