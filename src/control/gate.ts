@@ -12,18 +12,17 @@ import { releasePermit, takePermit, tryTakePermit } from './permits.js';
  * release it when the attempt ends).
  */
 export async function enterGate(block: ControlBlock, slot: number, rampJitterMs: number, clock?: ItemClock, random: () => number = Math.random): Promise<number> {
-  // The common case without a wait: the gate open and a permit free. It makes none of the
-  // promises the waits below would (one item's worth of garbage fewer on a busy thread).
-  const open = Atomics.load(block.i32, I32.GEN);
-  if ((open & 1) === 0 && tryTakePermit(block, slot)) {
-    if (Atomics.load(block.i32, I32.GEN) === open) return open;
-    releasePermit(block, slot);
-  }
   for (;;) {
-    const { gen, waitedForCooldown } = await waitUntilOpen(block, clock);
-    // Spread the first releases after a cooldown a little, on top of the ramp's low limit.
-    if (waitedForCooldown && rampJitterMs > 0) await interruptible(sleep(random() * rampJitterMs), clock?.interrupt);
-    await takePermit(block, slot, clock);
+    // An open gate and a free permit — the common case — pass without awaiting anything: no
+    // promise is made for a wait that is not needed (garbage on a busy thread).
+    let gen = Atomics.load(block.i32, I32.GEN);
+    if ((gen & 1) === 1) {
+      const passage = await waitUntilOpen(block, clock);
+      gen = passage.gen;
+      // Spread the first releases after a cooldown a little, on top of the ramp's low limit.
+      if (passage.waitedForCooldown && rampJitterMs > 0) await interruptible(sleep(random() * rampJitterMs), clock?.interrupt);
+    }
+    if (!tryTakePermit(block, slot)) await takePermit(block, slot, clock);
     // Check the generation again *after* taking the permit: a cooldown may have opened while we
     // waited for it, and no attempt may go out in a closed epoch.
     if (Atomics.load(block.i32, I32.GEN) === gen) return gen;

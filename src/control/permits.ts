@@ -35,6 +35,8 @@ export function tryTakePermit(block: ControlBlock, slot: number): boolean {
 export async function takePermit(block: ControlBlock, slot: number, clock?: { readonly interrupt: Promise<never> }): Promise<void> {
   const { i32 } = block;
   for (;;) {
+    // Read before trying: a release between this read and a failed try changes IN_FLIGHT from
+    // this value, and the wait below returns at once instead of missing it.
     const inFlight = Atomics.load(i32, I32.IN_FLIGHT);
     if (tryTakePermit(block, slot)) return;
     // Woken by a release (IN_FLIGHT changes) or by a raise of LIMIT (which notifies IN_FLIGHT).

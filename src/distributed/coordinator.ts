@@ -26,7 +26,7 @@ import type { BatchStream } from '../run/run-batch.js';
 import { RunControl } from '../run/run-control.js';
 import { SummaryBuilder } from '../run/summary.js';
 import { connect, reachRedis } from './redis-connection.js';
-import { RedisOutage } from './redis-outage.js';
+import { redisOutageFor } from './redis-outage.js';
 import { QUEUE_NAME, runKeys } from './run-keys.js';
 import { markDone, readMeta, sharedSettings, stopRequested, writeMeta, type RunMeta } from './run-meta.js';
 import { runWorker, type WorkerReport } from './run-worker.js';
@@ -103,7 +103,7 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
 
   async function* run(): AsyncGenerator<ItemResult<Value>, void, undefined> {
     await reachRedis(coordinator.redis);
-    const outage = new RedisOutage(log);
+    const outage = redisOutageFor(log);
     const redis = connect(coordinator.redis, 'batch-llm-coordinator', outage);
     const reader = connect(coordinator.redis, 'batch-llm-coordinator-results', outage);
     const queueConnection = connect(coordinator.redis, 'batch-llm-coordinator-queue', outage);

@@ -15,9 +15,25 @@ interface ErrorSource {
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** A lost or refused connection (told by the connection's own watch), not a command that failed. */
-export function isConnectionError(error: Error): boolean {
+function isConnectionError(error: Error): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   return (code !== undefined && CONNECTION_CODES.has(code)) || error.message === 'Connection is closed.';
+}
+
+/**
+ * The one reporter of a process's connections, by the function it tells through: a coordinator
+ * that works items itself runs a worker in the same process with its own log, and one outage
+ * must be told once, not once by each.
+ */
+const reporters = new WeakMap<(message: string) => void, RedisOutage>();
+
+export function redisOutageFor(log: (message: string) => void): RedisOutage {
+  let reporter = reporters.get(log);
+  if (reporter === undefined) {
+    reporter = new RedisOutage(log);
+    reporters.set(log, reporter);
+  }
+  return reporter;
 }
 
 export class RedisOutage {

@@ -21,7 +21,7 @@ import type { ControlBlock } from '../control/control-block.js';
 import { BudgetLeaser } from './budget-leaser.js';
 import { CooldownMirror } from './cooldown-mirror.js';
 import { connect, reachRedis, redactRedisUrl } from './redis-connection.js';
-import { RedisOutage } from './redis-outage.js';
+import { redisOutageFor } from './redis-outage.js';
 import { QUEUE_NAME, runKeys } from './run-keys.js';
 import { readMeta, requestStop, type RunMeta } from './run-meta.js';
 import { SpendLease } from './spend-lease.js';
@@ -139,7 +139,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   const log = options.log ?? (() => {});
   const keys = runKeys(options.runId);
   await reachRedis(options.redis);
-  const outage = new RedisOutage(log);
+  const outage = redisOutageFor(log);
   const redis = connect(options.redis, 'batch-llm-worker', outage);
   const subscriber = connect(options.redis, 'batch-llm-worker-events', outage);
   const bullConnection = connect(options.redis, 'batch-llm-worker-queue', outage);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Redis } from 'ioredis';
 import { connect } from '../../src/distributed/redis-connection.js';
-import { RedisOutage } from '../../src/distributed/redis-outage.js';
+import { redisOutageFor } from '../../src/distributed/redis-outage.js';
 
 async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -47,8 +47,11 @@ describe('a Redis restart under the run\'s connections', () => {
   it('is told once when Redis goes away and once when it is back, and ioredis prints nothing', async () => {
     server = await startServer(dir, socket);
     const said: string[] = [];
-    const outage = new RedisOutage((message) => said.push(message));
-    for (const name of ['a', 'b', 'c']) connections.push(connect(`unix://${socket}`, name, outage));
+    const log = (message: string): void => void said.push(message);
+    // Two parts of one process telling through the same log (a coordinator and its local
+    // worker) share one reporter: the outage is told once, not once by each.
+    connections.push(connect(`unix://${socket}`, 'coordinator', redisOutageFor(log)), connect(`unix://${socket}`, 'coordinator-queue', redisOutageFor(log)));
+    connections.push(connect(`unix://${socket}`, 'worker', redisOutageFor(log)));
     await Promise.all(connections.map((redis) => redis.ping()));
     const printed = vi.spyOn(console, 'error').mockImplementation(() => {});
 
