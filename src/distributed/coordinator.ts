@@ -28,9 +28,10 @@ import { SummaryBuilder } from '../run/summary.js';
 import { connect, reachRedis } from './redis-connection.js';
 import { redisOutageFor } from './redis-outage.js';
 import { QUEUE_NAME, runKeys } from './run-keys.js';
-import { markDone, readMeta, sharedSettings, stopRequested, writeMeta, type RunMeta } from './run-meta.js';
+import { markDone, readMeta, runState, sharedSettings, writeMeta, type RunMeta } from './run-meta.js';
 import { runWorker, type WorkerReport } from './run-worker.js';
 import { RunScripts } from './scripts.js';
+import { closeQueueObject } from './queue-close.js';
 import type { ChunkJob } from './wire.js';
 
 export interface CoordinatorOptions {
@@ -58,6 +59,16 @@ export interface CoordinatorOptions {
 }
 
 export const DEFAULT_CHUNK_SIZE = 256;
+
+/** The stop's reason when Redis lost the run's state (a restart without persistence, a flush). */
+const RUN_LOST = "Redis lost the run's state (it came back empty: restarted without persistence, or flushed)";
+
+/** Whether stream entry id `a` ("<ms>-<seq>") comes after `b`. */
+function streamIdAfter(a: string, b: string): boolean {
+  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
+  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
+  return aMs > bMs || (aMs === bMs && aSeq > bSeq);
+}
 
 /** An outcome as it came, with its results-stream id (null for one made here). */
 interface Arrived {
@@ -165,12 +176,19 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
       let inputDone = false;
       let failure: unknown = null;
 
+      // The results stream's newest entry as this coordinator starts: an `aborted` outcome up to
+      // it is of an earlier stop, whose coordinator wrote it already (the stream is trimmed only
+      // up to what was written, so a stopped run's last entries are still there at a resume).
+      const [newest] = await reader.xrevrange(keys.results, '+', '-', 'COUNT', 1);
+      const startedAfter = newest?.[0] ?? '0-0';
+
       const take = (arrived: Arrived): void => {
         const { outcome } = arrived;
         const aborted = !outcome.ok && outcome.error.category === 'aborted';
-        // An abort of an item no longer awaited is of an earlier stop (a resume runs the item
-        // again) or a second one of this stop: nothing to write.
-        if (aborted && !awaited.has(outcome.custom_id)) return;
+        // An abort of an earlier stop (a resume runs the item again), or of an item no longer
+        // awaited (a second one of this stop): nothing to write. Taken, an earlier stop's abort
+        // would end the item in this run unsent — and tell this run that it was stopped.
+        if (aborted && (!awaited.has(outcome.custom_id) || (arrived.id !== null && !streamIdAfter(arrived.id, startedAfter)))) return;
         if (arrived.id !== null) unwritten.add(arrived.id);
         positions.delete(outcome.custom_id);
         if (awaited.delete(outcome.custom_id)) ready.push(arrived);
@@ -303,17 +321,23 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
             // the periodic check below saw it: look once more, or the run would end as failed
             // items (exit 1) instead of stopped and resumable (exit 3).
             if (control.stopped === null) {
-              const reason = await stopRequested(redis, keys);
-              if (reason !== null) control.stop('drain', reason);
+              const { stop } = await runState(redis, keys);
+              if (stop !== null) control.stop('drain', stop);
             }
             break;
           }
         }
         // A worker's engine found that nothing fits the run's spend cap any more: stop the run.
+        // Or Redis lost the run (it came back empty): the items of the chunks it held would be
+        // awaited for ever. The run stops at once, its unfinished items `aborted`, and a resume
+        // enqueues them again — outcomes committed since the loss are read back then.
         if (control.stopped === null && Date.now() >= nextStopCheck) {
           nextStopCheck = Date.now() + 250;
-          const reason = await stopRequested(redis, keys);
-          if (reason !== null) control.stop('drain', reason);
+          const { stop, lost } = await runState(redis, keys);
+          if (lost) {
+            log(`redis: run ${coordinator.runId} is gone from Redis; stopping (run again with --resume to finish)`);
+            control.stop('cancel', RUN_LOST);
+          } else if (stop !== null) control.stop('drain', stop);
         }
         if (control.stopped !== null && !settledStop) {
           // Stopped: no chunk waits any more; what no worker has started gets `aborted` lines
@@ -337,8 +361,8 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
       control.dispose();
       stopLocal.abort();
       await localWorker?.catch(() => null);
-      await events.close();
-      await queue.close();
+      await closeQueueObject(events, 'queue events', log);
+      await closeQueueObject(queue, 'queue', log);
       redis.disconnect();
       reader.disconnect();
       queueConnection.disconnect();

@@ -72,9 +72,20 @@ export async function requestStop(redis: Redis, keys: RunKeys, reason: string): 
   await redis.hsetnx(keys.meta, 'stop', reason);
 }
 
-/** Why a process asked the run to stop, or null. */
-export async function stopRequested(redis: Redis, keys: RunKeys): Promise<string | null> {
-  return redis.hget(keys.meta, 'stop');
+/**
+ * What the coordinator looks at while the run goes on: why a process asked the run to stop (or
+ * null), and whether the run is still in Redis at all. A Redis restarted without persistence
+ * (or flushed) comes back empty: the run's meta key is gone with its queue and results stream,
+ * and the chunks that were waiting or being worked will never report.
+ */
+export async function runState(redis: Redis, keys: RunKeys): Promise<{ stop: string | null; lost: boolean }> {
+  const [run, stop] = await redis.hmget(keys.meta, 'run', 'stop');
+  return { stop: stop ?? null, lost: run === null || run === undefined };
+}
+
+/** Whether the coordinator marked the run done (also when Redis lost the rest of its state meanwhile). */
+export async function isDone(redis: Redis, keys: RunKeys): Promise<boolean> {
+  return (await redis.hget(keys.meta, 'status')) === 'done';
 }
 
 /** Marks the run done and tells the workers, which then leave. */

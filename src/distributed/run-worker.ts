@@ -23,11 +23,12 @@ import { CooldownMirror } from './cooldown-mirror.js';
 import { connect, reachRedis, redactRedisUrl } from './redis-connection.js';
 import { redisOutageFor } from './redis-outage.js';
 import { QUEUE_NAME, runKeys } from './run-keys.js';
-import { readMeta, requestStop, type RunMeta } from './run-meta.js';
+import { isDone, readMeta, requestStop, type RunMeta } from './run-meta.js';
 import { SpendLease } from './spend-lease.js';
 import { RunScripts, type ScriptName } from './scripts.js';
 import type { Bucket } from '../control/rate-budget.js';
 import { parseItem, toOutcome, type ChunkJob } from './wire.js';
+import { closeWorker } from './queue-close.js';
 
 /** How long a dead worker keeps its chunk: its lock lapses, then the next stalled check frees it. */
 export const LOCK_DURATION_MS = 6_000;
@@ -124,7 +125,7 @@ async function untilRunEnds(redis: ReturnType<typeof connect>, subscriber: Retur
       });
       signal?.addEventListener('abort', () => resolve(), { once: true });
       const check = (): void => {
-        void readMeta(redis, keys).then((found) => found?.status === 'done' && resolve(), () => {});
+        void isDone(redis, keys).then((done) => done && resolve(), () => {});
       };
       poll = setInterval(check, 1000);
       check();
@@ -221,7 +222,17 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
       }
     })();
 
+    /** Chunk jobs whose `work` has not returned. */
+    let working = 0;
     async function work(job: Job<ChunkJob>): Promise<number> {
+      working += 1;
+      try {
+        return await workChunk(job);
+      } finally {
+        working -= 1;
+      }
+    }
+    async function workChunk(job: Job<ChunkJob>): Promise<number> {
       const { lines, items } = job.data;
       const todo = new Set(await scripts.pending(lines));
       const waits: Promise<void>[] = [];
@@ -260,7 +271,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
 
     // Leave when the run is done or we are told to stop; either way finish the chunks we hold.
     await untilRunEnds(redis, subscriber, options.runId, options.signal);
-    await worker.close();
+    await closeWorker(worker, () => working === 0, log);
     feed.end();
     await consuming;
     if (commits.length > 0) await flushCommits();

@@ -169,6 +169,36 @@ describe('a distributed run across processes', () => {
     expect([...answered].filter(([, n]) => n !== 1).map(([key, n]) => `${key}: ${n} requests`)).toEqual([]);
     expect(Number((await redis.client().hget('batch-llm:{e2e}:stats', 'duplicates')) ?? 0)).toBe(0);
   }, 60_000);
+
+  it('Redis restarted empty mid-run: the run stops resumably (exit 3) instead of waiting for ever, and --resume finishes every line once', async () => {
+    sim = await startSim(['--latency', '100ms']);
+    const first = coordinator();
+    const workers = [worker(), worker()];
+    await waitForLines(out, ITEMS * 0.3, 30_000);
+    // No persistence: the run's meta, queue, results stream and commit marks are gone.
+    await redis.restartEmpty(500);
+    const stopped = await first.done;
+    expect(stopped.code, stopped.stderr).toBe(3);
+    expect(stopped.stderr).toContain("Redis lost the run's state");
+    // The workers leave with the run (they were told it is done) rather than wait for chunks.
+    expect((await Promise.all(workers.map((w) => w.done))).map((e) => e.code)).toEqual([0, 0]);
+    const lines = await readResults(out);
+    expect(lines.filter((line) => line.error === null).length).toBeGreaterThan(0);
+    expect(lines.filter((line) => line.error !== null && line.error.code !== 'aborted')).toEqual([]);
+
+    const resumed = coordinator(['--resume']);
+    const more = [worker(), worker()];
+    const result = await resumed.done;
+    expect(result.code, result.stderr).toBe(0);
+    await Promise.all(more.map((w) => w.done));
+    // As on one machine, the stopped run's `aborted` lines stay in the file; the resume adds
+    // each line's one success.
+    const all = await readResults(out);
+    const successes = all.filter((line) => line.error === null).map((line) => line.custom_id);
+    expect(successes).toHaveLength(ITEMS);
+    expect(new Set(successes).size).toBe(ITEMS);
+    expect(all.filter((line) => line.error !== null && line.error.code !== 'aborted')).toEqual([]);
+  }, 90_000);
 });
 
 /** The most arrivals in any window of `windowMs` (windows starting at an arrival). */

@@ -12,36 +12,51 @@ import { Redis } from 'ioredis';
 export interface TestRedis {
   url: string;
   socket: string;
-  process: ChildProcess;
   client(): Redis;
+  /** Stops the server, waits `downMs`, starts it again on the same socket: empty (no persistence). */
+  restartEmpty(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startRedis(): Promise<TestRedis> {
-  const dir = mkdtempSync(join(tmpdir(), 'batch-llm-redis-'));
-  const socket = join(dir, 'redis.sock');
+/** redis-server on `socket`, once it listens there (the socket appears). */
+async function spawnRedis(dir: string, socket: string): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  const clients: Redis[] = [];
-  // The socket appears once the server listens on it.
   const deadline = Date.now() + 10_000;
   while (!existsSync(socket)) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error('redis-server did not start (is it installed? scripts/test-deps.sh)');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+  return child;
+}
+
+async function stopRedis(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+export async function startRedis(): Promise<TestRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'batch-llm-redis-'));
+  const socket = join(dir, 'redis.sock');
+  let child = await spawnRedis(dir, socket);
+  const clients: Redis[] = [];
   return {
     url: `unix://${socket}`,
     socket,
-    process: child,
     client() {
       const redis = new Redis({ path: socket, maxRetriesPerRequest: null });
       clients.push(redis);
       return redis;
     },
+    async restartEmpty(downMs: number) {
+      await stopRedis(child);
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      child = await spawnRedis(dir, socket);
+    },
     async stop() {
       for (const redis of clients) redis.disconnect();
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await stopRedis(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };
