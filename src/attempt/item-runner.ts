@@ -53,6 +53,31 @@ function withMoreTokens(body: Record<string, unknown>, factor: number): Record<s
   return body;
 }
 
+/**
+ * What task code gets with each stage. The signal is made when the code reads it (taskScope). A
+ * class: an object literal with a getter costs V8 ~0.7 µs to make, a class instance ~0.03 µs.
+ */
+class ItemContext implements TaskContext {
+  readonly customId: string;
+  readonly #scope: TaskScope | null;
+  readonly #cancel: AbortSignal;
+
+  constructor(customId: string, scope: TaskScope | null, cancel: AbortSignal) {
+    this.customId = customId;
+    this.#scope = scope;
+    this.#cancel = cancel;
+  }
+
+  get signal(): AbortSignal {
+    return this.#scope?.signal ?? this.#cancel;
+  }
+}
+
+/** Whether task code handed back a promise (or any thenable) rather than a value. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
 /** What one item's attempts share, from its first attempt to its outcome. */
 interface ItemRun {
   readonly item: BatchItem;
@@ -114,18 +139,25 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
   const cache = settings.cache === null ? null : await openCachedAnswers(settings.cache);
 
   /**
-   * Runs one stage of the user's task code: an exception fails the item, naming the task. The
-   * stage is raced against the item's scope (its deadline, a cancel), whose signal it is given.
+   * Runs one stage of the user's task code: an exception fails the item, naming the task. A stage
+   * that returns a promise is raced against the item's scope (its deadline, a cancel), whose
+   * signal it is given; one that returns a value has already finished, and nothing is raced.
    */
-  async function userCode<T>(stage: string, scope: TaskScope, run: () => T | Promise<T>): Promise<T> {
-    const work = (async () => {
-      try {
-        return await run();
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        throw new ItemFailed('task_error', `task ${taskName}: ${stage} threw: ${message}`);
-      }
-    })();
+  function userCode<T>(stage: string, scope: TaskScope, run: () => T | Promise<T>): T | Promise<T> {
+    const failed = (error: unknown): ItemFailed => {
+      const message = error instanceof Error ? error.message : String(error);
+      return new ItemFailed('task_error', `task ${taskName}: ${stage} threw: ${message}`);
+    };
+    let made: T | Promise<T>;
+    try {
+      made = run();
+    } catch (error) {
+      throw failed(error);
+    }
+    if (!isThenable(made)) return made;
+    const work = Promise.resolve(made).catch((error: unknown) => {
+      throw failed(error);
+    });
     return Promise.race([work, scope.ended]);
   }
 
@@ -315,13 +347,7 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
     const clock = startItemClock(settings, stop.subscribe);
     // Only task code gets a scope (its signal and a race against the deadline).
     const scope = task === null ? null : taskScope(clock, stop.cancellation);
-    // The signal is made when the task code reads it (taskScope).
-    const context: TaskContext = {
-      customId: item.custom_id,
-      get signal() {
-        return scope?.signal ?? stop.cancel;
-      },
-    };
+    const context: TaskContext = new ItemContext(item.custom_id, scope, stop.cancel);
     const stats: ItemStats = { attempts: 0, rateLimited: 0, invalidOutputs: 0, latencyMs: 0, usage: emptyUsage() };
     // An item of an unknown url (a library caller's) is checked here, before anything is built or sent.
     const endpoint = endpointOfUrl(item.url) ?? 'chat';

@@ -33,6 +33,18 @@ describe('the task scope', () => {
     clock.dispose();
   });
 
+  it('hands out an aborted signal when its deadline passed before anything was asked of it', async () => {
+    const clock = startItemClock({ itemDeadlineMs: 20, runDeadline: null }, noStop);
+    const scope = taskScope(clock, cancellationOf(new AbortController().signal));
+    // As a long synchronous stage would: nothing watches the scope while the deadline passes.
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(scope.signal.aborted).toBe(true);
+    expect(scope.signal.reason).toMatchObject({ category: 'timeout' });
+    await expect(scope.ended).rejects.toMatchObject({ category: 'timeout' });
+    scope.dispose();
+    clock.dispose();
+  });
+
   it('is ended at once when the run was cancelled before the item began', async () => {
     const cancel = new AbortController();
     cancel.abort();
