@@ -12,8 +12,10 @@ export interface TaskContext {
   readonly customId: string;
   /**
    * Aborted when the item's time is up (its deadline or the run's) or the run stops; pass it on
-   * to whatever the stage waits for. The item does not wait for the stage after that: it fails
-   * at its deadline (or is aborted), whether or not the stage gives up.
+   * to whatever the stage waits for. The item does not wait for a stage's promise after that: it
+   * fails at its deadline (or is aborted), whether or not the stage gives up. (A stage that
+   * returns a value has already finished: its value is kept, and the deadline is next checked
+   * before the item's next request.)
    */
   readonly signal: AbortSignal;
 }
