@@ -1,8 +1,5 @@
 // The response cache in whole runs: real worker threads, real HTTP to the simulator, a real LMDB
 // directory per test.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBatch } from '../../src/run/run-batch.js';
 import { ResponseCache } from '../../src/cache/response-cache.js';
@@ -10,9 +7,10 @@ import { canonicalJson, endpointIdentity, requestKey } from '../../src/cache/req
 import type { BatchItem } from '../../src/model/outcome.js';
 import { chatItem, chatItems, expectEachSucceededOnce } from '../helpers/batch.js';
 import { useSimulator } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const start = useSimulator();
-const cacheDir = () => mkdtemp(join(tmpdir(), 'batch-llm-cache-'));
+const cacheDir = async (): Promise<string> => tempDir('batch-llm-cache-');
 const bodies = (results: ReadonlyArray<{ custom_id: string; body: unknown }>) =>
   Object.fromEntries(results.map((r) => [r.custom_id, r.body]));
 

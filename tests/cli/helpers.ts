@@ -2,13 +2,13 @@
 // process, and read what it wrote.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ResultLine } from '../../src/io/output.js';
 import type { RunEnd } from '../../src/io/checkpoint.js';
+import { tempDir as newTempDir } from '../helpers/temp-dir.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The packaged bin, as package.json maps `batch-llm`. */
@@ -70,8 +70,9 @@ export function cli(args: string[], options: CliOptions = {}): Promise<CliRun> {
   return spawnCli(args, options).done;
 }
 
+/** A fresh temp directory, removed when the test is done (tests/helpers/temp-dir.ts). */
 export async function tempDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'batch-llm-cli-'));
+  return newTempDir('batch-llm-cli-');
 }
 
 export async function writeJsonl(path: string, lines: Array<unknown | string>): Promise<string> {

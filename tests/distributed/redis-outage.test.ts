@@ -3,13 +3,13 @@
 // ioredis prints nothing of its own. Before, every failed reconnect of every connection printed
 // "[ioredis] Unhandled error event" with its stack, and BullMQ's queue objects printed theirs.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Redis } from 'ioredis';
 import { connect } from '../../src/distributed/redis-connection.js';
 import { redisOutageFor } from '../../src/distributed/redis-outage.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -33,14 +33,13 @@ async function stopServer(child: ChildProcess): Promise<void> {
 }
 
 describe('a Redis restart under the run\'s connections', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'batch-llm-redis-outage-'));
+  const dir = tempDir('batch-llm-redis-outage-');
   const socket = join(dir, 'redis.sock');
   let server: ChildProcess | null = null;
   const connections: Redis[] = [];
   afterEach(async () => {
     for (const redis of connections) redis.disconnect();
     if (server !== null && server.exitCode === null) await stopServer(server);
-    rmSync(dir, { recursive: true, force: true });
     vi.restoreAllMocks();
   });
 

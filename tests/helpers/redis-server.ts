@@ -23,7 +23,10 @@ async function spawnRedis(dir: string, socket: string): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
   const deadline = Date.now() + 10_000;
   while (!existsSync(socket)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('redis-server did not start (is it installed? scripts/test-deps.sh)');
+    if (Date.now() > deadline || child.exitCode !== null) {
+      await stopRedis(child);
+      throw new Error('redis-server did not start (is it installed? scripts/test-deps.sh)');
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return child;
@@ -39,7 +42,13 @@ async function stopRedis(child: ChildProcess): Promise<void> {
 export async function startRedis(): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'batch-llm-redis-'));
   const socket = join(dir, 'redis.sock');
-  let child = await spawnRedis(dir, socket);
+  let child: ChildProcess;
+  try {
+    child = await spawnRedis(dir, socket);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const clients: Redis[] = [];
   return {
     url: `unix://${socket}`,
@@ -86,6 +95,15 @@ export async function freePort(): Promise<number> {
  */
 export async function startTlsRedis(): Promise<TestTlsRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'batch-llm-redis-tls-'));
+  try {
+    return await startTlsRedisIn(dir);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function startTlsRedisIn(dir: string): Promise<TestTlsRedis> {
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
@@ -101,7 +119,10 @@ export async function startTlsRedis(): Promise<TestTlsRedis> {
       socket.on('error', () => resolve(false));
     });
     if (listening) break;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('redis-server with TLS did not start');
+    if (Date.now() > deadline || child.exitCode !== null) {
+      await stopRedis(child);
+      throw new Error('redis-server with TLS did not start');
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return {

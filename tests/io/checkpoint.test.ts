@@ -1,5 +1,4 @@
-import { appendFile, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,13 +10,14 @@ import {
   writeMeta,
   type RunFingerprint,
 } from '../../src/io/checkpoint.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const ok = (id: string | null): string => `${JSON.stringify({ id: 'batch_req_1', custom_id: id, response: { status_code: 200 }, error: null })}\n`;
 const failed = (id: string | null, code = 'transient'): string =>
   `${JSON.stringify({ id: 'batch_req_2', custom_id: id, response: null, error: { code, message: 'm' } })}\n`;
 
 async function outFile(text: string | Buffer): Promise<string> {
-  const path = join(await mkdtemp(join(tmpdir(), 'batch-llm-ckpt-')), 'out.jsonl');
+  const path = join(tempDir('batch-llm-ckpt-'), 'out.jsonl');
   await writeFile(path, text);
   return path;
 }
@@ -145,7 +145,7 @@ describe('run fingerprint', () => {
   });
 
   it('writes <out>.meta.json atomically and reads it back', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'batch-llm-meta-'));
+    const dir = tempDir('batch-llm-meta-');
     const path = metaPathFor(join(dir, 'out.jsonl'));
     expect(path).toBe(join(dir, 'out.jsonl.meta.json'));
     expect(await readMeta(path)).toEqual({ kind: 'missing' });

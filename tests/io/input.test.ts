@@ -1,10 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { InputLineReader, parseLine, readInput, scanInput, type InputRecord } from '../../src/io/input.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const chat = { messages: [{ role: 'user', content: 'hi' }] };
 
@@ -146,7 +146,7 @@ describe('InputLineReader', () => {
 });
 
 async function tempFile(name: string, text: string | Buffer): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'batch-llm-input-'));
+  const dir = tempDir('batch-llm-input-');
   const path = join(dir, name);
   await writeFile(path, text);
   return path;

@@ -1,14 +1,14 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LineOffsets } from '../../src/io/line-offsets.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 describe('LineOffsets', () => {
   it('reads any noted line back, across 64 kB chunks and long lines, without its line ending', async () => {
     const lines = Array.from({ length: 300 }, (_, i) => (i % 37 === 0 ? `${i}:${'y'.repeat(100_000)}` : `line ${i}`));
     const text = `${lines.join('\r\n')}`;
-    const path = join(await mkdtemp(join(tmpdir(), 'offsets-')), 'in.jsonl');
+    const path = join(tempDir('offsets-'), 'in.jsonl');
     await writeFile(path, text);
     const offsets = new LineOffsets(path);
     let start = 0;

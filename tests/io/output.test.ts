@@ -1,10 +1,10 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BatchItemError } from '../../src/model/errors.js';
 import { invalidInputLine, joinLine, readyLine, ResultFile, resultLine, serializeLine } from '../../src/io/output.js';
 import type { ItemResult } from '../../src/model/item-result.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const usage = { prompt: 10, completion: 4, total: 14, cached: 2, reasoning: 0 };
 const stats = { attempts: 3, rateLimited: 1, invalidOutputs: 0, latencyMs: 123.456, usage };
@@ -97,7 +97,7 @@ describe('resultLine', () => {
 
 describe('ResultFile', () => {
   it('appends to an existing file, with and without fsync', async () => {
-    const path = join(await mkdtemp(join(tmpdir(), 'batch-llm-out-')), 'out.jsonl');
+    const path = join(tempDir('batch-llm-out-'), 'out.jsonl');
     const first = new ResultFile(path);
     first.append('one\n');
     first.close();

@@ -2,12 +2,12 @@
 // entry and their shared chunks, not tsc's 96 modules one by one (start-up, issue 12 point 4).
 // A resolve hook, registered with --import (which the worker threads inherit), lists every
 // module of dist/ that a one-item run loads, on the main thread and in its worker thread.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { cli, ROOT } from '../cli/helpers.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const HOOK = "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('/dist/')) process.stderr.write('loaded ' + r.url + '\\n'); return r; }";
 
@@ -21,7 +21,7 @@ describe('the built CLI', () => {
   });
 
   it('loads only its two bundled entries and their chunks from dist/, on both threads', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'batch-llm-bundle-'));
+    const dir = tempDir('batch-llm-bundle-');
     const register = join(dir, 'register.mjs');
     await writeFile(register, `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(HOOK)}`)});\n`);
     const input = join(dir, 'in.jsonl');

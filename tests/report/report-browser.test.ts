@@ -2,8 +2,7 @@
 // browser download): a traced run with three cooldowns against the simulator, its results file
 // and trace through `report -o`, then the page must load with no console errors and no network,
 // show one cooldown band per cooldown of the trace, and have data points in every chart.
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import puppeteer from 'puppeteer-core';
@@ -14,13 +13,14 @@ import { runBatch } from '../../src/run/run-batch.js';
 import { traceFigures } from '../../src/report/trace-figures.js';
 import { chatItems } from '../helpers/batch.js';
 import { useSimulator } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const start = useSimulator();
 const CHROMIUM = '/usr/bin/chromium';
 
 describe('the HTML report in a real browser', () => {
   it('loads without errors or network, shades every cooldown, and draws every chart', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'batch-llm-report-html-'));
+    const dir = tempDir('batch-llm-report-html-');
     const hint = { header: 'retry-after-ms' as const, ms: 150 };
     const sim = await start({
       latencyMs: 20,

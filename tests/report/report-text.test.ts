@@ -1,11 +1,11 @@
 // `batch-llm report` on a known results file: the figures it must give, a killed run's torn last
 // line set aside, and a resumed item counted by its last line.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resultsFigures } from '../../src/report/results-figures.js';
 import { textReport } from '../../src/report/text-report.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function line(id: string, latency: number, extra: { error?: [string, string]; attempts?: number; rateLimited?: number; score?: number | boolean; group?: string } = {}): string {
   return JSON.stringify({
@@ -27,7 +27,7 @@ function line(id: string, latency: number, extra: { error?: [string, string]; at
 }
 
 function knownFile(): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'batch-llm-report-')), 'results.jsonl');
+  const path = join(tempDir('batch-llm-report-'), 'results.jsonl');
   const lines = [
     // q3 failed first (aborted by a stop), then a resumed run finished it: its last line counts.
     line('q3', 999, { error: ['aborted', 'the run was stopped: SIGINT'] }),

@@ -2,14 +2,13 @@
 // HTTP: chat, text completions, embeddings and the Responses API — each answer checked as its
 // endpoint's, its usage and cost counted, a 200 that is not its endpoint's answer failed, the
 // cache keyed by endpoint, a schema task on text endpoints, and an item of another url refused.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BatchItem } from '../../src/model/outcome.js';
 import { runBatch } from '../../src/run/run-batch.js';
 import { categories, chatItem, expectOneResultEach } from '../helpers/batch.js';
 import { useSimulator } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const start = useSimulator();
 const fixture = (name: string) => new URL(`../fixtures/tasks/${name}.ts`, import.meta.url).pathname;
@@ -86,7 +85,7 @@ describe('the four endpoints against the simulator', () => {
 
   it('answers an embedding from the cache the second time, and keeps endpoints apart in the key', async () => {
     const sim = await start();
-    const cache = join(await mkdtemp(join(tmpdir(), 'batch-llm-endpoints-')), 'cache');
+    const cache = join(tempDir('batch-llm-endpoints-'), 'cache');
     const items = [embedding('e-1', 'the same text'), completion('t-1', 'the same text')];
     const first = await runBatch({ items, baseURL: sim.url, cache, threads: 1 });
     expect(categories(first.results)).toEqual({ ok: 2 });

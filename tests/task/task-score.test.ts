@@ -1,16 +1,16 @@
 // Scores for eval runs, end to end through the CLI on the built-in simulator: the example eval
 // task scores each answer against the expected one; every result line carries its score and
 // group, the summary gives count, mean and means by --group-by, and `report` reads them back.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resultsFigures } from '../../src/report/results-figures.js';
 import { cli, ROOT } from '../cli/helpers.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 describe('task scores', () => {
   it('carries each score on its line, and sums them up by the --group-by field', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'batch-llm-score-'));
+    const dir = tempDir('batch-llm-score-');
     const out = join(dir, 'eval-out.jsonl');
     const summaryPath = join(dir, 'summary.json');
     const input = join(ROOT, 'examples/eval-questions.jsonl');

@@ -1,8 +1,7 @@
 // The trace of scripted runs against the simulator (real threads, real HTTP): one burst, a stale
 // 429, an extension, and three cascading waves each leave exactly their events in the trace file,
 // with the right generations, in the order the protocol guarantees.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TraceLine } from '../../src/trace/trace-file.js';
@@ -10,13 +9,14 @@ import { runBatch } from '../../src/run/run-batch.js';
 import type { BatchOptions } from '../../src/run/options.js';
 import { chatItem, chatItems, expectEachSucceededOnce } from '../helpers/batch.js';
 import { useSimulator } from '../helpers/simulator.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const start = useSimulator();
 const KEY = 'sk-trace-test-secret-0123456789';
 const SLOW_MS = 60_000;
 
 async function tracedRun(options: BatchOptions): Promise<TraceLine[]> {
-  const path = join(mkdtempSync(join(tmpdir(), 'batch-llm-trace-')), 'trace.jsonl');
+  const path = join(tempDir('batch-llm-trace-'), 'trace.jsonl');
   const { results } = await runBatch({ ...options, apiKey: KEY, trace: path, sampleIntervalMs: 50 });
   expectEachSucceededOnce([...(options.items as Iterable<{ custom_id: string }>)].map((i) => ({ custom_id: i.custom_id })), results);
   const text = readFileSync(path, 'utf8');
