@@ -35,11 +35,22 @@ function refusedFlags(error: unknown): string[] | null {
 
 // A thread's young generation (where each request's short-lived objects are born) grows to V8's
 // default of ~48 MB under a steady stream of items — per thread, so ~100 MB of a two-thread
-// CLI's RSS. What survives a scavenge there is little (the items in flight, a few KB each), so
-// a 12 MB young generation (4 MB semi-spaces) costs no measurable CPU: measured side by side,
-// 20,000 items, 2 threads, 171–175 MB peak RSS against 224–233 MB, CPU per item within the
-// noise (benchmarks/README.md, "CLI memory").
-const THREAD_YOUNG_GENERATION_MB = 12;
+// CLI's RSS. A scavenge copies what is alive, mostly the thread's items in flight, so its cost
+// per item grows with the items in flight and falls with the young generation's size. At 64–256
+// items a thread, 12 MB costs no measurable CPU (171–175 MB peak RSS against 224–233 MB, CPU
+// per item within the noise: benchmarks/README.md, "CLI memory"); at 512 items a thread and an
+// instant answer, 24 MB took a median 11 % off the CPU per item, 30 % off V8's helper threads
+// (7 runs side by side: benchmarks/README.md, "Seventh pass"). So: 12 MB, plus 3 MB for every
+// 128 items a thread holds, up to V8's default.
+const YOUNG_GENERATION_BASE_MB = 12;
+const YOUNG_GENERATION_MB_PER_128_ITEMS = 3;
+const YOUNG_GENERATION_MAX_MB = 48;
+
+/** The young generation of each worker thread, in MB, for `concurrency` items shared by `threads`. */
+export function youngGenerationMb(concurrency: number, threads: number): number {
+  const perThread = Math.ceil(concurrency / threads);
+  return Math.min(YOUNG_GENERATION_MAX_MB, YOUNG_GENERATION_BASE_MB + Math.floor(perThread / 128) * YOUNG_GENERATION_MB_PER_128_ITEMS);
+}
 
 export function createPool(settings: WorkerSettings, threads: number, concurrency: number, balancer: ThreadBalancer, memoryMb?: number): ItemPool {
   for (;;) {
@@ -71,6 +82,6 @@ function startPool(settings: WorkerSettings, threads: number, concurrency: numbe
     workerData: settings,
     execArgv,
     // A thread over its old-generation limit dies with ERR_WORKER_OUT_OF_MEMORY; Piscina starts another.
-    resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB, ...(memoryMb === undefined ? {} : { maxOldGenerationSizeMb: memoryMb }) },
+    resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb(concurrency, threads), ...(memoryMb === undefined ? {} : { maxOldGenerationSizeMb: memoryMb }) },
   });
 }
