@@ -46,28 +46,42 @@ function findPart(value: unknown, path: string, seen: Set<object>): string | nul
  * Whether `value` is made only of primitives, arrays and plain objects: what JSON gives and what
  * task code mostly returns, all of it cloneable. A walk costs ~0.6 µs for a chat completion, a
  * trial structuredClone ~5 µs (benchmarks/framework-overhead.ts ran ~4 µs an item faster). false
- * only means "not sure": anything else (a class instance, a Date, a typed array, a proxy, a value
- * deeper than the walk goes, which a cycle is) is left to the trial clone.
+ * only means "not sure": anything else is left to the trial clone — a class instance, a Date, a
+ * typed array, a proxy, a module namespace or `arguments` (plain-looking, refused by the clone),
+ * an array with a named property or a hole, a value deeper or larger than the walk goes (a cycle
+ * is deeper; the budget also bounds a shared sub-object reached by many paths).
  */
-function isPlainData(value: unknown, depth = 0): boolean {
-  if (typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol';
-  if (value === null) return true;
-  if (depth >= MAX_PLAIN_DEPTH || types.isProxy(value)) return false;
+function isPlainData(value: unknown): boolean {
+  const budget = { nodes: MAX_PLAIN_NODES };
   try {
-    if (Array.isArray(value)) {
-      if (Object.getPrototypeOf(value) !== Array.prototype) return false;
-      for (const item of value as unknown[]) if (!isPlainData(item, depth + 1)) return false;
-      return true;
-    }
-    const prototype: unknown = Object.getPrototypeOf(value);
-    if (prototype !== Object.prototype && prototype !== null) return false;
-    const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) if (!isPlainData(record[key], depth + 1)) return false;
-    return true;
+    return walkPlain(value, 0, budget);
   } catch {
     // A getter that throws: the trial clone will say so.
     return false;
   }
 }
 
+function walkPlain(value: unknown, depth: number, budget: { nodes: number }): boolean {
+  if (typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol';
+  if (value === null) return true;
+  if (depth >= MAX_PLAIN_DEPTH || types.isProxy(value) || types.isModuleNamespaceObject(value) || types.isArgumentsObject(value)) return false;
+  const keys = Object.keys(value);
+  budget.nodes -= 1 + keys.length;
+  if (budget.nodes < 0) return false;
+  if (Array.isArray(value)) {
+    // The clone copies an array's named properties too: only elements, and no holes, pass here.
+    if (Object.getPrototypeOf(value) !== Array.prototype || keys.length !== value.length) return false;
+    // By index: an own Symbol.iterator could hide elements from for-of.
+    for (let index = 0; index < value.length; index += 1) if (!walkPlain(value[index], depth + 1, budget)) return false;
+    return true;
+  }
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  const record = value as Record<string, unknown>;
+  for (const key of keys) if (!walkPlain(record[key], depth + 1, budget)) return false;
+  return true;
+}
+
 const MAX_PLAIN_DEPTH = 32;
+/** Objects and their properties the walk looks at before it leaves a value to the clone. */
+const MAX_PLAIN_NODES = 10_000;

@@ -21,6 +21,30 @@ describe('uncloneablePart', () => {
     expect(uncloneablePart({ draft: new Proxy({ a: 1 }, {}) })).toMatch(/could not be cloned|cannot be copied/);
   });
 
+  it('refuses what looks plain but the clone cannot copy: a function on an array, a module namespace, arguments', async () => {
+    const rows: unknown[] & { format?: () => string } = [1, 2];
+    rows.format = () => 'x';
+    expect(uncloneablePart({ rows })).toBe('value.rows[format] is a function');
+    const hidden = [1, () => 2];
+    Object.defineProperty(hidden, Symbol.iterator, { value: function* () { yield 1; } });
+    expect(uncloneablePart(hidden)).toBe('value[1] is a function');
+    const namespace: unknown = await import('node:path');
+    expect(uncloneablePart({ namespace })).not.toBeNull();
+    const args = (function (..._: unknown[]) {
+      return arguments;
+    })(1, 2);
+    expect(uncloneablePart(args)).not.toBeNull();
+    // Each agrees with the clone itself.
+    for (const value of [{ rows }, hidden, { namespace }, args]) expect(() => structuredClone(value)).toThrow();
+  });
+
+  it('leaves a large shared structure to the clone instead of walking every path to it', () => {
+    let shared: Record<string, unknown> = { leaf: 1 };
+    for (let level = 0; level < 30; level += 1) shared = { left: shared, right: shared };
+    // 2^30 paths to the leaf: a walk without its budget would outlast the test's timeout.
+    expect(uncloneablePart(shared)).toBeNull();
+  });
+
   it("reports a getter that throws with the getter's error, rather than throwing", () => {
     const value = {};
     Object.defineProperty(value, 'late', { enumerable: true, get: () => { throw new Error('not loaded'); } });
