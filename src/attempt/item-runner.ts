@@ -158,7 +158,13 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
     const work = Promise.resolve(made).catch((error: unknown) => {
       throw failed(error);
     });
-    return Promise.race([work, scope.ended]);
+    // `ended` one step removed, as `work` is from the stage's promise: a promise that had settled
+    // when the stage returned it wins over a scope that ended meanwhile (a deadline passed while
+    // the stage ran), whether or not the scope was already watching — its answer is in hand.
+    const over = scope.ended.catch((why: unknown) => {
+      throw why;
+    });
+    return Promise.race([work, over]);
   }
 
   /** A value of task code must cross to the main thread: fail its item, not the thread (task/cloneable.ts). */

@@ -134,6 +134,7 @@ class LazyTaskScope implements TaskScope {
   #ended: Promise<never> | null = null;
   #reject: (why: unknown) => void = () => {};
   #watching = false;
+  #disposed = false;
   #over = false;
   #reason: unknown;
   #unsubscribe: () => void = () => {};
@@ -163,12 +164,17 @@ class LazyTaskScope implements TaskScope {
   }
 
   dispose(): void {
+    this.#disposed = true;
     this.#unsubscribe();
   }
 
-  /** Starts listening for the cancel and the deadline, once. */
+  /**
+   * Starts listening for the cancel and the deadline, once — never after dispose: code left
+   * running by a finished item may still read its signal, and a listener added then would stay
+   * in the thread's cancel set for the rest of the run.
+   */
   #watch(): void {
-    if (this.#watching) return;
+    if (this.#watching || this.#disposed) return;
     this.#watching = true;
     const end = (why: unknown): void => {
       if (this.#over) return;

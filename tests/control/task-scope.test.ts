@@ -45,6 +45,24 @@ describe('the task scope', () => {
     clock.dispose();
   });
 
+  it('adds no cancel listener for a signal first read after the item ended', () => {
+    const listeners = new Set<() => void>();
+    const cancellation = {
+      cancelled: false,
+      onCancel(listener: () => void) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    };
+    const clock = startItemClock({ itemDeadlineMs: null, runDeadline: null }, noStop);
+    const scope = taskScope(clock, cancellation);
+    scope.dispose();
+    clock.dispose();
+    // Code the item left running reads its signal later.
+    expect(scope.signal.aborted).toBe(false);
+    expect(listeners.size).toBe(0);
+  });
+
   it('is ended at once when the run was cancelled before the item began', async () => {
     const cancel = new AbortController();
     cancel.abort();

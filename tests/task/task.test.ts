@@ -97,6 +97,15 @@ describe('task modules', () => {
     expect(sim.requests).toHaveLength(0);
   });
 
+  it('keeps the value of a stage whose promise had settled when its deadline passed, signal read or not', async () => {
+    const items = ['reads-signal', 'does-not'].map((custom_id) => ({ custom_id, body: { messages: [{ role: 'user', content: 'hi' }] } }));
+    const { results } = await runBatch({ items, baseURL: 'http://127.0.0.1:9/v1', task: task('settled-late'), threads: 1, itemDeadlineMs: 30 });
+    expect(results.map((r) => [r.custom_id, r.ok ? r.value : r.error.category]).sort()).toEqual([
+      ['does-not', 'kept'],
+      ['reads-signal', 'kept'],
+    ]);
+  });
+
   it('can replace the HTTP call with its own, and fails the item when that throws', async () => {
     const items = [{ custom_id: 'a', body: { messages: [{ role: 'user', content: 'hi' }] } }, { custom_id: 'refused', body: {} }];
     const { results, summary } = await runBatch({ items, baseURL: 'http://127.0.0.1:9/v1', task: task('in-process'), threads: 1 });
