@@ -149,12 +149,15 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
       return new ItemFailed('task_error', `task ${taskName}: ${stage} threw: ${message}`);
     };
     let made: T | Promise<T>;
+    let thenable: boolean;
     try {
       made = run();
+      // Inside the try: reading `then` runs the value's own code (a getter that may throw).
+      thenable = isThenable(made);
     } catch (error) {
       throw failed(error);
     }
-    if (!isThenable(made)) return made;
+    if (!thenable) return made;
     const work = Promise.resolve(made).catch((error: unknown) => {
       throw failed(error);
     });

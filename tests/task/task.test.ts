@@ -106,6 +106,14 @@ describe('task modules', () => {
     ]);
   });
 
+  it("fails as task_error, naming the stage, an item whose value's `then` getter throws", async () => {
+    const items = ['odd-then', 'fine'].map((custom_id) => ({ custom_id, body: {} }));
+    const { results } = await runBatch({ items, baseURL: 'http://127.0.0.1:9/v1', task: task('faulty'), threads: 1 });
+    const odd = results.find((r) => r.custom_id === 'odd-then');
+    expect(odd?.ok === false && odd.error).toMatchObject({ category: 'task_error', message: 'task faulty: postProcess threw: then is not for reading' });
+    expect(results.find((r) => r.custom_id === 'fine')?.ok).toBe(true);
+  });
+
   it('can replace the HTTP call with its own, and fails the item when that throws', async () => {
     const items = [{ custom_id: 'a', body: { messages: [{ role: 'user', content: 'hi' }] } }, { custom_id: 'refused', body: {} }];
     const { results, summary } = await runBatch({ items, baseURL: 'http://127.0.0.1:9/v1', task: task('in-process'), threads: 1 });
