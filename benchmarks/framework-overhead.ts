@@ -3,13 +3,23 @@
 // the attempt loop in the worker, the outcome cloned back, the summary. process.cpuUsage() covers
 // every thread of the process. For reference, the same canned answer through a bare p-limit loop on
 // one thread (no pool, no retries, no threads): the floor of a promise-per-item design.
-// Prints one JSON object.
+// The library runs from source under tsx (comparable with earlier passes); tsx in a process
+// costs it 12–55 % more CPU per item, mostly on the main thread (benchmarks/README.md, "Seventh
+// pass"). The built CLI runs as users run it: `batch-llm run` from dist/ (built first) in a plain
+// `node` process of its own, over a JSONL file, with the same answer from a JavaScript task
+// (tasks/instant.mjs), writing a results file; its steady items/s run from its first results
+// line to its exit. Prints one JSON object.
 //
 //   npx tsx benchmarks/framework-overhead.ts [--quick] [--items 200000] [--threads 1,2]
-//       [--concurrency 1024] [--runs 3]
+//       [--concurrency 1024] [--runs 3] [--no-cli]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pLimit from 'p-limit';
 import { runBatchLlm } from './lib/batch-llm.js';
+import { runCliChild } from './lib/cli-child.js';
 import { ownCpuMicros } from './lib/cpu.js';
 import { log, printResult, ratio } from './lib/report.js';
 import { median } from './lib/stats.js';
@@ -22,6 +32,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1,2' },
     concurrency: { type: 'string', default: '1024' },
     runs: { type: 'string' },
+    'no-cli': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick;
@@ -29,6 +40,7 @@ const count = Number(values.items ?? (quick ? 50_000 : 200_000));
 const runs = Number(values.runs ?? (quick ? 1 : 3));
 const concurrency = Number(values.concurrency);
 const task = new URL('./tasks/instant.ts', import.meta.url).pathname;
+const cliTask = new URL('./tasks/instant.mjs', import.meta.url).pathname;
 // Issue #12: at 2 threads, 150k items/s (a bare p-limit loop does ~180k on this machine).
 const TARGET = 150_000;
 
@@ -65,6 +77,20 @@ async function batchLlm(threads: number): Promise<Sample> {
   };
 }
 
+const root = new URL('..', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'batch-llm-framework-overhead-'));
+const input = join(dir, 'input.jsonl');
+
+/** The built CLI in a process of its own; the base URL is never dialled (the task's `call` answers). */
+async function batchLlmCli(threads: number): Promise<Sample> {
+  const run = await runCliChild(root, input, join(dir, 'out.jsonl'), ['--base-url', 'http://127.0.0.1:9/v1', '--task', cliTask, '--threads', String(threads), '--concurrency', String(concurrency)]);
+  return {
+    items_per_s: count / (run.wallMs / 1000),
+    steady_items_per_s: count / ((run.wallMs - run.firstOutputMs) / 1000),
+    cpu_us_per_item: run.cpuMicros / count,
+  };
+}
+
 async function pLimitLoop(): Promise<Sample> {
   const completion = cannedCompletion();
   const limit = pLimit(concurrency);
@@ -75,8 +101,15 @@ async function pLimitLoop(): Promise<Sample> {
   return { items_per_s: count / seconds, steady_items_per_s: count / seconds, cpu_us_per_item: (ownCpuMicros() - cpu) / count };
 }
 
+const threadCounts = values.threads.split(',').map(Number);
+const withCli = !values['no-cli'];
+if (withCli) {
+  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+  writeFileSync(input, [...chatItems(count, 8)].map((item) => `${JSON.stringify({ ...item, method: 'POST', url: '/v1/chat/completions' })}\n`).join(''));
+}
 const clients: Array<{ client: string; threads: number; measure: () => Promise<Sample> }> = [
-  ...values.threads.split(',').map(Number).map((threads) => ({ client: 'batch-llm', threads, measure: () => batchLlm(threads) })),
+  ...threadCounts.map((threads) => ({ client: 'batch-llm', threads, measure: () => batchLlm(threads) })),
+  ...(withCli ? threadCounts.map((threads) => ({ client: 'batch-llm CLI (built)', threads, measure: () => batchLlmCli(threads) })) : []),
   { client: 'p-limit loop (no pool, reference)', threads: 1, measure: pLimitLoop },
 ];
 const samples = new Map<(typeof clients)[number], Sample[]>(clients.map((c) => [c, []]));
@@ -109,9 +142,11 @@ const rows = clients.map((c) => {
           main_thread_elu: median(list.map((s) => s.main_elu ?? Number.NaN)),
         }
       : {}),
-    of_target: c.client === 'batch-llm' ? ratio(rate.median, TARGET) : null,
+    of_target: c.client.startsWith('batch-llm') ? ratio(rate.median, TARGET) : null,
   };
 });
+
+rmSync(dir, { recursive: true, force: true });
 
 printResult('framework-overhead', quick ? 'quick' : 'full', {
   items: count,

@@ -11,14 +11,14 @@
 //       [--threads 1,2] [--runs 3] [--compare /path/to/another/checkout]
 // --compare adds the CLI of another checkout (built there beforehand, e.g. an older commit), run
 // the same way, so a change is measured against what it replaces in the same run.
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ownCpuMicros, processCpuMicros } from './lib/cpu.js';
+import { runCliChild } from './lib/cli-child.js';
+import { ownCpuMicros } from './lib/cpu.js';
 import { log, printResult, ratio, round } from './lib/report.js';
 import { startSimChild, type SimChild } from './lib/sim-child.js';
 import { median } from './lib/stats.js';
@@ -112,19 +112,8 @@ function fetchLoop(url: string, items: ChatItem[]): Promise<void> {
 }
 
 /** `batch-llm run` from dist/ in its own process: its wall time and CPU (polled from /proc). */
-async function runCli(url: string, threads: number, cliRoot = root): Promise<{ wallMs: number; cpuMicros: number }> {
-  const started = performance.now();
-  const child = spawn(process.execPath, [join(cliRoot, 'dist/src/cli/main.js'), 'run', input, '-o', join(dir, 'out.jsonl'), '--overwrite', '--no-progress', '--base-url', url, '--threads', String(threads), '--concurrency', String(inFlight)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  // The kernel's counters vanish with the process: keep the last reading (at most 5 ms short).
-  let cpu = 0;
-  const poll = setInterval(() => {
-    const now = processCpuMicros(child.pid);
-    if (Number.isFinite(now)) cpu = now;
-  }, 5);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearInterval(poll);
-  if (code !== 0) throw new Error(`batch-llm run exited ${String(code)}`);
-  return { wallMs: performance.now() - started, cpuMicros: cpu };
+function runCli(url: string, threads: number, cliRoot = root): Promise<{ wallMs: number; cpuMicros: number }> {
+  return runCliChild(cliRoot, input, join(dir, 'out.jsonl'), ['--base-url', url, '--threads', String(threads), '--concurrency', String(inFlight)]);
 }
 
 execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
