@@ -131,6 +131,7 @@ const rows = clients.map((c) => {
   return {
     client: c.client,
     threads: c.threads,
+    by_threads: c.client.startsWith('batch-llm'),
     items_per_s: rate,
     steady_items_per_s: median(list.map((s) => s.steady_items_per_s)),
     cpu_us_per_item: median(list.map((s) => s.cpu_us_per_item)),
