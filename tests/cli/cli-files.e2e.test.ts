@@ -171,6 +171,27 @@ describe('batch-llm run and its files', () => {
     expect(ids.sort()).toEqual(shortItems(200).map((item) => item.custom_id));
   });
 
+  it('stops when not one line fits under the file size limit: exit 3, an empty file, and --resume finishes', async () => {
+    const dir = await tempDir();
+    const input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(2));
+    const out = join(dir, 'out.jsonl');
+    const args = ['run', input, '-o', out, '--base-url', sim.url, '--no-progress'];
+    // One block of 512 bytes: the meta file fits, a results line (~800 bytes) does not.
+    const limited = await new Promise<CliRun>((resolve, reject) => {
+      const child = spawn('sh', ['-c', 'ulimit -f 1; exec "$0" "$@"', process.execPath, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal, stdout: '', stderr }));
+    });
+    expect(limited.code, limited.stderr).toBe(3);
+    expect(limited.stderr).toMatch(/stopped early \(cannot write .*out\.jsonl: EFBIG\)/);
+    expect(await readFile(out, 'utf8')).toBe('');
+    const resumed = await cli([...args, '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((await readResults(out)).map((r) => r.custom_id).sort()).toEqual(['item-00000', 'item-00001']);
+  });
+
   it('stops on SIGHUP like SIGTERM: exit 3, a line for every item read, the rest recorded as not started', async () => {
     const slow = await startSimulator({ latencyMs: 300, recordRequests: false });
     try {
