@@ -17,6 +17,17 @@ afterAll(async () => {
   await sim.close();
 });
 
+/** The CLI in a shell whose files may grow to `blocks` × 512 bytes (`ulimit -f`): past it, writes fail with EFBIG. */
+function cliUnderFileLimit(blocks: number, args: string[]): Promise<CliRun> {
+  return new Promise<CliRun>((resolve, reject) => {
+    const child = spawn('sh', ['-c', `ulimit -f ${blocks}; exec "$0" "$@"`, process.execPath, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout: '', stderr }));
+  });
+}
+
 describe('batch-llm run and its files', () => {
   it('refuses an output that is the input (or another output) under another name, and leaves the input whole', async () => {
     const dir = await tempDir();
@@ -147,13 +158,7 @@ describe('batch-llm run and its files', () => {
     const out = join(dir, 'out.jsonl');
     const args = ['run', input, '-o', out, '--base-url', sim.url, '--no-progress', '--concurrency', '8'];
     // 24 blocks of 512 bytes: room for a few dozen lines, then every write fails with EFBIG.
-    const limited = await new Promise<CliRun>((resolve, reject) => {
-      const child = spawn('sh', ['-c', 'ulimit -f 24; exec "$0" "$@"', process.execPath, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code, signal) => resolve({ code, signal, stdout: '', stderr }));
-    });
+    const limited = await cliUnderFileLimit(24, args);
     expect(limited.code, limited.stderr).toBe(3);
     expect(limited.stderr).toMatch(/cannot write .*out\.jsonl \(EFBIG: the file size limit \(ulimit -f\) is reached\)/);
     expect(limited.stderr).toMatch(/run the same command with --resume/);
@@ -177,13 +182,7 @@ describe('batch-llm run and its files', () => {
     const out = join(dir, 'out.jsonl');
     const args = ['run', input, '-o', out, '--base-url', sim.url, '--no-progress'];
     // One block of 512 bytes: the meta file fits, a results line (~800 bytes) does not.
-    const limited = await new Promise<CliRun>((resolve, reject) => {
-      const child = spawn('sh', ['-c', 'ulimit -f 1; exec "$0" "$@"', process.execPath, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code, signal) => resolve({ code, signal, stdout: '', stderr }));
-    });
+    const limited = await cliUnderFileLimit(1, args);
     expect(limited.code, limited.stderr).toBe(3);
     expect(limited.stderr).toMatch(/stopped early \(cannot write .*out\.jsonl: EFBIG\)/);
     expect(await readFile(out, 'utf8')).toBe('');
