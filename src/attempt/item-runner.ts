@@ -143,11 +143,12 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
    * that returns a promise is raced against the item's scope (its deadline, a cancel), whose
    * signal it is given; one that returns a value has already finished, and nothing is raced.
    */
+  function stageFailed(stage: string, error: unknown): ItemFailed {
+    const message = error instanceof Error ? error.message : String(error);
+    return new ItemFailed('task_error', `task ${taskName}: ${stage} threw: ${message}`);
+  }
+
   function userCode<T>(stage: string, scope: TaskScope, run: () => T | Promise<T>): T | Promise<T> {
-    const failed = (error: unknown): ItemFailed => {
-      const message = error instanceof Error ? error.message : String(error);
-      return new ItemFailed('task_error', `task ${taskName}: ${stage} threw: ${message}`);
-    };
     let made: T | Promise<T>;
     let thenable: boolean;
     try {
@@ -155,11 +156,11 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
       // Inside the try: reading `then` runs the value's own code (a getter that may throw).
       thenable = isThenable(made);
     } catch (error) {
-      throw failed(error);
+      throw stageFailed(stage, error);
     }
     if (!thenable) return made;
     const work = Promise.resolve(made).catch((error: unknown) => {
-      throw failed(error);
+      throw stageFailed(stage, error);
     });
     // `ended` one step removed, as `work` is from the stage's promise: a promise that had settled
     // when the stage returned it wins over a scope that ended meanwhile (a deadline passed while
