@@ -13,7 +13,7 @@
 //   npx tsx benchmarks/framework-overhead.ts [--quick] [--items 200000] [--threads 1,2]
 //       [--concurrency 1024] [--runs 3] [--no-cli]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,7 +23,7 @@ import { runCliChild } from './lib/cli-child.js';
 import { ownCpuMicros } from './lib/cpu.js';
 import { log, printResult, ratio } from './lib/report.js';
 import { median } from './lib/stats.js';
-import { cannedCompletion, chatItems } from './lib/workload.js';
+import { cannedCompletion, chatItems, writeChatInput } from './lib/workload.js';
 
 const { values } = parseArgs({
   options: {
@@ -105,7 +105,7 @@ const threadCounts = values.threads.split(',').map(Number);
 const withCli = !values['no-cli'];
 if (withCli) {
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
-  writeFileSync(input, [...chatItems(count, 8)].map((item) => `${JSON.stringify({ ...item, method: 'POST', url: '/v1/chat/completions' })}\n`).join(''));
+  writeChatInput(input, count, 8);
 }
 const clients: Array<{ client: string; threads: number; measure: () => Promise<Sample> }> = [
   ...threadCounts.map((threads) => ({ client: 'batch-llm', threads, measure: () => batchLlm(threads) })),

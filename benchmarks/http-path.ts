@@ -12,7 +12,7 @@
 // --compare adds the CLI of another checkout (built there beforehand, e.g. an older commit), run
 // the same way, so a change is measured against what it replaces in the same run.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ import { ownCpuMicros } from './lib/cpu.js';
 import { log, printResult, ratio, round } from './lib/report.js';
 import { startSimChild, type SimChild } from './lib/sim-child.js';
 import { median } from './lib/stats.js';
-import { chatItems, type ChatItem } from './lib/workload.js';
+import { chatItems, writeChatInput, type ChatItem } from './lib/workload.js';
 
 const { values } = parseArgs({
   options: {
@@ -117,7 +117,7 @@ function runCli(url: string, threads: number, cliRoot = root): Promise<{ wallMs:
 }
 
 execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
-writeFileSync(input, [...chatItems(count, 8)].map((item) => `${JSON.stringify({ ...item, method: 'POST', url: '/v1/chat/completions' })}\n`).join(''));
+writeChatInput(input, count, 8);
 const sim = await startSimChild({ latencyMs });
 const clients: Array<{ client: string; threads: number; measure: () => Promise<{ wallMs: number; cpuMicros: number }> }> = [
   ...threadCounts.map((threads) => ({ client: 'batch-llm CLI', threads, measure: () => runCli(sim.url, threads) })),

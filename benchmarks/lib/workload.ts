@@ -1,7 +1,7 @@
 // The requests benchmarks send: chat completions with a fixed shape, so every client (batch-llm
 // and the baselines) sends byte-for-byte the same bodies.
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 /**
  * A chat request body. A type alias, not an interface, so it is both a batch-llm item body
  * (`Record<string, unknown>`) and the openai client's `ChatCompletionCreateParamsNonStreaming`.
@@ -25,6 +25,11 @@ export function* chatItems(count: number, maxTokens: number, promptChars = 0): G
     const content = promptChars > head.length ? head.padEnd(promptChars, ' lorem ipsum dolor sit amet') : head;
     yield { custom_id: `i${i}`, body: { model: 'sim', max_tokens: maxTokens, messages: [{ role: 'user', content }] } };
   }
+}
+
+/** Writes chatItems(count, maxTokens) to `path` as a batch-llm CLI input file (the OpenAI Batch request shape). */
+export function writeChatInput(path: string, count: number, maxTokens: number): void {
+  writeFileSync(path, [...chatItems(count, maxTokens)].map((item) => `${JSON.stringify({ ...item, method: 'POST', url: '/v1/chat/completions' })}\n`).join(''));
 }
 
 /** Token cost the simulator charges a request from chatItems (prompt estimate + max_tokens). */
