@@ -42,8 +42,10 @@ describe('batch-llm run --cache shared by processes', () => {
     expect(JSON.parse(stats.stdout)).toMatchObject({ entries: 900 });
 
     // Every stored answer is one of the answers a process received for that item.
+    const [outA, outB] = [await readResults(join(dir, 'a.out.jsonl')), await readResults(join(dir, 'b.out.jsonl'))];
+    expect([outA.length, outB.length]).toEqual([600, 600]);
     const received = new Map<string, Set<string>>();
-    for (const line of [...(await readResults(join(dir, 'a.out.jsonl'))), ...(await readResults(join(dir, 'b.out.jsonl')))]) {
+    for (const line of [...outA, ...outB]) {
       const seen = received.get(line.custom_id ?? '') ?? new Set<string>();
       seen.add(JSON.stringify(line.response?.body));
       received.set(line.custom_id ?? '', seen);
@@ -56,7 +58,8 @@ describe('batch-llm run --cache shared by processes', () => {
     expect(lines).toHaveLength(900);
     for (const line of lines) {
       expect(line.batch_llm.cached).toBe(true);
-      expect(received.get(line.custom_id ?? '')?.has(JSON.stringify(line.response?.body))).toBe(true);
+      const stored = JSON.stringify(line.response?.body);
+      expect([...(received.get(line.custom_id ?? '') ?? [])], `${line.custom_id ?? ''}: the cache holds ${stored}`).toContain(stored);
     }
     expect(third.stderr).toContain('cached 900 answers');
 
