@@ -11,7 +11,6 @@
 // outcomes are still in the results stream, which the new coordinator reads from its start.
 // The stream is trimmed only up to entries already handed on (written), so nothing is lost.
 
-import { Job, Queue, QueueEvents } from 'bullmq';
 import { createControlBlock, I32, I64 } from '../control/control-block.js';
 import type { AbortMode } from '../control/stop.js';
 import { DistributedRunError } from '../model/errors.js';
@@ -25,6 +24,7 @@ import { intervalFor } from '../control/rate-budget.js';
 import type { BatchStream } from '../run/run-batch.js';
 import { RunControl } from '../run/run-control.js';
 import { SummaryBuilder } from '../run/summary.js';
+import { loadDistributedLibraries } from './libraries.js';
 import { connect, reachRedis } from './redis-connection.js';
 import { redisOutageFor } from './redis-outage.js';
 import { QUEUE_NAME, runKeys } from './run-keys.js';
@@ -113,6 +113,7 @@ export function coordinateBatch<Value = unknown>(options: BatchOptions, coordina
   const lineOf = coordinator.lineOf ?? ((customId: string) => positions.get(customId));
 
   async function* run(): AsyncGenerator<ItemResult<Value>, void, undefined> {
+    const { Job, Queue, QueueEvents } = await loadDistributedLibraries();
     await reachRedis(coordinator.redis);
     const outage = redisOutageFor(log);
     const redis = connect(coordinator.redis, 'batch-llm-coordinator', outage);

@@ -2,8 +2,9 @@
 // rediss://… (TLS) and unix:///path/to/redis.sock. The password is part of the URL only; it is
 // never stored in Redis and is removed from any message we print (see redactRedisUrl).
 
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { DistributedRunError, OptionsError } from '../model/errors.js';
+import { libraries, loadDistributedLibraries } from './libraries.js';
 import type { RedisOutage } from './redis-outage.js';
 
 /** Where and how to connect (a subset of ioredis' options). */
@@ -46,8 +47,12 @@ export function redisOptions(url: string): RedisTarget {
   };
 }
 
-/** A connection of the run, named in Redis (CLIENT LIST); its outages are told through `outage`. */
+/**
+ * A connection of the run, named in Redis (CLIENT LIST); its outages are told through `outage`.
+ * After reachRedis (or loadDistributedLibraries), which loads ioredis.
+ */
 export function connect(url: string, name: string, outage: RedisOutage): Redis {
+  const { Redis } = libraries();
   const redis = new Redis({ ...redisOptions(url), connectionName: name });
   outage.watch(redis, name);
   return redis;
@@ -61,6 +66,7 @@ export function connect(url: string, name: string, outage: RedisOutage): Redis {
  * at all hung the command for good while ioredis printed its reconnect errors.
  */
 export async function reachRedis(url: string, timeoutMs = 10_000): Promise<void> {
+  const { Redis } = await loadDistributedLibraries();
   const probe = new Redis({ ...redisOptions(url), connectionName: 'batch-llm-probe', lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
   // The cause comes as an 'error' event; the rejection of connect() only says the connection closed.
   let cause: unknown = null;

@@ -3,68 +3,81 @@
 // run's state. API keys are never in it: each process reads its own from its environment.
 
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ERROR_CATEGORIES } from '../model/outcome.js';
 import type { BatchOptions } from '../run/options.js';
+import { libraries, type DistributedLibraries } from './libraries.js';
 import type { RunKeys } from './run-keys.js';
 
-const SHARED = z.object({
-  baseURL: z.string(),
-  model: z.string().optional(),
-  task: z.string().optional(),
-  concurrency: z.number().int().positive().optional(),
-  maxAttempts: z.number().optional(),
-  maxRateLimitRetries: z.number().optional(),
-  attemptTimeoutMs: z.number().optional(),
-  backoffBaseMs: z.number().optional(),
-  backoffMaxMs: z.number().optional(),
-  cooldownBaseMs: z.number().optional(),
-  cooldownMaxMs: z.number().optional(),
-  rampStart: z.number().optional(),
-  rampJitterMs: z.number().optional(),
-  itemDeadlineMs: z.number().optional(),
-  failFast: z.array(z.enum(ERROR_CATEGORIES)).optional(),
-  rpm: z.number().optional(),
-  tpm: z.number().optional(),
-  rateHeadroom: z.number().optional(),
-  defaultAnswerTokens: z.number().optional(),
-  learnRateLimits: z.boolean().optional(),
-  // Prices (no secret): a cost cap is reserved and settled in every process by them.
-  prices: z.object({ inputPerMillion: z.number(), outputPerMillion: z.number(), cachedInputPerMillion: z.number().optional() }).optional(),
-});
+/** The meta's schemas, built from zod once it is loaded (libraries.ts: zod is not loaded until a distributed run starts). */
+function buildSchemas(zod: DistributedLibraries['z']) {
+  const shared = zod.object({
+    baseURL: zod.string(),
+    model: zod.string().optional(),
+    task: zod.string().optional(),
+    concurrency: zod.number().int().positive().optional(),
+    maxAttempts: zod.number().optional(),
+    maxRateLimitRetries: zod.number().optional(),
+    attemptTimeoutMs: zod.number().optional(),
+    backoffBaseMs: zod.number().optional(),
+    backoffMaxMs: zod.number().optional(),
+    cooldownBaseMs: zod.number().optional(),
+    cooldownMaxMs: zod.number().optional(),
+    rampStart: zod.number().optional(),
+    rampJitterMs: zod.number().optional(),
+    itemDeadlineMs: zod.number().optional(),
+    failFast: zod.array(zod.enum(ERROR_CATEGORIES)).optional(),
+    rpm: zod.number().optional(),
+    tpm: zod.number().optional(),
+    rateHeadroom: zod.number().optional(),
+    defaultAnswerTokens: zod.number().optional(),
+    learnRateLimits: zod.boolean().optional(),
+    // Prices (no secret): a cost cap is reserved and settled in every process by them.
+    prices: zod.object({ inputPerMillion: zod.number(), outputPerMillion: zod.number(), cachedInputPerMillion: zod.number().optional() }).optional(),
+  });
+  const meta = zod.object({
+    runId: zod.string(),
+    inputSha256: zod.string(),
+    taskSha256: zod.string().nullable(),
+    chunkSize: zod.number().int().positive(),
+    settings: shared,
+  });
+  return { shared, meta };
+}
+
+type Schemas = ReturnType<typeof buildSchemas>;
+let schemas: Schemas | null = null;
+
+function schemasOf(): Schemas {
+  schemas ??= buildSchemas(libraries().z);
+  return schemas;
+}
 
 /** The engine settings all processes of a run share (no key, no headers: they may hold secrets). */
-export type SharedSettings = z.infer<typeof SHARED>;
+export type SharedSettings = z.infer<Schemas['shared']>;
 
-const META = z.object({
-  runId: z.string(),
-  inputSha256: z.string(),
-  taskSha256: z.string().nullable(),
-  chunkSize: z.number().int().positive(),
-  settings: SHARED,
-});
-
-export type RunMeta = z.infer<typeof META>;
+export type RunMeta = z.infer<Schemas['meta']>;
 
 /** The shared part of the coordinator's engine options. */
 export function sharedSettings(engine: Omit<BatchOptions, 'items'>, baseURL: string): SharedSettings {
+  const { shared } = schemasOf();
   const picked: SharedSettings = { baseURL };
-  for (const key of Object.keys(SHARED.shape) as (keyof SharedSettings)[]) {
+  for (const key of Object.keys(shared.shape) as (keyof SharedSettings)[]) {
     if (key === 'baseURL') continue;
     const value = engine[key];
     if (value !== undefined) Object.assign(picked, { [key]: value });
   }
-  return SHARED.parse(picked);
+  return shared.parse(picked);
 }
 
 export async function readMeta(redis: Redis, keys: RunKeys): Promise<{ meta: RunMeta; status: string } | null> {
   const [text, status] = await redis.hmget(keys.meta, 'run', 'status');
   if (text === null || text === undefined) return null;
-  return { meta: META.parse(JSON.parse(text)), status: status ?? 'running' };
+  return { meta: schemasOf().meta.parse(JSON.parse(text)), status: status ?? 'running' };
 }
 
 export async function writeMeta(redis: Redis, keys: RunKeys, meta: RunMeta): Promise<void> {
-  await redis.multi().hset(keys.meta, 'run', JSON.stringify(META.parse(meta)), 'status', 'running').hdel(keys.meta, 'stop').exec();
+  await redis.multi().hset(keys.meta, 'run', JSON.stringify(schemasOf().meta.parse(meta)), 'status', 'running').hdel(keys.meta, 'stop').exec();
 }
 
 /** A process's engine stopped the run (a spend cap): the coordinator stops it everywhere. */

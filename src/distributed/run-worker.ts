@@ -13,13 +13,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readFile } from 'node:fs/promises';
-import { Worker, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import { DistributedRunError } from '../model/errors.js';
 import type { BatchItem } from '../model/outcome.js';
 import { streamBatch } from '../run/run-batch.js';
 import type { ControlBlock } from '../control/control-block.js';
 import { BudgetLeaser } from './budget-leaser.js';
 import { CooldownMirror } from './cooldown-mirror.js';
+import { loadDistributedLibraries } from './libraries.js';
 import { connect, reachRedis, redactRedisUrl } from './redis-connection.js';
 import { redisOutageFor } from './redis-outage.js';
 import { QUEUE_NAME, runKeys } from './run-keys.js';
@@ -139,6 +140,7 @@ async function untilRunEnds(redis: ReturnType<typeof connect>, subscriber: Retur
 export async function runWorker(options: WorkerOptions): Promise<WorkerReport> {
   const log = options.log ?? (() => {});
   const keys = runKeys(options.runId);
+  const { Worker } = await loadDistributedLibraries();
   await reachRedis(options.redis);
   const outage = redisOutageFor(log);
   const redis = connect(options.redis, 'batch-llm-worker', outage);

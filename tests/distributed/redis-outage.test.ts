@@ -5,8 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Redis } from 'ioredis';
+import { loadDistributedLibraries } from '../../src/distributed/libraries.js';
 import { connect } from '../../src/distributed/redis-connection.js';
 import { redisOutageFor } from '../../src/distributed/redis-outage.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -37,6 +38,10 @@ describe('a Redis restart under the run\'s connections', () => {
   const socket = join(dir, 'redis.sock');
   let server: ChildProcess | null = null;
   const connections: Redis[] = [];
+  // connect() is what a run calls after its entry point loaded ioredis.
+  beforeAll(async () => {
+    await loadDistributedLibraries();
+  });
   afterEach(async () => {
     for (const redis of connections) redis.disconnect();
     if (server !== null && server.exitCode === null) await stopServer(server);
