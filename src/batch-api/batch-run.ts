@@ -17,7 +17,7 @@
 // resume never submits a line that is already in a batch that was recorded.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import OpenAI, { toFile } from 'openai';
+import type OpenAI from 'openai';
 import { metaPathFor } from '../io/checkpoint.js';
 import { readInput, type LineMode } from '../io/input.js';
 import { DEFAULT_URL, ENDPOINT_URLS, endpointOfUrl, type Endpoint } from '../model/endpoint.js';
@@ -99,9 +99,12 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
   const state: BatchState = plan.state ?? emptyState();
   const task: Task | null = engine.task === undefined ? null : await loadTask(engine.task);
   const format = task?.schema ? responseFormat(task.schema, task.schemaName ?? 'answer') : null;
+  // The whole openai client is loaded here, not with the package: it takes ~75–100 ms to import,
+  // which a program that imports batch-llm for online runs only must not pay.
+  const { default: OpenAIClient, toFile } = await import('openai');
   // The control calls may retry (they are reads, or uploads nobody pays for) — but not
   // batches.create: a retry after a lost answer could submit the batch twice.
-  const client = new OpenAI({ baseURL: engine.baseURL, apiKey: engine.apiKey ?? 'no-key', maxRetries: 2, timeout: 600_000 });
+  const client = new OpenAIClient({ baseURL: engine.baseURL, apiKey: engine.apiKey ?? 'no-key', maxRetries: 2, timeout: 600_000 });
   const file = new ResultFile(plan.out, { fsync: plan.fsync });
   const written = await idsWithLines(plan.out);
   const skipped = written.size;
