@@ -31,6 +31,22 @@ describe('the built package', () => {
     expect(out.events).toContain('cooldown-ended');
   });
 
+  it('loads its index as one bundle, without the packages of distributed runs and the Batch API', async () => {
+    // BullMQ, ioredis, zod and the whole openai client took ~300 ms of a program's start-up when
+    // the index imported them; they are loaded when a distributed run or a Batch API run starts.
+    const hook = `data:text/javascript,${encodeURIComponent("export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('/dist/') || r.url.includes('node_modules')) process.stderr.write('loaded ' + r.url + '\\n'); return r; }")}`;
+    const probe = `import { register } from 'node:module'; register(${JSON.stringify(hook)}); const lib = await import('batch-llm'); console.log(typeof lib.coordinateBatch, typeof lib.runWorker, typeof lib.runViaBatchApi);`;
+    const loaded = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: root, timeout: 30_000 });
+    expect(loaded.stdout.trim()).toBe('function function function');
+    const urls = loaded.stderr.split('\n').filter((line) => line.startsWith('loaded ')).map((line) => line.slice('loaded '.length));
+    const ours = urls.filter((url) => url.startsWith(`file://${root}dist/`)).map((url) => url.slice(`file://${root}`.length));
+    expect(ours).toEqual(['dist/src/index.js', 'dist/src/library/index.js']);
+    const packages = new Set(urls.filter((url) => url.includes('/node_modules/')).map((url) => url.slice(url.lastIndexOf('/node_modules/') + '/node_modules/'.length).split('/')[0]));
+    for (const heavy of ['bullmq', 'ioredis', 'zod', 'lmdb', 'gpt-tokenizer']) expect(packages, heavy).not.toContain(heavy);
+    // openai/error only (the error classes of the request path), not the client.
+    expect(urls.filter((url) => url.includes('/node_modules/openai/') && /\/openai\/(index|client)\.m?js$/.test(url))).toEqual([]);
+  });
+
   it('loads a JavaScript task that imports defineTask from batch-llm/task, and that entry alone', async () => {
     // The modules a thread loads for `batch-llm/task`, seen by a resolve hook: the task module and
     // nothing of the rest of the library (each thread loads the task before its first request).
