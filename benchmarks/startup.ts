@@ -3,7 +3,8 @@
 // (target ≤ 250 ms), and the wall time of a 40-item run whose first 40 requests are all answered
 // 429 with `retry-after-ms: 1000` — one shared cooldown, then every item succeeds (target ≤ 1.6 s).
 // The simulator's request count is polled every 2 ms over IPC, so "first request" is within a few
-// ms. Builds dist/ first. Prints one JSON object. --compare adds the built CLI of another checkout
+// ms. The same one item run by a program that imports the built library (`runBatch` from the
+// package's index) gives the library's start-up. Builds dist/ first. Prints one JSON object. --compare adds the built CLI of another checkout
 // (build it there first); the two take turns within each run, so the machine's drift is shared.
 // Node's own start (`node -e 0`, spawned the same way) is measured alongside, as the floor.
 //
@@ -31,11 +32,11 @@ function inputOf(count: number): string {
   return file;
 }
 
-/** Spawns `batch-llm run` of the checkout; resolves with the ms to the simulator's first request and to exit. */
-async function runCli(checkout: string, sim: SimChild, input: string): Promise<{ firstRequestMs: number; wallMs: number }> {
+/** Spawns `node <args>`; resolves with the ms to the simulator's first request and to exit. */
+async function timeFirstRequest(args: string[], sim: SimChild, env: NodeJS.ProcessEnv = process.env): Promise<{ firstRequestMs: number; wallMs: number }> {
   const before = (await sim.stats()).requests;
   const started = performance.now();
-  const child = spawn(process.execPath, [join(checkout, 'dist/src/cli/main.js'), 'run', input, '-o', join(dir, 'out.jsonl'), '--overwrite', '--no-progress', '--base-url', sim.url], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
   const exited = once(child, 'exit');
   let firstRequestMs = Number.NaN;
   let done = false;
@@ -45,8 +46,22 @@ async function runCli(checkout: string, sim: SimChild, input: string): Promise<{
     else await new Promise((resolve) => setTimeout(resolve, 2));
   }
   const [code] = (await exited) as [number | null];
-  if (code !== 0) throw new Error(`batch-llm run exited ${String(code)}`);
+  if (code !== 0) throw new Error(`node ${args[0] ?? ''} exited ${String(code)}`);
   return { firstRequestMs, wallMs: performance.now() - started };
+}
+
+/** `batch-llm run` of the checkout's dist/ over `input`. */
+function runCli(checkout: string, sim: SimChild, input: string): Promise<{ firstRequestMs: number; wallMs: number }> {
+  return timeFirstRequest([join(checkout, 'dist/src/cli/main.js'), 'run', input, '-o', join(dir, 'out.jsonl'), '--overwrite', '--no-progress', '--base-url', sim.url], sim);
+}
+
+/** A program that imports the checkout's built library (its package index) and runs one item with runBatch. */
+function runLibrary(checkout: string, sim: SimChild): Promise<{ firstRequestMs: number; wallMs: number }> {
+  const script = `import { runBatch } from ${JSON.stringify(join(checkout, 'dist/src/index.js'))};
+const items = [{ custom_id: 's0', body: { model: 'sim', messages: [{ role: 'user', content: 'start-up item' }] } }];
+const { summary } = await runBatch({ items, baseURL: process.env.BATCH_LLM_SIM_URL });
+if (summary.succeeded !== 1) process.exit(1);`;
+  return timeFirstRequest(['--input-type=module', '-e', script], sim, { ...process.env, BATCH_LLM_SIM_URL: sim.url });
 }
 
 /** The wall time of spawning `node -e 0` and its exit: Node's own start, the floor of every CLI. */
@@ -61,11 +76,13 @@ interface Figures {
   first: number[];
   oneWall: number[];
   cooldownWall: number[];
+  libraryFirst: number[];
+  libraryWall: number[];
 }
 
 execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
 const clis = [{ client: 'batch-llm run (this checkout)', checkout: root }, ...(values.compare === undefined ? [] : [{ client: `batch-llm run at ${values.compare}`, checkout: values.compare }])];
-const figures: Figures[] = clis.map(() => ({ first: [], oneWall: [], cooldownWall: [] }));
+const figures: Figures[] = clis.map(() => ({ first: [], oneWall: [], cooldownWall: [], libraryFirst: [], libraryWall: [] }));
 const nodeStart: number[] = [];
 const one = inputOf(1);
 const forty = inputOf(COOLDOWN_ITEMS);
@@ -80,6 +97,9 @@ try {
         const r = await runCli(cli.checkout, plain, one);
         f.first.push(r.firstRequestMs);
         f.oneWall.push(r.wallMs);
+        const library = await runLibrary(cli.checkout, plain);
+        f.libraryFirst.push(library.firstRequestMs);
+        f.libraryWall.push(library.wallMs);
       } finally {
         await plain.stop();
       }
@@ -90,7 +110,7 @@ try {
       } finally {
         await storm.stop();
       }
-      log(`startup run ${run + 1}, ${cli.client}: first request ${Math.round(f.first.at(-1) ?? 0)} ms, 1 item ${Math.round(f.oneWall.at(-1) ?? 0)} ms, 40 items + cooldown ${Math.round(f.cooldownWall.at(-1) ?? 0)} ms (node -e 0: ${Math.round(nodeStart.at(-1) ?? 0)} ms)`);
+      log(`startup run ${run + 1}, ${cli.client}: first request ${Math.round(f.first.at(-1) ?? 0)} ms, 1 item ${Math.round(f.oneWall.at(-1) ?? 0)} ms, 40 items + cooldown ${Math.round(f.cooldownWall.at(-1) ?? 0)} ms; library: first request ${Math.round(f.libraryFirst.at(-1) ?? 0)} ms (node -e 0: ${Math.round(nodeStart.at(-1) ?? 0)} ms)`);
     }
   }
 } finally {
@@ -98,8 +118,16 @@ try {
 }
 
 const rows = clis.map((cli, i) => {
-  const f = figures[i] ?? { first: [], oneWall: [], cooldownWall: [] };
-  return { client: cli.client, first_request_ms: median(f.first), one_item_wall_ms: median(f.oneWall), cooldown_40_items_wall_ms: median(f.cooldownWall) };
+  const f = figures[i] ?? { first: [], oneWall: [], cooldownWall: [], libraryFirst: [], libraryWall: [] };
+  return {
+    client: cli.client,
+    first_request_ms: median(f.first),
+    one_item_wall_ms: median(f.oneWall),
+    cooldown_40_items_wall_ms: median(f.cooldownWall),
+    // The same one item through the library: `import { runBatch } from 'batch-llm'` in a program of its own.
+    library_first_request_ms: median(f.libraryFirst),
+    library_one_item_wall_ms: median(f.libraryWall),
+  };
 });
 const [own] = rows;
 printResult('startup', quick ? 'quick' : 'full', {
