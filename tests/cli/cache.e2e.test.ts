@@ -4,11 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { build, cli, readResults, shortItems, spawnCli, tempDir, writeJsonl } from './helpers.js';
-
-beforeAll(async () => {
-  await build();
-}, 60_000);
+import { cli, readResults, shortItems, spawnCli, tempDir, writeJsonl } from './helpers.js';
 
 describe('batch-llm run --cache shared by processes', () => {
   let sim: Simulator;
