@@ -21,13 +21,19 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai/error';
 import type { Cancellation } from '../control/stop.js';
-import { redact } from '../model/redact.js';
+import { redactAll } from '../model/redact.js';
 import { classifyError, type ClassifiedFailure } from './classify.js';
 import { checkCompletion } from './completion-check.js';
 
 export interface ClientSettings {
   baseURL: string;
   apiKey: string;
+  /**
+   * Text kept out of every body and message the thread makes: the API key, and the base URL's
+   * password and query values (model/redact.ts urlSecrets), should the server echo them. The
+   * response cache stores bodies as redacted as the results file shows them.
+   */
+  secrets: string[];
   attemptTimeoutMs: number;
   /** Extra headers for every request; they override the defaults below. */
   headers: Record<string, string>;
@@ -134,7 +140,7 @@ export function createHttpClient(settings: ClientSettings): HttpClient {
   const headers = baseHeaders(settings, base.host);
   const basePath = base.pathname.replace(/\/$/, '');
   const port = base.port === '' ? undefined : Number(base.port);
-  const { apiKey, maxResponseBytes } = settings;
+  const { secrets, maxResponseBytes } = settings;
   const readyEvent = secure ? 'secureConnect' : 'connect';
 
   function post(path: string, body: Record<string, unknown>, timeoutMs: number, cancellation: Cancellation, beforeWrite: () => boolean): Promise<CallResult> {
@@ -151,7 +157,7 @@ export function createHttpClient(settings: ClientSettings): HttpClient {
       const failWith = (error: unknown) => {
         if (settled) return;
         const failure = classifyError(error, Date.now());
-        failure.message = redact(failure.message, apiKey);
+        failure.message = redactAll(failure.message, secrets);
         settle({ ok: false, failure });
       };
       // Already cancelled: fail before anything is made (settle would clear a timer not made yet).
@@ -239,7 +245,7 @@ export function createHttpClient(settings: ClientSettings): HttpClient {
           const buffer = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
           // A server that echoes the key (in an error message, a debug field) must not put it
           // in our results: the raw text is cleaned before anything reads it.
-          const raw = redact(buffer.toString('utf8'), apiKey);
+          const raw = redactAll(buffer.toString('utf8'), secrets);
           if (!ok) {
             failWith(statusError(status, cutShort ? `${raw}… (cut at ${limit} bytes)` : raw, response.headers));
             return;

@@ -19,7 +19,7 @@ import { claimThreadSlot } from '../control/thread-slots.js';
 import { ItemFailed, RUN_STOPPED } from '../model/errors.js';
 import type { BatchEvent, RateLimitReport } from '../model/events.js';
 import type { BatchItem, ErrorCategory, ItemOutcome, ItemStats } from '../model/outcome.js';
-import { redact } from '../model/redact.js';
+import { redactAll } from '../model/redact.js';
 import { addUsage, emptyUsage, usageFromBody } from '../model/usage.js';
 import { endpointOfUrl, SUPPORTED_URLS_TEXT, type Endpoint } from '../model/endpoint.js';
 import { askForSchema, checkAnswer, loadSchemaTools, responseFormat, schemaEndpointProblem, withFeedback } from '../task/answer.js';
@@ -371,7 +371,7 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
       return outcome;
     };
     const fail = (category: ErrorCategory, message: string, code: string | null = null, status: number | null = null) =>
-      finish({ ok: false, custom_id: item.custom_id, error: { category, code, status, message: redact(message, settings.apiKey) }, ...last, stats });
+      finish({ ok: false, custom_id: item.custom_id, error: { category, code, status, message: redactAll(message, settings.secrets) }, ...last, stats });
 
     try {
       if (endpointOfUrl(item.url) === null) {

@@ -18,7 +18,7 @@ import { scanInput, type InputScan } from '../io/input.js';
 import { FileLockedError, OptionsError } from '../model/errors.js';
 import { resolveOptions, type BatchOptions } from '../run/options.js';
 import type { ProgressMode } from './progress.js';
-import { redact } from '../model/redact.js';
+import { redactAll, urlSecrets } from '../model/redact.js';
 import type { Simulator } from '../sim/index.js';
 import { loadTask } from '../task/task-loader.js';
 import type { Task } from '../task/task.js';
@@ -53,21 +53,16 @@ function errorText(error: unknown): string {
 }
 
 /**
- * A URL's password (https://user:pass@host) and the values of its query (…/v1?api-key=…, as some
- * gateways take keys) are secrets too, raw and decoded. Throws UsageError for a URL that cannot be
- * parsed: every request would fail, after the run had started.
+ * The secrets of a URL given by `flag` (model/redact.ts urlSecrets). Throws UsageError for a URL
+ * that cannot be parsed: every request would fail, after the run had started.
  */
-function urlSecrets(url: string | undefined, flag: string): string[] {
+function secretsOfUrl(url: string | undefined, flag: string): string[] {
   if (url === undefined) return [];
-  let parsed: URL;
   try {
-    parsed = new URL(url);
+    return urlSecrets(url);
   } catch {
     throw new UsageError(`${flag}: expected an http(s) URL such as http://localhost:8000/v1, got a string that is not a URL`);
   }
-  const secrets = [parsed.password, decodeURIComponent(parsed.password)];
-  for (const [key, value] of parsed.searchParams) secrets.push(value, encodeURIComponent(value), key.length >= 8 ? key : '');
-  return secrets.filter((secret) => secret !== '');
 }
 
 /** Runs the command; resolves with the exit code. Throws UsageError for exit code 2. */
@@ -77,8 +72,8 @@ export async function runCommand(settings: RunSettings, io: CliIO): Promise<numb
   const embedded = baseURL === undefined;
   const apiKey = settings.engine.apiKey ?? io.env['OPENAI_API_KEY'];
   const model = settings.engine.model ?? (embedded ? SIMULATOR_MODEL : undefined);
-  const secrets = [apiKey, ...urlSecrets(baseURL, settings.engine.baseURL !== undefined ? '--base-url' : 'OPENAI_BASE_URL'), ...urlSecrets(settings.redis, '--redis')];
-  const clean = (text: string): string => secrets.reduce<string>((out, secret) => redact(out, secret), text);
+  const secrets = [apiKey, ...secretsOfUrl(baseURL, settings.engine.baseURL !== undefined ? '--base-url' : 'OPENAI_BASE_URL'), ...secretsOfUrl(settings.redis, '--redis')];
+  const clean = (text: string): string => redactAll(text, secrets);
   const say = (message: string): void => void io.stderr.write(`batch-llm: ${clean(message)}\n`);
 
   // 1. Options, checked by the library itself so that the CLI cannot disagree with it. Every

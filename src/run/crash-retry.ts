@@ -13,7 +13,7 @@
 
 import { DispatcherClosed } from '../model/errors.js';
 import { failedOutcome, type BatchItem, type ItemOutcome } from '../model/outcome.js';
-import { redact } from '../model/redact.js';
+import { redactAll } from '../model/redact.js';
 
 export interface CrashRetryOptions {
   /** Thread deaths after which an item on trial fails as `worker_crash` (`maxAttempts`). */
@@ -27,8 +27,8 @@ export interface CrashRetryOptions {
   onDeath(item: BatchItem, deaths: number, rerun: boolean, why: string): void;
   /** True once the run has stopped: a dead thread's items are then not sent again. */
   stopped(): boolean;
-  /** The key to keep out of messages. */
-  apiKey: string;
+  /** The texts to keep out of messages (model/redact.ts runSecrets). */
+  secrets: readonly string[];
 }
 
 export class CrashRetry {
@@ -42,7 +42,7 @@ export class CrashRetry {
 
   /** The item's outcome; a dead thread's items are sent again, and only a proven killer fails. */
   async run(item: BatchItem): Promise<ItemOutcome> {
-    const { send, onDeath, stopped, maxDeaths, apiKey } = this.#options;
+    const { send, onDeath, stopped, maxDeaths, secrets } = this.#options;
     let deaths = 0;
     for (;;) {
       // With few attempts allowed, go on trial after the first death: fewer threads die for it.
@@ -58,7 +58,7 @@ export class CrashRetry {
         const rerun = !((onTrial && deaths >= maxDeaths) || stopped());
         onDeath(item, deaths, rerun, why);
         if (!rerun) {
-          return failedOutcome(item.custom_id, 'worker_crash', redact(`its worker thread died ${deaths} time(s): ${why}`, apiKey), null, { attempts: deaths });
+          return failedOutcome(item.custom_id, 'worker_crash', redactAll(`its worker thread died ${deaths} time(s): ${why}`, secrets), null, { attempts: deaths });
         }
       } finally {
         endTrial?.();

@@ -12,7 +12,7 @@ import { Dispatcher } from '../pool/dispatcher.js';
 import { failedOutcome, type BatchItem, type ItemOutcome } from '../model/outcome.js';
 import { createPool, type ItemPool } from '../pool/pool.js';
 import { RateBudget } from '../control/rate-budget.js';
-import { redact } from '../model/redact.js';
+import { redactAll, runSecrets } from '../model/redact.js';
 import { RunControl } from './run-control.js';
 import { SpendCap, type SharedSpend } from './spend-cap.js';
 import { mapConcurrent } from './admission.js';
@@ -93,6 +93,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
     const { emit } = observer;
     control.onStop = emit && ((mode, reason) => emit({ type: 'run-stopping', mode, reason }));
     const settings = workerSettings(resolved, block, runDeadline, emit !== undefined, hooks.readyLines ?? false);
+    const { secrets } = settings;
     const balancer = new ThreadBalancer();
     const pool = createPool(settings, threads, resolved.concurrency, balancer, resolved.threadMemoryMb);
     const reclaim = () => reclaimDeadThreads(block, liveThreadIds(pool));
@@ -101,7 +102,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
     // its permits, if any; a new thread takes its place.
     const onThreadDied = (error: unknown): void => {
       reclaim();
-      const message = redact(error instanceof Error ? error.message : String(error), resolved.apiKey);
+      const message = redactAll(error instanceof Error ? error.message : String(error), secrets);
       emit?.({ type: 'thread-died', custom_id: null, crashes: 1, rerun: false, message });
     };
     pool.on('error', onThreadDied);
@@ -121,10 +122,10 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
       // Give the dead thread's permits back before its items run again.
       onDeath: (item, deaths, rerun, why) => {
         reclaim();
-        emit?.({ type: 'thread-died', custom_id: item.custom_id, crashes: deaths, rerun, message: redact(why, resolved.apiKey) });
+        emit?.({ type: 'thread-died', custom_id: item.custom_id, crashes: deaths, rerun, message: redactAll(why, secrets) });
       },
       stopped: () => control.stopped !== null,
-      apiKey: resolved.apiKey,
+      secrets,
     });
     const coalesce = coalescer(settings);
     const notStarted = (item: BatchItem): ItemOutcome =>

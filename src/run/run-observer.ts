@@ -3,7 +3,7 @@
 // nothing). Also the time series: sampled always (its aggregate goes into the summary), handed
 // to the observers as `sample` events when there are any.
 
-import { redact } from '../model/redact.js';
+import { redactAll, runSecrets } from '../model/redact.js';
 import { guardObserver } from './guarded-observer.js';
 import type { BatchEvent } from '../model/events.js';
 import { SeriesSampler } from '../trace/series.js';
@@ -31,7 +31,7 @@ export function traceSettings(options: ResolvedOptions): Record<string, string |
     // resolveOptions has checked it is an http(s) URL; keep it as it is.
   }
   return {
-    baseURL: redact(baseURL, options.apiKey),
+    baseURL: redactAll(baseURL, runSecrets(options)),
     model: options.model ?? null,
     task: options.task ?? null,
     concurrency: options.concurrency,
@@ -55,7 +55,7 @@ export function traceSettings(options: ResolvedOptions): Record<string, string |
 }
 
 export function observeRun(options: ResolvedOptions, live: () => LiveStats): RunObserver {
-  const trace = options.trace === undefined ? null : new TraceFile(options.trace, options.apiKey);
+  const trace = options.trace === undefined ? null : new TraceFile(options.trace, runSecrets(options));
   const { onEvent } = options;
   let emit: ((event: BatchEvent) => void) | undefined;
   if (trace !== null && onEvent !== undefined) {

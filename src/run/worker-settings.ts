@@ -5,6 +5,7 @@ import type { ControlBlock } from '../control/control-block.js';
 import { endpointIdentity } from '../cache/request-key.js';
 import { packageVersion } from '../model/version.js';
 import type { ResolvedOptions } from './options.js';
+import { runSecrets } from '../model/redact.js';
 
 /**
  * `runDeadline` is the run's deadline as epoch ms, or null (computed once, by the caller);
@@ -16,6 +17,7 @@ export function workerSettings(resolved: ResolvedOptions, block: ControlBlock, r
     control: block.buffer,
     baseURL: resolved.baseURL,
     apiKey: resolved.apiKey,
+    secrets: runSecrets(resolved),
     headers: resolved.headers,
     userAgent: `batch-llm/${packageVersion()}`,
     maxResponseBytes: resolved.maxResponseBytes,

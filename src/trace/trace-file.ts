@@ -11,7 +11,7 @@
 
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { BatchEvent } from '../model/events.js';
-import { redact } from '../model/redact.js';
+import { redactAll } from '../model/redact.js';
 
 const FLUSH_MS = 200;
 const FLUSH_BYTES = 64 * 1024;
@@ -23,18 +23,18 @@ export class TraceFile {
   readonly path: string;
   readonly #fd: number;
   readonly #origin: number;
-  readonly #secret: string;
+  readonly #secrets: readonly string[];
   #buffer: string[] = [];
   #bytes = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  /** Opens (truncates) `path` now, so an unwritable path fails before the run starts. `secret` never reaches the file. */
-  constructor(path: string, secret: string, origin = performance.now()) {
+  /** Opens (truncates) `path` now, so an unwritable path fails before the run starts. No one of `secrets` reaches the file. */
+  constructor(path: string, secrets: readonly string[], origin = performance.now()) {
     this.path = path;
     this.#fd = openSync(path, 'w');
     this.#origin = origin;
-    this.#secret = secret;
+    this.#secrets = secrets;
   }
 
   record(event: BatchEvent): void {
@@ -51,8 +51,8 @@ export class TraceFile {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#buffer.length === 0) return;
-    // Redacted as a whole: no event carries the key, and this makes sure none ever does.
-    const bytes = Buffer.from(redact(this.#buffer.join(''), this.#secret), 'utf8');
+    // Redacted as a whole: no event carries a secret, and this makes sure none ever does.
+    const bytes = Buffer.from(redactAll(this.#buffer.join(''), this.#secrets), 'utf8');
     this.#buffer = [];
     this.#bytes = 0;
     let offset = 0;

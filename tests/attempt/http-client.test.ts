@@ -19,6 +19,7 @@ function settingsFor(baseURL: string, extra: Partial<ClientSettings> = {}): Clie
   return {
     baseURL,
     apiKey: KEY,
+    secrets: [KEY],
     attemptTimeoutMs: 60_000,
     headers: {},
     maxSockets: 8,

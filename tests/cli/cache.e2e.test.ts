@@ -2,6 +2,7 @@
 // third reads everything back; and `batch-llm cache stats / prune`.
 
 import { join } from 'node:path';
+import { open } from 'lmdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { cli, readResults, shortItems, spawnCli, tempDir, writeJsonl } from './helpers.js';
@@ -64,4 +65,29 @@ describe('batch-llm run --cache shared by processes', () => {
     const pruned = await cli(['cache', 'prune', cache, '--older-than', '0m']);
     expect(JSON.parse(pruned.stdout)).toMatchObject({ removed: 900, entries: 0 });
   }, 120_000);
+
+  it('stores answers as redacted as the results file shows them: a base-URL password the server echoes is in neither', async () => {
+    const dir = await tempDir();
+    const cache = join(dir, 'cache');
+    const password = 'Pw-of-the-gateway-0f9e';
+    // The simulator echoes the request's model: a server that echoes a secret of its URL.
+    const input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(3).map((item) => ({ ...item, model: password })));
+    const out = join(dir, 'out.jsonl');
+    const run = await cli(['run', input, '-o', out, '--base-url', sim.url.replace('http://', `http://batch:${password}@`), '--cache', cache, '--no-progress']);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = await readResults(out);
+    expect(lines.map((line) => (line.response?.body as { model?: string } | undefined)?.model)).toEqual(['[redacted]', '[redacted]', '[redacted]']);
+
+    const db = open({ path: cache, readOnly: true });
+    try {
+      const stored = [...db.getRange({})].map(({ value }) => JSON.stringify(value));
+      expect(stored).toHaveLength(3);
+      for (const entry of stored) {
+        expect(entry).not.toContain(password);
+        expect(entry).toContain('"model":"[redacted]"');
+      }
+    } finally {
+      await db.close();
+    }
+  });
 });

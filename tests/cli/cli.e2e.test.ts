@@ -418,6 +418,20 @@ describe('secrets', () => {
     expect(results.length + (await notStartedOf(out))).toBe(200);
     expect(`${run.stdout}${run.stderr}${await everything(dir)}`).not.toContain(wrong);
   });
+
+  it('keeps a secret of the base URL (a query value, as some gateways take keys) out of the trace and every other file', async () => {
+    const dir = await tempDir();
+    const secret = 'gw-query-secret-0123456789';
+    const input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(5));
+    const out = join(dir, 'out.jsonl');
+    const run = await cli(['run', input, '-o', out, '--base-url', `${sim.url}?key=${secret}`, '--trace', join(dir, 'trace.jsonl'), '--summary', join(dir, 's.json')], {
+      env: { OPENAI_API_KEY: KEY },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const files = await everything(dir);
+    expect(files).toContain('"type":"run-started"');
+    expect(`${run.stdout}${run.stderr}${files}`).not.toContain(secret);
+  });
 });
 
 describe('batch-llm sim', () => {
