@@ -12,7 +12,7 @@ import { declareReportCommand, reportCommand } from './report-command.js';
 import { compactCommand, declareCompactCommand } from './compact-command.js';
 import { declareWorkerCommand, workerCommand } from './worker-command.js';
 import { UsageError } from '../model/errors.js';
-import { redact } from '../model/redact.js';
+import { redactAll, secretList, urlSecrets } from '../model/redact.js';
 import { packageVersion } from '../model/version.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -57,14 +57,29 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** Secrets that must not appear even in an unexpected error's text. */
-function secrets(argv: readonly string[]): string[] {
-  const found = [process.env['OPENAI_API_KEY'] ?? ''];
+/** The value of `--flag value` or `--flag=value` in argv, if given. */
+function flagValue(argv: readonly string[], flag: string): string | undefined {
+  let value: string | undefined;
   argv.forEach((arg, i) => {
-    if (arg === '--api-key') found.push(argv[i + 1] ?? '');
-    else if (arg.startsWith('--api-key=')) found.push(arg.slice('--api-key='.length));
+    if (arg === flag) value = argv[i + 1];
+    else if (arg.startsWith(`${flag}=`)) value = arg.slice(flag.length + 1);
   });
-  return found;
+  return value;
+}
+
+/** The secrets of a URL, or none for one that does not parse. */
+function secretsIn(url: string | undefined): string[] {
+  try {
+    return url === undefined ? [] : urlSecrets(url);
+  } catch {
+    return [];
+  }
+}
+
+/** Secrets that must not appear even in an unexpected error's text: the key, and those of the endpoint's and Redis' URLs. */
+function secrets(argv: readonly string[]): string[] {
+  const { env } = process;
+  return secretList(env['OPENAI_API_KEY'], flagValue(argv, '--api-key'), ...secretsIn(flagValue(argv, '--base-url') ?? env['OPENAI_BASE_URL']), ...secretsIn(flagValue(argv, '--redis')));
 }
 
 function finish(code: number): void {
@@ -84,7 +99,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 main(process.argv).then(finish, (error: unknown) => {
   let text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  for (const secret of secrets(process.argv)) text = redact(text, secret);
+  text = redactAll(text, secrets(process.argv));
   process.stderr.write(`batch-llm: unexpected error (a bug; please report it): ${text}\n`);
   finish(EXIT.internal);
 });

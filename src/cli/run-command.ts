@@ -18,7 +18,7 @@ import { scanInput, type InputScan } from '../io/input.js';
 import { FileLockedError, OptionsError } from '../model/errors.js';
 import { resolveOptions, type BatchOptions } from '../run/options.js';
 import type { ProgressMode } from './progress.js';
-import { redactAll, urlSecrets } from '../model/redact.js';
+import { redactAll, secretList, urlSecrets } from '../model/redact.js';
 import type { Simulator } from '../sim/index.js';
 import { loadTask } from '../task/task-loader.js';
 import type { Task } from '../task/task.js';
@@ -72,7 +72,7 @@ export async function runCommand(settings: RunSettings, io: CliIO): Promise<numb
   const embedded = baseURL === undefined;
   const apiKey = settings.engine.apiKey ?? io.env['OPENAI_API_KEY'];
   const model = settings.engine.model ?? (embedded ? SIMULATOR_MODEL : undefined);
-  const secrets = [apiKey, ...secretsOfUrl(baseURL, settings.engine.baseURL !== undefined ? '--base-url' : 'OPENAI_BASE_URL'), ...secretsOfUrl(settings.redis, '--redis')];
+  const secrets = secretList(apiKey, ...secretsOfUrl(baseURL, settings.engine.baseURL !== undefined ? '--base-url' : 'OPENAI_BASE_URL'), ...secretsOfUrl(settings.redis, '--redis'));
   const clean = (text: string): string => redactAll(text, secrets);
   const say = (message: string): void => void io.stderr.write(`batch-llm: ${clean(message)}\n`);
 

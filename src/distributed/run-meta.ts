@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { ERROR_CATEGORIES } from '../model/outcome.js';
 import type { BatchOptions } from '../run/options.js';
+import { urlWithoutSecrets } from '../model/redact.js';
 import { libraries, type DistributedLibraries } from './libraries.js';
 import type { RunKeys } from './run-keys.js';
 
@@ -58,10 +59,14 @@ export type SharedSettings = z.infer<Schemas['shared']>;
 
 export type RunMeta = z.infer<Schemas['meta']>;
 
-/** The shared part of the coordinator's engine options. */
+/**
+ * The shared part of the coordinator's engine options. The base URL goes without its password and
+ * credential query values (model/redact.ts): Redis is no place for secrets, and requests send
+ * neither (only the path and a Bearer key from each process's environment).
+ */
 export function sharedSettings(engine: Omit<BatchOptions, 'items'>, baseURL: string): SharedSettings {
   const { shared } = schemasOf();
-  const picked: SharedSettings = { baseURL };
+  const picked: SharedSettings = { baseURL: urlWithoutSecrets(baseURL) };
   for (const key of Object.keys(shared.shape) as (keyof SharedSettings)[]) {
     if (key === 'baseURL') continue;
     const value = engine[key];

@@ -8,23 +8,55 @@ export function redact(text: string, secret: string | undefined): string {
   return text.split(secret).join('[redacted]');
 }
 
-/** `text` with every occurrence of each of `secrets` replaced (see redact). */
-export function redactAll(text: string, secrets: readonly (string | undefined)[]): string {
+/** `text` with every occurrence of each of `secrets` replaced (see redact), in their order: make them with secretList. */
+export function redactAll(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) out = redact(out, secret);
   return out;
 }
 
 /**
- * A URL's password (https://user:pass@host) and the values of its query (…/v1?api-key=…, as some
- * gateways take keys) are secrets too, raw and decoded; so is a query key of 8 characters or
- * more. Throws TypeError for a string that is not a URL.
+ * Secrets as redactAll takes them: once each, longest first — a secret inside a longer one (a
+ * password that begins a signature) must not cut the longer one into a redacted part and a part
+ * left in clear. Made once per run: redactAll runs on every answer body.
+ */
+export function secretList(...secrets: readonly (string | undefined)[]): string[] {
+  return [...new Set(secrets.filter((secret): secret is string => secret !== undefined && secret !== ''))].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Query keys whose values are credentials: gateways that take `?api-key=`, `?key=`, `?token=`,
+ * Azure's SAS `sig` and Functions' `code`. Other values (`api-version=2024-10-21`) are not
+ * secrets: redacting them would change answers that merely contain the same text.
+ */
+const CREDENTIAL_QUERY_KEY = /^(api[-_]?key|key|token|access[-_]?token|auth|authorization|sig|signature|secret|password|code)$/i;
+
+/**
+ * A URL's password (https://user:pass@host) and the values of its credential query keys
+ * (CREDENTIAL_QUERY_KEY), raw and encoded. Throws TypeError for a string that is not a URL.
  */
 export function urlSecrets(url: string): string[] {
   const parsed = new URL(url);
   const secrets = [parsed.password, decodeURIComponent(parsed.password)];
-  for (const [key, value] of parsed.searchParams) secrets.push(value, encodeURIComponent(value), key.length >= 8 ? key : '');
+  for (const [key, value] of parsed.searchParams) if (CREDENTIAL_QUERY_KEY.test(key)) secrets.push(value, encodeURIComponent(value));
   return secrets.filter((secret) => secret !== '');
+}
+
+/**
+ * `url` without its user info and its credential query values (for what is stored or shown, not
+ * for requests); a string that is not a URL comes back as it is (no request can be made with it).
+ */
+export function urlWithoutSecrets(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  parsed.username = '';
+  parsed.password = '';
+  for (const key of [...parsed.searchParams.keys()]) if (CREDENTIAL_QUERY_KEY.test(key)) parsed.searchParams.delete(key);
+  return parsed.toString();
 }
 
 /** What a run keeps out of everything it writes: its API key and its base URL's secrets (none for a URL that does not parse). */
@@ -35,5 +67,5 @@ export function runSecrets(options: { apiKey?: string | undefined; baseURL: stri
   } catch {
     // Its requests fail plainly; there is nothing of it to hide.
   }
-  return options.apiKey === undefined ? fromUrl : [options.apiKey, ...fromUrl];
+  return secretList(options.apiKey, ...fromUrl);
 }

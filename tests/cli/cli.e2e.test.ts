@@ -432,6 +432,16 @@ describe('secrets', () => {
     expect(files).toContain('"type":"run-started"');
     expect(`${run.stdout}${run.stderr}${files}`).not.toContain(secret);
   });
+
+  it('leaves answers alone that contain a query value of the base URL that is no credential (api-version)', async () => {
+    const dir = await tempDir();
+    // The simulator echoes the request's model in its answer.
+    const input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(2).map((item) => ({ ...item, model: 'gpt-2024-10-21' })));
+    const out = join(dir, 'out.jsonl');
+    const run = await cli(['run', input, '-o', out, '--base-url', `${sim.url}?api-version=2024-10-21`], { env: { OPENAI_API_KEY: KEY } });
+    expect(run.code, run.stderr).toBe(0);
+    expect((await readResults(out)).map((line) => (line.response?.body as { model?: string } | undefined)?.model)).toEqual(['gpt-2024-10-21', 'gpt-2024-10-21']);
+  });
 });
 
 describe('batch-llm sim', () => {

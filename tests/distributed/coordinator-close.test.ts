@@ -39,4 +39,20 @@ describe('the coordinator library', () => {
     for (const until = Date.now() + 2000; open.length > 0 && Date.now() < until; open = await runConnections()) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(open).toEqual([]);
   }, 30_000);
+
+  it('keeps the base URL\'s password and credential query values out of the run\'s meta in Redis', async () => {
+    const sim = await start({ latencyMs: 1 });
+    const items = chatItems(10);
+    const password = 'meta-password-0123';
+    const token = 'meta-token-0123456789';
+    const baseURL = `${sim.url.replace('http://', `http://gw:${password}@`)}?api-version=2024-10-21&key=${token}`;
+    const results: ItemResult[] = [];
+    for await (const result of coordinateBatch({ items, baseURL, threads: 1, concurrency: 4 }, { redis: redis.url, runId: 'meta-secrets', chunkSize: 5 })) results.push(result);
+    expectEachSucceededOnce(items, results);
+    const keys = await redis.client().keys('batch-llm:{meta-secrets}*');
+    const meta = (await Promise.all(keys.map(async (key) => ((await redis.client().type(key)) === 'hash' ? JSON.stringify(await redis.client().hgetall(key)) : '')))).join('\n');
+    expect(meta).toContain('api-version=2024-10-21');
+    expect(meta).not.toContain(password);
+    expect(meta).not.toContain(token);
+  }, 30_000);
 });
