@@ -128,7 +128,7 @@ function requestIdOf(headers: http.IncomingHttpHeaders): string | null {
 }
 
 export function createHttpClient(settings: ClientSettings): HttpClient {
-  const base = new URL(settings.baseURL.endsWith('/') ? settings.baseURL : `${settings.baseURL}/`);
+  const base = new URL(settings.baseURL);
   const secure = base.protocol === 'https:';
   if (!secure && base.protocol !== 'http:') throw new TypeError(`expected an http: or https: base URL, got ${base.protocol}`);
   const transport = secure ? https : http;
@@ -139,6 +139,8 @@ export function createHttpClient(settings: ClientSettings): HttpClient {
   // Host header node:http would have made.
   const headers = baseHeaders(settings, base.host);
   const basePath = base.pathname.replace(/\/$/, '');
+  // The base URL's query goes with every request: Azure's `?api-version=`, a gateway's `?key=`.
+  const query = base.search;
   const port = base.port === '' ? undefined : Number(base.port);
   const { secrets, maxResponseBytes } = settings;
   const readyEvent = secure ? 'secureConnect' : 'connect';
@@ -169,7 +171,7 @@ export function createHttpClient(settings: ClientSettings): HttpClient {
         method: 'POST',
         host: base.hostname,
         port,
-        path: basePath + (path.startsWith('/') ? path : `/${path}`),
+        path: `${basePath}${path.startsWith('/') ? path : `/${path}`}${query}`,
         headers: [...headers, 'content-length', String(Buffer.byteLength(payload))],
         agent,
       });

@@ -104,7 +104,12 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
   const { default: OpenAIClient, toFile } = await import('openai');
   // The control calls may retry (they are reads, or uploads nobody pays for) — but not
   // batches.create: a retry after a lost answer could submit the batch twice.
-  const client = new OpenAIClient({ baseURL: engine.baseURL, apiKey: engine.apiKey ?? 'no-key', maxRetries: 2, timeout: 600_000 });
+  // The base URL's query goes with every call as the client's defaultQuery: appended to its
+  // baseURL, the client would put the paths after the query.
+  const base = new URL(engine.baseURL);
+  const defaultQuery = Object.fromEntries(base.searchParams);
+  base.search = '';
+  const client = new OpenAIClient({ baseURL: base.toString(), defaultQuery, apiKey: engine.apiKey ?? 'no-key', maxRetries: 2, timeout: 600_000 });
   const file = new ResultFile(plan.out, { fsync: plan.fsync });
   const written = await idsWithLines(plan.out);
   const skipped = written.size;

@@ -4,6 +4,7 @@
 // no API key (which is a header, and never part of the form) can be read back from a key.
 
 import { createHash } from 'node:crypto';
+import { urlWithoutSecrets } from '../model/redact.js';
 
 /** JSON with object keys sorted at every depth; `undefined` members are dropped as JSON.stringify does. */
 export function canonicalJson(value: unknown): string {
@@ -19,11 +20,12 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** The endpoint as a cache identity: scheme, host, port and path; user info (credentials) is dropped. */
+/**
+ * The endpoint as a cache identity: scheme, host, port, path and query; credentials — user info
+ * and credential query values (model/redact.ts) — are dropped: a rotated key is the same endpoint.
+ */
 export function endpointIdentity(baseURL: string): string {
-  const url = new URL(baseURL);
-  url.username = '';
-  url.password = '';
+  const url = new URL(urlWithoutSecrets(baseURL));
   url.hash = '';
   return url.toString().replace(/\/+$/, '');
 }

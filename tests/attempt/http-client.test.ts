@@ -187,6 +187,15 @@ describe('the HTTP path against answers the simulator never gives', () => {
     }
   });
 
+  it('sends the base URL\'s query with every request (Azure\'s api-version, a gateway\'s key)', async () => {
+    seen.length = 0;
+    answers.set('/v1/query/chat/completions?api-version=2024-10-21&key=gw-key-0123456789', json(200, completion));
+    client = createHttpClient(settingsFor(`${url}/?api-version=2024-10-21&key=gw-key-0123456789`));
+    const got = report(await ask(client, 'query', { path: '/query/chat/completions' }));
+    expect(got).toMatchObject({ outcome: 'ok', status: 200 });
+    expect(seen.map((req) => req.url)).toEqual(['/v1/query/chat/completions?api-version=2024-10-21&key=gw-key-0123456789']);
+  });
+
   it('keeps an HTML error page short in the message and the category of its status', async () => {
     const page = `<html><body>${'Bad gateway. '.repeat(200)}</body></html>`;
     const got = await run('html', (_req, res) => res.writeHead(502, { 'content-type': 'text/html' }).end(page));

@@ -50,6 +50,17 @@ describe('--via batch-api', () => {
     expect(meta.batch_api.parts.map((part) => part.lines)).toEqual([50_000, 50_000, 20_000]);
   }, 120_000);
 
+  it('takes a base URL with a query (Azure\'s api-version): the query goes with every call, after the path', async () => {
+    const sim = await start({ batch: { processingMs: 20 } });
+    const dir = await tempDir();
+    const input = await writeJsonl(join(dir, 'in.jsonl'), shortItems(3));
+    const out = join(dir, 'out.jsonl');
+    const run = await cli(['run', input, '-o', out, ...via(`${sim.url}?api-version=2024-10-21`)]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(sim.batchStats).toMatchObject({ batchesCreated: 1, linesAnswered: 3 });
+    expect(categories(await readResults(out))).toEqual({ ok: 3 });
+  });
+
   it('submits one batch per endpoint for a file of embeddings and chat lines, with usage by endpoint', async () => {
     const sim = await start({ batch: { processingMs: 20 }, embeddingDimensions: 4 });
     const dir = await tempDir();

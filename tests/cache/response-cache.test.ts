@@ -23,6 +23,8 @@ describe('request keys', () => {
     expect(requestKey(endpoint, '/chat/completions', { temperature: 1, model: 'm' })).toBe(key);
     expect(requestKey(endpoint, '/chat/completions', { temperature: 0, model: 'm' })).not.toBe(key);
     expect(requestKey(endpointIdentity('https://other.example.com/v1'), '/chat/completions', { model: 'm', temperature: 1 })).not.toBe(key);
+    // A gateway's key in the query is a credential too (a rotated key is the same endpoint); its api-version is not.
+    expect(endpointIdentity('https://api.example.com/v1?api-version=2024-10-21&key=gw-key-0123456789')).toBe('https://api.example.com/v1?api-version=2024-10-21');
   });
 });
 
