@@ -41,9 +41,15 @@ export class CrashRetry {
   }
 
   /** The item's outcome; a dead thread's items are sent again, and only a proven killer fails. */
-  async run(item: BatchItem): Promise<ItemOutcome> {
-    const { send, onDeath, stopped, maxDeaths, secrets } = this.#options;
-    let deaths = 0;
+  run(item: BatchItem): Promise<ItemOutcome> {
+    // The first send without an async frame of its own: nearly every item ends there, and this
+    // runs for every item on the main thread, which binds a fast run.
+    return this.#options.send(item).then(undefined, (error: unknown) => this.#died(item, error, 1, false) ?? this.#again(item, 1));
+  }
+
+  /** Sends the item again after `deaths` deaths of its threads, until it has an outcome. */
+  async #again(item: BatchItem, deaths: number): Promise<ItemOutcome> {
+    const { send, maxDeaths } = this.#options;
     for (;;) {
       // With few attempts allowed, go on trial after the first death: fewer threads die for it.
       const onTrial = deaths >= (maxDeaths < 3 ? 1 : 2);
@@ -51,19 +57,25 @@ export class CrashRetry {
       try {
         return await send(item);
       } catch (error) {
-        // The run is over (its consumer left early): nothing may start any more.
-        if (error instanceof DispatcherClosed) return failedOutcome(item.custom_id, 'aborted', error.message);
         deaths += 1;
-        const why = error instanceof Error ? error.message : String(error);
-        const rerun = !((onTrial && deaths >= maxDeaths) || stopped());
-        onDeath(item, deaths, rerun, why);
-        if (!rerun) {
-          return failedOutcome(item.custom_id, 'worker_crash', redactAll(`its worker thread died ${deaths} time(s): ${why}`, secrets), null, { attempts: deaths });
-        }
+        const failed = this.#died(item, error, deaths, onTrial);
+        if (failed !== null) return failed;
       } finally {
         endTrial?.();
       }
     }
+  }
+
+  /** After a send rejected: the item's final outcome, or null to send it again (its `deaths`th death; `onTrial`: it was on trial). */
+  #died(item: BatchItem, error: unknown, deaths: number, onTrial: boolean): ItemOutcome | null {
+    const { onDeath, stopped, maxDeaths, secrets } = this.#options;
+    // The run is over (its consumer left early): nothing may start any more.
+    if (error instanceof DispatcherClosed) return failedOutcome(item.custom_id, 'aborted', error.message);
+    const why = error instanceof Error ? error.message : String(error);
+    const rerun = !((onTrial && deaths >= maxDeaths) || stopped());
+    onDeath(item, deaths, rerun, why);
+    if (rerun) return null;
+    return failedOutcome(item.custom_id, 'worker_crash', redactAll(`its worker thread died ${deaths} time(s): ${why}`, secrets), null, { attempts: deaths });
   }
 
   /** Waits for the trial before ours to end; returns the function that ends ours. */

@@ -131,8 +131,14 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
     const notStarted = (item: BatchItem): ItemOutcome =>
       failedOutcome(item.custom_id, 'aborted', `not started: ${control.stopped?.reason ?? 'the run was stopped'}`);
 
-    async function dispatchNow(item: BatchItem): Promise<ItemOutcome> {
-      if (control.stopped !== null) return notStarted(item);
+    function dispatchNow(item: BatchItem): Promise<ItemOutcome> {
+      if (control.stopped !== null) return Promise.resolve(notStarted(item));
+      // Without a spend cap there is nothing to reserve or settle: no async step of its own (this
+      // runs for every item on the main thread, which binds a fast run).
+      return spendCap.active ? dispatchWithinCap(item) : crashRetry.run(item);
+    }
+
+    async function dispatchWithinCap(item: BatchItem): Promise<ItemOutcome> {
       const reservation = await spendCap.reserve(item, () => control.stopped !== null);
       if (reservation === null) return notStarted(item);
       if ('stop' in reservation) {
