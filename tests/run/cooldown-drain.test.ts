@@ -20,12 +20,12 @@ describe('a drain during a cooldown', () => {
     const items = [chatItem('slow'), ...chatItems(8, 'hot'), ...chatItems(20, 'later')];
     const stream = streamBatch({ items, baseURL: sim.url, threads: 2, concurrency: 9 });
     // Stop once the cooldown is open, all nine first attempts have reached the server and the
-    // eight 429s have been reported (their items go straight on to wait at the gate).
+    // eight 429s have been reported, and a moment later: their items go on to wait at the gate.
     const timer = setInterval(() => {
       const live = stream.live();
       if (live.coolingDownMs !== null && live.rateLimited >= 8 && sim.requests.length >= 9) {
         clearInterval(timer);
-        stream.stop('drain', 'test drain');
+        setTimeout(() => stream.stop('drain', 'test drain'), 50);
       }
     }, 5);
     const results: ItemResult[] = [];
@@ -38,8 +38,12 @@ describe('a drain during a cooldown', () => {
     expectOneResultEach(items, results);
     expect(results.find((r) => r.custom_id === 'slow')?.ok).toBe(true);
     const hot = results.filter((r) => r.custom_id.startsWith('hot'));
+    // Aborted at the gate, from its wait; or, on a thread slow to get there (a loaded machine), by
+    // the stop check just before it (seen once in a full-suite run: 7 of 8 at the gate).
     const waited = /^the run was stopped: test drain while the item waited for the shared cooldown \(due to end at /;
-    expect(hot.map((r) => (r.ok ? 'ok' : r.error.message))).toEqual(hot.map(() => expect.stringMatching(waited)));
+    const messages = hot.map((r) => (r.ok ? 'ok' : r.error.message));
+    expect(messages).toEqual(hot.map(() => expect.stringMatching(/^the run was stopped: test drain($| while the item waited for the shared cooldown \(due to end at )/)));
+    expect(messages.filter((message) => waited.test(message)).length).toBeGreaterThan(0);
     expect(categories(results)).toEqual({ ok: 1, aborted: 28 });
     expect(stream.summary().stopped).toEqual({ reason: 'test drain', mode: 'drain' });
     expect(sim.requests).toHaveLength(9);
