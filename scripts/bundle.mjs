@@ -16,7 +16,7 @@
 // package.json's bin (dist/src/cli/main.js) and exports (dist/src/index.js, with tsc's .d.ts
 // beside it), the pool's worker file (dist/threads/item-worker.js, found from the pool's module
 // as ../../threads/item-worker.js — which is why the chunks live at the same depth as src/cli).
-// Bundled, `import 'batch-llm'` loads in ~50–65 ms instead of ~110–160 ms for tsc's ~90 modules
+// Bundled, `import 'batch-llm'` loads in ~30–60 ms instead of ~110–160 ms for tsc's ~180 modules
 // (benchmarks/README.md, "Eighth pass"). The subpaths batch-llm/task and batch-llm/sim stay tsc's
 // output.
 import { rm, writeFile } from 'node:fs/promises';

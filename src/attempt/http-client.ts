@@ -30,7 +30,7 @@ export interface ClientSettings {
   apiKey: string;
   /**
    * Text kept out of every body and message the thread makes: the API key, and the base URL's
-   * password and query values (model/redact.ts urlSecrets), should the server echo them. The
+   * password and credential query values (model/redact.ts runSecrets), should the server echo them. The
    * response cache stores bodies as redacted as the results file shows them.
    */
   secrets: string[];

@@ -12,7 +12,7 @@ import { declareReportCommand, reportCommand } from './report-command.js';
 import { compactCommand, declareCompactCommand } from './compact-command.js';
 import { declareWorkerCommand, workerCommand } from './worker-command.js';
 import { UsageError } from '../model/errors.js';
-import { redactAll, secretList, urlSecrets } from '../model/redact.js';
+import { redactAll, secretList, urlSecretsIfAny } from '../model/redact.js';
 import { packageVersion } from '../model/version.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -67,19 +67,10 @@ function flagValue(argv: readonly string[], flag: string): string | undefined {
   return value;
 }
 
-/** The secrets of a URL, or none for one that does not parse. */
-function secretsIn(url: string | undefined): string[] {
-  try {
-    return url === undefined ? [] : urlSecrets(url);
-  } catch {
-    return [];
-  }
-}
-
 /** Secrets that must not appear even in an unexpected error's text: the key, and those of the endpoint's and Redis' URLs. */
 function secrets(argv: readonly string[]): string[] {
   const { env } = process;
-  return secretList(env['OPENAI_API_KEY'], flagValue(argv, '--api-key'), ...secretsIn(flagValue(argv, '--base-url') ?? env['OPENAI_BASE_URL']), ...secretsIn(flagValue(argv, '--redis')));
+  return secretList(env['OPENAI_API_KEY'], flagValue(argv, '--api-key'), ...urlSecretsIfAny(flagValue(argv, '--base-url') ?? env['OPENAI_BASE_URL']), ...urlSecretsIfAny(flagValue(argv, '--redis')));
 }
 
 function finish(code: number): void {

@@ -59,13 +59,16 @@ export function urlWithoutSecrets(url: string): string {
   return parsed.toString();
 }
 
-/** What a run keeps out of everything it writes: its API key and its base URL's secrets (none for a URL that does not parse). */
-export function runSecrets(options: { apiKey?: string | undefined; baseURL: string }): string[] {
-  let fromUrl: string[] = [];
+/** urlSecrets, or none for no URL or a string that is not one (no request can be made with it: nothing to hide). */
+export function urlSecretsIfAny(url: string | undefined): string[] {
   try {
-    fromUrl = urlSecrets(options.baseURL);
+    return url === undefined ? [] : urlSecrets(url);
   } catch {
-    // Its requests fail plainly; there is nothing of it to hide.
+    return [];
   }
-  return secretList(options.apiKey, ...fromUrl);
+}
+
+/** What a run keeps out of everything it writes: its API key and its base URL's secrets. */
+export function runSecrets(options: { apiKey?: string | undefined; baseURL: string }): string[] {
+  return secretList(options.apiKey, ...urlSecretsIfAny(options.baseURL));
 }

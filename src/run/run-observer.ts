@@ -3,7 +3,7 @@
 // nothing). Also the time series: sampled always (its aggregate goes into the summary), handed
 // to the observers as `sample` events when there are any.
 
-import { redactAll, runSecrets } from '../model/redact.js';
+import { redact, runSecrets, urlWithoutSecrets } from '../model/redact.js';
 import { guardObserver } from './guarded-observer.js';
 import type { BatchEvent } from '../model/events.js';
 import { SeriesSampler } from '../trace/series.js';
@@ -19,19 +19,10 @@ export interface RunObserver {
   close(): void;
 }
 
-/** The run's settings as the trace records them: no key, no URL password, no header values. */
+/** The run's settings as the trace records them: no key, no URL password or credential query value, no header values. */
 export function traceSettings(options: ResolvedOptions): Record<string, string | number | boolean | null> {
-  let baseURL = options.baseURL;
-  try {
-    const url = new URL(baseURL);
-    url.username = '';
-    url.password = '';
-    baseURL = url.toString();
-  } catch {
-    // resolveOptions has checked it is an http(s) URL; keep it as it is.
-  }
   return {
-    baseURL: redactAll(baseURL, runSecrets(options)),
+    baseURL: redact(urlWithoutSecrets(options.baseURL), options.apiKey),
     model: options.model ?? null,
     task: options.task ?? null,
     concurrency: options.concurrency,
