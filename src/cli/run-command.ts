@@ -1,8 +1,10 @@
 // `batch-llm run`: a JSONL file of requests in, a JSONL file of results out.
 //
-// Order of work: check every option (nothing is touched before that), load the task, scan the
-// input (size, hash, line count), settle the results file (new, --overwrite, or --resume: prepare-output.ts), start the
-// built-in simulator if no endpoint is configured, then stream (run-stream.ts) and report.
+// Order of work: check every option (nothing is touched before that), load the task, start the
+// worker threads of an online run (they boot meanwhile and wait for the run's settings:
+// pool/prestart.ts), scan the input (size, hash, line count), settle the results file (new,
+// --overwrite, or --resume: prepare-output.ts), start the built-in simulator if no endpoint is
+// configured, then stream (run-stream.ts) and report.
 //
 // What only some runs need loads when they need it (dynamic import), so that a plain run puts
 // its first request on the wire soon after the process starts (issue 12 point 4): the simulator
@@ -26,6 +28,8 @@ import { prepareOutput } from './prepare-output.js';
 import { FLAG_OF, type RunSettings } from './run-options.js';
 import { streamToFile, type StreamPlan } from './run-stream.js';
 import { createHash } from 'node:crypto';
+import { PrestartedPool } from '../pool/prestart.js';
+import { defaultThreads } from '../run/thread-count.js';
 import { formatRunSummary } from './run-summary.js';
 import { UsageError } from '../model/errors.js';
 import { readBatchState } from '../batch-api/batch-state.js';
@@ -154,7 +158,7 @@ interface Resolved {
 
 /** The run, once its results file is locked. */
 async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: Resolved, io: CliIO): Promise<number> {
-  const { engine, concurrency, embedded, baseURL, apiKey, model, clean, say, lockIdentity } = resolved;
+  const { engine, concurrency, clean } = resolved;
   // 2. The task, loaded once here so that a broken file fails now, with exit code 2.
   let task: Task | null = null;
   let taskHash: string | null = null;
@@ -167,6 +171,32 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
     }
   }
 
+  // 2½. The worker threads of a run made here and online, started now so that they boot while the
+  // input is scanned and the results file prepared (pool/prestart.ts); the run adopts them.
+  const way = chooseVia(settings.via, settings.engine.deadlineMs);
+  const threads =
+    way.chosen === 'online' && settings.redis === undefined
+      ? new PrestartedPool({ threads: engine.threads ?? defaultThreads(task ?? undefined), concurrency, memoryMb: engine.threadMemoryMb })
+      : null;
+  try {
+    return await preparedRun(settings, inputKind, resolved, io, { task, taskHash, way, threads });
+  } finally {
+    await threads?.close();
+  }
+}
+
+/** What lockedRun has made of the run before its input is read. */
+interface Started {
+  task: Task | null;
+  taskHash: string | null;
+  way: Pick<ViaReport, 'chosen' | 'reason'>;
+  threads: PrestartedPool | null;
+}
+
+/** Steps 3 to 7: the input, the results file, the endpoint, the run and its report. */
+async function preparedRun(settings: RunSettings, inputKind: InputKind, resolved: Resolved, io: CliIO, started: Started): Promise<number> {
+  const { engine, concurrency, embedded, baseURL, model, apiKey, clean, say, lockIdentity } = resolved;
+  const { task, taskHash, way, threads } = started;
   // 3. The input: readable, and what it is (for the fingerprint and the progress total).
   // A stream (a pipe, stdin) is read once, by the run itself: it has no size, hash or line count.
   let scan: InputScan = { size: 0, sha256: 'unknown: read from a pipe', lines: 0 };
@@ -226,7 +256,6 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
       );
   }
   const progress: ProgressMode = !settings.progress ? 'off' : io.stderr.isTTY === true ? 'bar' : 'lines';
-  const way = chooseVia(settings.via, settings.engine.deadlineMs);
   const lineMode = task?.buildRequest !== undefined ? 'records' : 'requests';
   let outcome;
   let via: ViaReport | null = null;
@@ -271,6 +300,7 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
       clean,
       stderr: io.stderr,
       open,
+      threads: threads ?? undefined,
     });
   } finally {
     await simulator?.close();

@@ -17,6 +17,7 @@ import type { BatchItem } from '../model/outcome.js';
 import { invalidInputLine, joinLine, ResultFile, resultLine, serializeLine } from '../io/output.js';
 import { startProgress, type ProgressMode } from './progress.js';
 import { streamBatch, type BatchStream } from '../run/run-batch.js';
+import type { PrestartedPool } from '../pool/prestart.js';
 import { EXIT } from './exit-codes.js';
 import { completionOrder, InputOrder, type ResultOrder } from './result-order.js';
 import { runSummary, type RunSummary } from './run-summary.js';
@@ -43,6 +44,8 @@ export interface StreamPlan {
   stderr: NodeJS.WritableStream;
   /** Opens the engine (default: streamBatch); `lineOf` gives a handed-over item's input line. */
   open?: ((options: BatchOptions, lineOf: (customId: string) => number | undefined) => BatchStream) | undefined;
+  /** Threads started for this run before it began (pool/prestart.ts), for the default engine. */
+  threads?: PrestartedPool | undefined;
 }
 
 export interface StreamOutcome {
@@ -133,7 +136,7 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
   }
 
   const engineOptions = { ...plan.engine, items: items() };
-  const stream = plan.open ? plan.open(engineOptions, (id) => pending.get(id)?.line) : streamBatch(engineOptions, { readyLines: true });
+  const stream = plan.open ? plan.open(engineOptions, (id) => pending.get(id)?.line) : streamBatch(engineOptions, { readyLines: true, threads: plan.threads });
   const progress = startProgress({
     mode: plan.progress,
     stream: plan.stderr,

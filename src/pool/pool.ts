@@ -4,7 +4,7 @@
 
 import { Piscina } from 'piscina';
 import type { ChunkOutcomes, ItemChunk } from './messages.js';
-import type { WorkerSettings } from '../attempt/settings.js';
+import type { ThreadStart } from './settings-channel.js';
 import type { ThreadBalancer } from './thread-balancer.js';
 
 // From the built dist/ the worker entry is plain JS; from TypeScript source (tests, tsx) a small
@@ -52,10 +52,11 @@ export function youngGenerationMb(concurrency: number, threads: number): number 
   return Math.min(YOUNG_GENERATION_MAX_MB, YOUNG_GENERATION_BASE_MB + Math.floor(perThread / 128) * YOUNG_GENERATION_MB_PER_128_ITEMS);
 }
 
-export function createPool(settings: WorkerSettings, threads: number, concurrency: number, balancer: ThreadBalancer, memoryMb?: number): ItemPool {
+/** A pool whose threads start with `start`: the run's settings, or the channel they will come on (prestart.ts). */
+export function createPool(start: ThreadStart, threads: number, concurrency: number, balancer: ThreadBalancer, memoryMb?: number): ItemPool {
   for (;;) {
     try {
-      return startPool(settings, threads, concurrency, balancer, workerExecArgv, memoryMb);
+      return startPool(start, threads, concurrency, balancer, workerExecArgv, memoryMb);
     } catch (error) {
       const refused = refusedFlags(error);
       const kept = refused === null ? workerExecArgv : workerExecArgv.filter((flag) => !refused.includes(flag));
@@ -65,7 +66,7 @@ export function createPool(settings: WorkerSettings, threads: number, concurrenc
   }
 }
 
-function startPool(settings: WorkerSettings, threads: number, concurrency: number, balancer: ThreadBalancer, execArgv: string[], memoryMb?: number): ItemPool {
+function startPool(start: ThreadStart, threads: number, concurrency: number, balancer: ThreadBalancer, execArgv: string[], memoryMb?: number): ItemPool {
   return new Piscina<ItemChunk, ChunkOutcomes>({
     filename: workerFile.href,
     minThreads: threads,
@@ -79,7 +80,7 @@ function startPool(settings: WorkerSettings, threads: number, concurrency: numbe
     // freezes that thread's event loop — its sockets, timers and our own Atomics.waitAsync
     // waiters — until the next task arrives. Our workers must keep running between tasks.
     atomics: 'disabled',
-    workerData: settings,
+    workerData: start,
     execArgv,
     // A thread over its old-generation limit dies with ERR_WORKER_OUT_OF_MEMORY; Piscina starts another.
     resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb(concurrency, threads), ...(memoryMb === undefined ? {} : { maxOldGenerationSizeMb: memoryMb }) },

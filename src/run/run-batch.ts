@@ -11,6 +11,7 @@ import { resolveOptions, type BatchOptions } from './options.js';
 import { Dispatcher } from '../pool/dispatcher.js';
 import { failedOutcome, type BatchItem, type ItemOutcome } from '../model/outcome.js';
 import { createPool, type ItemPool } from '../pool/pool.js';
+import type { PrestartedPool } from '../pool/prestart.js';
 import { RateBudget } from '../control/rate-budget.js';
 import { redactAll, runSecrets } from '../model/redact.js';
 import { RunControl } from './run-control.js';
@@ -55,6 +56,11 @@ export interface RunHooks {
    * readyLine) and leave out their body and value, which only that line needs (the CLI).
    */
   readyLines?: boolean;
+  /**
+   * Threads started before the run (pool/prestart.ts, the CLI's), of the run's shape: the run
+   * gives them its settings instead of starting its own, and closes them when it ends.
+   */
+  threads?: PrestartedPool | undefined;
 }
 
 /** Results in completion order. At most `concurrency` items are held in memory at any time. */
@@ -94,8 +100,10 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
     control.onStop = emit && ((mode, reason) => emit({ type: 'run-stopping', mode, reason }));
     const settings = workerSettings(resolved, block, runDeadline, emit !== undefined, hooks.readyLines ?? false);
     const { secrets } = settings;
-    const balancer = new ThreadBalancer();
-    const pool = createPool(settings, threads, resolved.concurrency, balancer, resolved.threadMemoryMb);
+    const prestarted = hooks.threads;
+    const balancer = prestarted?.balancer ?? new ThreadBalancer();
+    const shape = { threads, concurrency: resolved.concurrency, memoryMb: resolved.threadMemoryMb };
+    const pool = prestarted ? prestarted.adopt(settings, shape) : createPool({ settings }, threads, shape.concurrency, balancer, shape.memoryMb);
     const reclaim = () => reclaimDeadThreads(block, liveThreadIds(pool));
     // Piscina reports a thread that died with no task as an 'error' event (with no listener,
     // Node would throw it on the main thread and end the process). Nothing of ours was on it but
@@ -168,7 +176,7 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
       control.dispose();
       await keeper.stop();
       dispatcher.close();
-      await pool.destroy();
+      await (prestarted ? prestarted.close() : pool.destroy());
       pool.off('error', onThreadDied);
       closeEvents();
       observer.close();

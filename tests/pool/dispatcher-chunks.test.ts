@@ -25,7 +25,7 @@ describe('the dispatcher', () => {
     const resolved = resolveOptions({ items: [], baseURL: sim.url, threads: 2, concurrency: 32 });
     const block = createControlBlock(32, 12);
     const balancer = new ThreadBalancer();
-    pool = createPool(workerSettings(resolved, block, null, false), 2, 32, balancer);
+    pool = createPool({ settings: workerSettings(resolved, block, null, false) }, 2, 32, balancer);
     const dispatcher = new Dispatcher(pool, 2, balancer);
 
     // Three items handed over in one turn.

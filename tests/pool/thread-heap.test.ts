@@ -17,7 +17,7 @@ afterEach(async () => {
 
 async function youngGenerationOfThreads(threads: number, concurrency: number): Promise<number[]> {
   const resolved = resolveOptions({ items: [], baseURL: 'http://127.0.0.1:9/v1', threads, concurrency });
-  pool = createPool(workerSettings(resolved, createControlBlock(concurrency, threads * 2 + 8), null, false), threads, concurrency, new ThreadBalancer());
+  pool = createPool({ settings: workerSettings(resolved, createControlBlock(concurrency, threads * 2 + 8), null, false) }, threads, concurrency, new ThreadBalancer());
   // A thread's limits are known once it is online.
   await pool.run({ firstSeq: 0, items: [] });
   const limits = pool.threads.map((thread) => thread.resourceLimits?.maxYoungGenerationSizeMb ?? -1);

@@ -1,0 +1,55 @@
+// Worker threads started before their run's settings are known, so that their start-up overlaps
+// the main thread's own: the CLI starts them once the options and the task are checked, then
+// scans the input (SHA-256 and a line count: ~0.3 s per million lines) and prepares the results
+// file while they boot; the run hands them its settings when it begins (settings-channel.ts).
+//
+// Why: a thread's start is ~100 ms before it can send anything (Node's worker bootstrap ~50 ms,
+// then our modules), and started by the run it came after everything the main thread does first.
+// The pool is the one the run would have made (createPool: same threads, concurrency, memory).
+
+import type { WorkerSettings } from '../attempt/settings.js';
+import { createPool, type ItemPool } from './pool.js';
+import { SettingsOffer } from './settings-channel.js';
+import { ThreadBalancer } from './thread-balancer.js';
+
+/** The pool's shape: what the run checks against its own resolved options. */
+export interface PoolShape {
+  threads: number;
+  concurrency: number;
+  memoryMb?: number | undefined;
+}
+
+export class PrestartedPool {
+  readonly shape: PoolShape;
+  readonly balancer = new ThreadBalancer();
+  readonly #offer = new SettingsOffer();
+  readonly #pool: ItemPool;
+  #closed: Promise<void> | null = null;
+  // Before the run adopts the pool nothing of ours is on its threads: one that dies meanwhile is
+  // replaced by Piscina (and asks for the settings in its turn). Without a listener, Node would
+  // throw the pool's 'error' event on the main thread and end the process.
+  readonly #ignoreEarlyDeath = (): void => {};
+
+  constructor(shape: PoolShape) {
+    this.shape = shape;
+    this.#pool = createPool({ settingsChannel: this.#offer.name }, shape.threads, shape.concurrency, this.balancer, shape.memoryMb);
+    this.#pool.on('error', this.#ignoreEarlyDeath);
+  }
+
+  /** The pool for a run of this shape, its threads given `settings`. Throws if the shapes differ. */
+  adopt(settings: WorkerSettings, shape: PoolShape): ItemPool {
+    const { threads, concurrency, memoryMb } = this.shape;
+    if (shape.threads !== threads || shape.concurrency !== concurrency || shape.memoryMb !== memoryMb) {
+      throw new Error(`batch-llm internal error: threads started for ${JSON.stringify(this.shape)}, the run wants ${JSON.stringify(shape)}`);
+    }
+    this.#pool.off('error', this.#ignoreEarlyDeath);
+    this.#offer.deliver(settings);
+    return this.#pool;
+  }
+
+  /** Ends the threads (whether or not a run adopted them); safe to call more than once. */
+  close(): Promise<void> {
+    this.#closed ??= this.#pool.destroy().finally(() => this.#offer.close());
+    return this.#closed;
+  }
+}
