@@ -347,6 +347,9 @@ function isBlank(bytes: Buffer, start: number, end: number): boolean {
   return true;
 }
 
+/** The scan's read size. */
+const SCAN_CHUNK = 1 << 20;
+
 /**
  * One streaming pass over the file's bytes: hash and count non-blank lines, for the run
  * fingerprint and the progress total. Rejects when the file cannot be read.
@@ -357,16 +360,24 @@ export async function scanInput(path: string): Promise<InputScan> {
   let lines = 0;
   // Whether the current (unfinished) line has seen a non-blank byte so far.
   let content = false;
-  // One buffer, read into again and again. A stream would hand out a new 1 MB buffer per chunk:
-  // for a large file, dozens of them alive until the next collection — and glibc keeps the memory
-  // they had (~30 MB of RSS after a 1M-line file's scan, for the rest of the run).
-  const buffer = Buffer.allocUnsafe(1 << 20);
+  // Two buffers, read into again and again. A stream would hand out a new buffer per chunk: for a
+  // large file, dozens of them alive until the next collection — and glibc keeps the memory they
+  // had (~30 MB of RSS after a 1M-line file's scan, for the rest of the run). Two, so that the
+  // next chunk is read (in libuv's thread pool) while this one is hashed and counted here: the
+  // scan stands between the run's start and its first request.
+  let filling = Buffer.allocUnsafe(SCAN_CHUNK);
+  let spare = Buffer.allocUnsafe(SCAN_CHUNK);
   const file = await open(path, 'r');
   try {
+    // One read in flight at a time, so the file position (null: "where the last read ended") is
+    // always the next chunk's. An error ends the scan at its await; close waits for any read.
+    let reading = file.read(filling, 0, SCAN_CHUNK, null);
     for (;;) {
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      const { bytesRead } = await reading;
       if (bytesRead === 0) break;
-      const bytes = buffer.subarray(0, bytesRead);
+      const bytes = filling.subarray(0, bytesRead);
+      [filling, spare] = [spare, filling];
+      reading = file.read(filling, 0, SCAN_CHUNK, null);
       hash.update(bytes);
       size += bytes.length;
       let start = 0;

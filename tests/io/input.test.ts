@@ -228,7 +228,7 @@ describe('scanInput', () => {
     const line = `${JSON.stringify({ custom_id: 'x', prompt: 'p'.repeat(300) })}\n`;
     const text = line.repeat(10_000);
     const path = await tempFile('big.jsonl', text);
-    // 3.3 MB: several reads into the one buffer; the hash covers every byte exactly once.
+    // 3.3 MB: several reads, into the two buffers in turn; the hash covers every byte exactly once.
     expect(await scanInput(path)).toEqual({ size: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex'), lines: 10_000 });
   });
 });
