@@ -68,7 +68,17 @@ export class ResponseCache {
 
   /** The stored answer for `key`, or null. Synchronous: a read of the memory map. */
   get(key: string): CachedAnswer | null {
-    const entry: unknown = this.#db.get(key);
+    let entry: unknown = this.#db.get(key);
+    // A miss may be only this thread's read snapshot being older than the answer: lmdb-js keeps a
+    // thread's read transaction until that thread's next timer phase, and a busy worker thread
+    // reads through one begun before another thread or process committed. Seen: followers of a
+    // coalesced request (cache/coalesce.ts), sent once their leader's answer was stored, missed
+    // it and asked again (24 of 49, under load). So a miss looks again in a fresh snapshot; a hit
+    // costs nothing more, and a true miss is followed by a request anyway.
+    if (entry === undefined) {
+      this.#db.resetReadTxn();
+      entry = this.#db.get(key);
+    }
     if (!isEntry(entry)) return null;
     return { status: entry.s, requestId: entry.r, body: entry.b, storedAt: entry.t };
   }

@@ -1,5 +1,6 @@
 // The response cache in whole runs: real worker threads, real HTTP to the simulator, a real LMDB
 // directory per test.
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runBatch } from '../../src/run/run-batch.js';
 import { ResponseCache } from '../../src/cache/response-cache.js';
@@ -10,6 +11,7 @@ import { useSimulator } from '../helpers/simulator.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const start = useSimulator();
+const writer = new URL('../fixtures/cache-writer.ts', import.meta.url).pathname;
 const cacheDir = async (): Promise<string> => tempDir('batch-llm-cache-');
 const bodies = (results: ReadonlyArray<{ custom_id: string; body: unknown }>) =>
   Object.fromEntries(results.map((r) => [r.custom_id, r.body]));
@@ -63,6 +65,20 @@ describe('response cache', () => {
     expect(summary.cached).toBe(49);
     const same = results.filter((r) => r.custom_id.startsWith('same-'));
     expect(new Set(same.map((r) => JSON.stringify(r.body))).size).toBe(1);
+  });
+
+  it('finds an answer another process stored after this thread began reading, in the same turn', async () => {
+    const store = new ResponseCache(await cacheDir());
+    try {
+      // This read begins the thread's read snapshot, which lmdb-js keeps until its next timer phase.
+      expect(store.get('the key')).toBeNull();
+      // spawnSync blocks this thread: the other process commits while the snapshot is still the one above.
+      const written = spawnSync(process.execPath, ['--import', 'tsx', writer, store.directory, 'the key'], { encoding: 'utf8' });
+      expect(written.status, written.stderr).toBe(0);
+      expect(store.get('the key')).toMatchObject({ status: 200, requestId: 'req-from-elsewhere', body: { answer: 42 } });
+    } finally {
+      await store.close();
+    }
   });
 
   it('refresh sends every request again and overwrites; read-only stores nothing', async () => {
