@@ -6,9 +6,11 @@
 // ms. The same one item run by a program that imports the built library (`runBatch` from the
 // package's index) gives the library's start-up. Builds dist/ first. Prints one JSON object. --compare adds the built CLI of another checkout
 // (build it there first); the two take turns within each run, so the machine's drift is shared.
-// Node's own start (`node -e 0`, spawned the same way) is measured alongside, as the floor.
+// Node's own start (`node -e 0`, spawned the same way) is measured alongside, as the floor. So is
+// the first request of a large input (--big-lines, default 1M lines; the CLI scans the whole file
+// before it starts, and is killed once its first request is seen).
 //
-//   npx tsx benchmarks/startup.ts [--quick] [--runs 5] [--compare /path/to/another/checkout]
+//   npx tsx benchmarks/startup.ts [--quick] [--runs 5] [--big-lines 1000000] [--compare /path/to/another/checkout]
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,9 +21,10 @@ import { log, printResult } from './lib/report.js';
 import { startSimChild, type SimChild } from './lib/sim-child.js';
 import { median } from './lib/stats.js';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, compare: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, 'big-lines': { type: 'string' }, compare: { type: 'string' } } });
 const quick = values.quick;
 const runs = Number(values.runs ?? (quick ? 2 : 5));
+const bigLines = Number(values['big-lines'] ?? (quick ? 100_000 : 1_000_000));
 const COOLDOWN_ITEMS = 40;
 const root = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'batch-llm-startup-'));
@@ -32,8 +35,11 @@ function inputOf(count: number): string {
   return file;
 }
 
-/** Spawns `node <args>`; resolves with the ms to the simulator's first request and to exit. */
-async function timeFirstRequest(args: string[], sim: SimChild, env: NodeJS.ProcessEnv = process.env): Promise<{ firstRequestMs: number; wallMs: number }> {
+/**
+ * Spawns `node <args>`; resolves with the ms to the simulator's first request and to exit. With
+ * `killAtFirst` the process is killed (SIGKILL) once its first request is seen.
+ */
+async function timeFirstRequest(args: string[], sim: SimChild, env: NodeJS.ProcessEnv = process.env, killAtFirst = false): Promise<{ firstRequestMs: number; wallMs: number }> {
   const before = (await sim.stats()).requests;
   const started = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
@@ -45,14 +51,15 @@ async function timeFirstRequest(args: string[], sim: SimChild, env: NodeJS.Proce
     if ((await sim.stats()).requests > before) firstRequestMs = performance.now() - started;
     else await new Promise((resolve) => setTimeout(resolve, 2));
   }
+  if (killAtFirst) child.kill('SIGKILL');
   const [code] = (await exited) as [number | null];
-  if (code !== 0) throw new Error(`node ${args[0] ?? ''} exited ${String(code)}`);
+  if (code !== 0 && !(killAtFirst && code === null)) throw new Error(`node ${args[0] ?? ''} exited ${String(code)}`);
   return { firstRequestMs, wallMs: performance.now() - started };
 }
 
-/** `batch-llm run` of the checkout's dist/ over `input`. */
-function runCli(checkout: string, sim: SimChild, input: string): Promise<{ firstRequestMs: number; wallMs: number }> {
-  return timeFirstRequest([join(checkout, 'dist/src/cli/main.js'), 'run', input, '-o', join(dir, 'out.jsonl'), '--overwrite', '--no-progress', '--base-url', sim.url], sim);
+/** `batch-llm run` of the checkout's dist/ over `input` (killed at its first request with `killAtFirst`). */
+function runCli(checkout: string, sim: SimChild, input: string, killAtFirst = false): Promise<{ firstRequestMs: number; wallMs: number }> {
+  return timeFirstRequest([join(checkout, 'dist/src/cli/main.js'), 'run', input, '-o', join(dir, 'out.jsonl'), '--overwrite', '--no-progress', '--base-url', sim.url], sim, process.env, killAtFirst);
 }
 
 /** A program that imports the checkout's built library (its package index) and runs one item with runBatch. */
@@ -78,14 +85,16 @@ interface Figures {
   cooldownWall: number[];
   libraryFirst: number[];
   libraryWall: number[];
+  bigFirst: number[];
 }
 
 execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
 const clis = [{ client: 'batch-llm run (this checkout)', checkout: root }, ...(values.compare === undefined ? [] : [{ client: `batch-llm run at ${values.compare}`, checkout: values.compare }])];
-const figures: Figures[] = clis.map(() => ({ first: [], oneWall: [], cooldownWall: [], libraryFirst: [], libraryWall: [] }));
+const figures: Figures[] = clis.map(() => ({ first: [], oneWall: [], cooldownWall: [], libraryFirst: [], libraryWall: [], bigFirst: [] }));
 const nodeStart: number[] = [];
 const one = inputOf(1);
 const forty = inputOf(COOLDOWN_ITEMS);
+const big = bigLines > 0 ? inputOf(bigLines) : null;
 try {
   for (let run = 0; run < runs; run += 1) {
     nodeStart.push(await nodeAlone());
@@ -100,6 +109,7 @@ try {
         const library = await runLibrary(cli.checkout, plain);
         f.libraryFirst.push(library.firstRequestMs);
         f.libraryWall.push(library.wallMs);
+        if (big !== null) f.bigFirst.push((await runCli(cli.checkout, plain, big, true)).firstRequestMs);
       } finally {
         await plain.stop();
       }
@@ -110,7 +120,7 @@ try {
       } finally {
         await storm.stop();
       }
-      log(`startup run ${run + 1}, ${cli.client}: first request ${Math.round(f.first.at(-1) ?? 0)} ms, 1 item ${Math.round(f.oneWall.at(-1) ?? 0)} ms, 40 items + cooldown ${Math.round(f.cooldownWall.at(-1) ?? 0)} ms; library: first request ${Math.round(f.libraryFirst.at(-1) ?? 0)} ms (node -e 0: ${Math.round(nodeStart.at(-1) ?? 0)} ms)`);
+      log(`startup run ${run + 1}, ${cli.client}: first request ${Math.round(f.first.at(-1) ?? 0)} ms, 1 item ${Math.round(f.oneWall.at(-1) ?? 0)} ms, 40 items + cooldown ${Math.round(f.cooldownWall.at(-1) ?? 0)} ms; library: first request ${Math.round(f.libraryFirst.at(-1) ?? 0)} ms; ${bigLines} lines: first request ${Math.round(f.bigFirst.at(-1) ?? Number.NaN)} ms (node -e 0: ${Math.round(nodeStart.at(-1) ?? 0)} ms)`);
     }
   }
 } finally {
@@ -118,7 +128,7 @@ try {
 }
 
 const rows = clis.map((cli, i) => {
-  const f = figures[i] ?? { first: [], oneWall: [], cooldownWall: [], libraryFirst: [], libraryWall: [] };
+  const f = figures[i] ?? { first: [], oneWall: [], cooldownWall: [], libraryFirst: [], libraryWall: [], bigFirst: [] };
   return {
     client: cli.client,
     first_request_ms: median(f.first),
@@ -127,6 +137,8 @@ const rows = clis.map((cli, i) => {
     // The same one item through the library: `import { runBatch } from 'batch-llm'` in a program of its own.
     library_first_request_ms: median(f.libraryFirst),
     library_one_item_wall_ms: median(f.libraryWall),
+    // The CLI over --big-lines lines: the whole file is scanned (hash, line count) before the run starts.
+    ...(big === null ? {} : { big_input_lines: bigLines, big_input_first_request_ms: median(f.bigFirst) }),
   };
 });
 const [own] = rows;
