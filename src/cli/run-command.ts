@@ -181,7 +181,9 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
   try {
     return await preparedRun(settings, inputKind, resolved, io, { task, taskHash, way, threads });
   } finally {
-    await threads?.close();
+    // A run that began closed them already (and reported a failure to); here they end after a
+    // failure before the run, whose error must not be replaced by one of closing.
+    await threads?.close().catch(() => {});
   }
 }
 

@@ -25,6 +25,7 @@ export class PrestartedPool {
   readonly balancer = new ThreadBalancer();
   readonly #offer = new SettingsOffer();
   readonly #pool: ItemPool;
+  #adopted = false;
   #closed: Promise<void> | null = null;
   // Before the run adopts the pool nothing of ours is on its threads: one that dies meanwhile is
   // replaced by Piscina (and asks for the settings in its turn). Without a listener, Node would
@@ -39,10 +40,12 @@ export class PrestartedPool {
 
   /** The pool for a run of this shape, its threads given `settings`. Throws if the shapes differ. */
   adopt(settings: WorkerSettings, shape: PoolShape): ItemPool {
+    if (this.#adopted || this.#closed !== null) throw new Error('batch-llm internal error: threads started for one run were offered to another, or after they were closed');
     const { threads, concurrency, memoryMb } = this.shape;
     if (shape.threads !== threads || shape.concurrency !== concurrency || shape.memoryMb !== memoryMb) {
       throw new Error(`batch-llm internal error: threads started for ${JSON.stringify(this.shape)}, the run wants ${JSON.stringify(shape)}`);
     }
+    this.#adopted = true;
     this.#pool.off('error', this.#ignoreEarlyDeath);
     this.#offer.deliver(settings);
     return this.#pool;

@@ -28,7 +28,7 @@ export class SettingsOffer {
     this.#channel.onmessage = (event) => {
       if (event.data === ASK && this.#settings !== null) this.#channel.postMessage(this.#settings);
     };
-    // Waiting threads do not keep the process alive: the pool's own handles do, while it lives.
+    // The channel alone does not keep the process alive: the run does, while it lasts.
     this.#channel.unref();
   }
 

@@ -58,7 +58,9 @@ export interface RunHooks {
   readyLines?: boolean;
   /**
    * Threads started before the run (pool/prestart.ts, the CLI's), of the run's shape: the run
-   * gives them its settings instead of starting its own, and closes them when it ends.
+   * gives them its settings instead of starting its own, and closes them when it ends. Whoever
+   * started them closes them too (close is idempotent): a run that fails before it adopts them,
+   * or is never iterated, leaves them open.
    */
   threads?: PrestartedPool | undefined;
 }

@@ -4,7 +4,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { ItemResult } from '../../src/model/item-result.js';
+import { createControlBlock } from '../../src/control/control-block.js';
 import { PrestartedPool } from '../../src/pool/prestart.js';
+import { resolveOptions } from '../../src/run/options.js';
+import { workerSettings } from '../../src/run/worker-settings.js';
 import { streamBatch } from '../../src/run/run-batch.js';
 import { chatItem, chatItems, expectEachSucceededOnce } from '../helpers/batch.js';
 import { useSimulator } from '../helpers/simulator.js';
@@ -55,5 +58,7 @@ describe('threads started before the run', () => {
     await expect(stream.next()).rejects.toThrow(/threads started for .*"threads":2.*the run wants .*"threads":1/);
     await threads.close();
     await threads.close();
+    const settings = workerSettings(resolveOptions({ items: [], baseURL: 'http://127.0.0.1:9/v1', threads: 2, concurrency: 16 }), createControlBlock(16, 12), null, false);
+    expect(() => threads.adopt(settings, { threads: 2, concurrency: 16 })).toThrow(/after they were closed/);
   });
 });
