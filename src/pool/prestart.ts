@@ -4,8 +4,10 @@
 // the results file while they boot; the run hands them its settings when it begins
 // (settings-channel.ts).
 //
-// Why: a thread's start is ~100 ms before it can send anything (Node's worker bootstrap ~50 ms,
-// then our modules), and started by the run it came after everything the main thread does first.
+// Why: a thread takes ~100–125 ms from its creation to its first request (a bare Worker runs its
+// first line after ~30 ms; importing our worker bundle takes ~35–45 ms; then Piscina's handshake:
+// benchmarks/README.md, "Ninth pass"), and started by the run it came after everything the main
+// thread does first.
 // The pool is the one the run would have made (createPool: same threads, concurrency, memory).
 
 import type { WorkerSettings } from '../attempt/settings.js';
@@ -21,7 +23,7 @@ export interface PoolShape {
 }
 
 export class PrestartedPool {
-  readonly shape: PoolShape;
+  readonly #shape: PoolShape;
   readonly balancer = new ThreadBalancer();
   readonly #offer = new SettingsOffer();
   readonly #pool: ItemPool;
@@ -33,7 +35,7 @@ export class PrestartedPool {
   readonly #ignoreEarlyDeath = (): void => {};
 
   constructor(shape: PoolShape) {
-    this.shape = shape;
+    this.#shape = shape;
     this.#pool = createPool({ settingsChannel: this.#offer.name }, shape.threads, shape.concurrency, this.balancer, shape.memoryMb);
     this.#pool.on('error', this.#ignoreEarlyDeath);
   }
@@ -41,9 +43,9 @@ export class PrestartedPool {
   /** The pool for a run of this shape, its threads given `settings`. Throws if the shapes differ. */
   adopt(settings: WorkerSettings, shape: PoolShape): ItemPool {
     if (this.#adopted || this.#closed !== null) throw new Error('batch-llm internal error: threads started for one run were offered to another, or after they were closed');
-    const { threads, concurrency, memoryMb } = this.shape;
+    const { threads, concurrency, memoryMb } = this.#shape;
     if (shape.threads !== threads || shape.concurrency !== concurrency || shape.memoryMb !== memoryMb) {
-      throw new Error(`batch-llm internal error: threads started for ${JSON.stringify(this.shape)}, the run wants ${JSON.stringify(shape)}`);
+      throw new Error(`batch-llm internal error: threads started for ${JSON.stringify(this.#shape)}, the run wants ${JSON.stringify(shape)}`);
     }
     this.#adopted = true;
     this.#pool.off('error', this.#ignoreEarlyDeath);
