@@ -103,27 +103,33 @@ async function measure(threads: number): Promise<Sample> {
     faults: { storms: [{ holdUntilInFlight: concurrency, hint }], scripts: { [WARM_KEY]: [200] } },
   });
   const events: BatchEvent[] = [];
+  let endedAt: number | undefined;
   try {
     const result = await runBatchLlm({
       items: items(),
       baseURL: sim.url,
       concurrency,
       threads,
-      onEvent: (event) => events.push(event),
+      onEvent: (event) => {
+        events.push(event);
+        // On the simulator's clock (performance.timeOrigin + now), not the event's Date.now `at`:
+        // the two drift apart by ms over a run. onEvent is called right after the gate opened.
+        if (event.type === 'cooldown-ended' && endedAt === undefined) endedAt = performance.timeOrigin + performance.now();
+      },
     });
     if (result.succeeded !== warmUp + count) throw new Error(`only ${result.succeeded} of ${count} succeeded`);
     const records = sim.requests;
-    const ended = events.find((e) => e.type === 'cooldown-ended');
-    if (ended === undefined || ended.type !== 'cooldown-ended') throw new Error('no cooldown ended: the storm did not happen');
+    if (endedAt === undefined) throw new Error('no cooldown ended: the storm did not happen');
+    const endAt: number = endedAt;
     const stormAnswers = records.filter((r) => r.cause === 'storm' && r.answeredAt !== null).map((r) => r.answeredAt ?? 0);
     const firstRateLimit = Math.min(...stormAnswers);
-    const sentDuring = records.filter((r) => r.arrivedAt > firstRateLimit && r.arrivedAt < ended.at).length;
+    const sentDuring = records.filter((r) => r.arrivedAt > firstRateLimit && r.arrivedAt < endAt).length;
 
     const answered = records
       .filter((r) => r.status === 200 && r.answeredAt !== null)
       .map((r) => r.answeredAt ?? 0)
       .sort((a, b) => a - b);
-    const last = answered.at(-1) ?? ended.at;
+    const last = answered.at(-1) ?? endAt;
     // Pre-storm: the second half of the warm-up (from the first answer to the storm's first request).
     const stormStart = Math.min(...records.filter((r) => r.cause === 'storm').map((r) => r.arrivedAt));
     const warmFrom = (answered[0] ?? stormStart) + (stormStart - (answered[0] ?? stormStart)) / 2;
@@ -131,9 +137,9 @@ async function measure(threads: number): Promise<Sample> {
     for (let t = warmFrom; t + BIN_MS <= stormStart; t += BIN_MS) rates.push(countIn(answered, t));
     const prePerBin = median(rates).median;
     let toFullRate: number | null = null;
-    for (let t = ended.at; t + BIN_MS <= last; t += 5) {
+    for (let t = endAt; t + BIN_MS <= last; t += 5) {
       if (countIn(answered, t) >= FULL * prePerBin) {
-        toFullRate = t - ended.at;
+        toFullRate = t - endAt;
         break;
       }
     }
@@ -141,15 +147,15 @@ async function measure(threads: number): Promise<Sample> {
     const steps = inFlightSteps(records, last);
     const preLevels = steps.filter(([t]) => t >= warmFrom && t < stormStart).map(([, level]) => level);
     const preInFlight = median(preLevels).median;
-    const back = steps.find(([t, level]) => t >= ended.at && level >= FULL * preInFlight);
+    const back = steps.find(([t, level]) => t >= endAt && level >= FULL * preInFlight);
 
     const opened = events.find((e) => e.type === 'cooldown-opened');
     return {
       cooldowns: result.cooldowns,
       sent_during_cooldown: sentDuring,
-      cooldown_ms: opened === undefined ? Number.NaN : ended.at - firstRateLimit,
+      cooldown_ms: opened === undefined ? Number.NaN : endAt - firstRateLimit,
       to_full_rate_ms: toFullRate,
-      to_full_in_flight_ms: back === undefined ? null : back[0] - ended.at,
+      to_full_in_flight_ms: back === undefined ? null : back[0] - endAt,
       pre_storm_items_per_s: (prePerBin * 1000) / BIN_MS,
       pre_storm_in_flight: preInFlight,
       rate_limited: result.rate_limited,

@@ -140,7 +140,9 @@ export class CooldownKeeper {
         await this.#sleep(remaining); // then look again: the end may have been extended
         continue;
       }
-      const at = performance.timeOrigin + performance.now(); // taken before the gate opens
+      // Taken before the gate opens, on the clock the cooldown's end is on (Date.now): a monotonic
+      // reading drifts from it (~20 ppm on a VM), and `at` must never come before `until`.
+      const at = Date.now();
       const closed = endCooldown(this.#block, gen);
       if (closed === null) continue; // a worker ended it first (reported at the top of the loop)
       ended = gen;

@@ -61,7 +61,7 @@ export type BatchEvent =
   | {
       type: 'cooldown-ended';
       gen: number;
-      /** When the main thread ended it: epoch ms with sub-ms precision, taken just before the gate opened. */
+      /** When the main thread ended it: epoch ms (Date.now, the clock of `until`), taken just before the gate opened. */
       at: number;
       /** The in-flight limit the ramp starts from. */
       limit: number;
