@@ -18,7 +18,7 @@ import { identityLockPath, takeLock, type RunLock } from '../io/run-lock.js';
 import { checkRunPaths, lockPathFor, type InputKind } from './run-paths.js';
 import { scanInput, type InputScan } from '../io/input.js';
 import { FileLockedError, OptionsError } from '../model/errors.js';
-import { resolveOptions, type BatchOptions } from '../run/options.js';
+import { resolveOptions, type BatchOptions, type ResolvedOptions } from '../run/options.js';
 import type { ProgressMode } from './progress.js';
 import { redactAll, secretList, urlSecrets } from '../model/redact.js';
 import type { Simulator } from '../sim/index.js';
@@ -29,7 +29,7 @@ import { FLAG_OF, type RunSettings } from './run-options.js';
 import { streamToFile, type StreamPlan } from './run-stream.js';
 import { createHash } from 'node:crypto';
 import { PrestartedPool } from '../pool/prestart.js';
-import { defaultThreads } from '../run/thread-count.js';
+import { poolShape } from '../run/thread-count.js';
 import { formatRunSummary } from './run-summary.js';
 import { UsageError } from '../model/errors.js';
 import { readBatchState } from '../batch-api/batch-state.js';
@@ -83,9 +83,9 @@ export async function runCommand(settings: RunSettings, io: CliIO): Promise<numb
   // 1. Options, checked by the library itself so that the CLI cannot disagree with it. Every
   // option accepts undefined (the library's default), so the settings go over as they are.
   const engine: Omit<BatchOptions, 'items'> = { ...settings.engine, apiKey, model };
-  let concurrency: number;
+  let checked: ResolvedOptions;
   try {
-    concurrency = resolveOptions({ ...engine, items: [], baseURL: baseURL ?? 'http://127.0.0.1/v1' }, io.env).concurrency;
+    checked = resolveOptions({ ...engine, items: [], baseURL: baseURL ?? 'http://127.0.0.1/v1' }, io.env);
   } catch (error) {
     if (error instanceof OptionsError) throw new UsageError(clean(flagNames(error.message)));
     throw error;
@@ -136,7 +136,7 @@ export async function runCommand(settings: RunSettings, io: CliIO): Promise<numb
   // The third Ctrl-C leaves through process.exit: the locks go too.
   process.on('exit', release);
   try {
-    return await lockedRun(settings, inputKind, { engine, concurrency, embedded, baseURL, apiKey, model, clean, say, lockIdentity }, io);
+    return await lockedRun(settings, inputKind, { engine, checked, embedded, baseURL, apiKey, model, clean, say, lockIdentity }, io);
   } finally {
     release();
     process.off('exit', release);
@@ -145,7 +145,8 @@ export async function runCommand(settings: RunSettings, io: CliIO): Promise<numb
 
 interface Resolved {
   engine: Omit<BatchOptions, 'items'>;
-  concurrency: number;
+  /** The options as the library resolved them (defaults filled in). */
+  checked: ResolvedOptions;
   embedded: boolean;
   baseURL: string | undefined;
   apiKey: string | undefined;
@@ -158,7 +159,7 @@ interface Resolved {
 
 /** The run, once its results file is locked. */
 async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: Resolved, io: CliIO): Promise<number> {
-  const { engine, concurrency, clean } = resolved;
+  const { checked, clean } = resolved;
   // 2. The task, loaded once here so that a broken file fails now, with exit code 2.
   let task: Task | null = null;
   let taskHash: string | null = null;
@@ -176,7 +177,7 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
   const way = chooseVia(settings.via, settings.engine.deadlineMs);
   const threads =
     way.chosen === 'online' && settings.redis === undefined
-      ? new PrestartedPool({ threads: engine.threads ?? defaultThreads(task ?? undefined), concurrency, memoryMb: engine.threadMemoryMb })
+      ? new PrestartedPool(poolShape(checked, task ?? undefined))
       : null;
   try {
     return await preparedRun(settings, inputKind, resolved, io, { task, taskHash, way, threads });
@@ -197,7 +198,7 @@ interface Started {
 
 /** Steps 3 to 7: the input, the results file, the endpoint, the run and its report. */
 async function preparedRun(settings: RunSettings, inputKind: InputKind, resolved: Resolved, io: CliIO, started: Started): Promise<number> {
-  const { engine, concurrency, embedded, baseURL, model, apiKey, clean, say, lockIdentity } = resolved;
+  const { engine, checked, embedded, baseURL, model, apiKey, clean, say, lockIdentity } = resolved;
   const { task, taskHash, way, threads } = started;
   // 3. The input: readable, and what it is (for the fingerprint and the progress total).
   // A stream (a pipe, stdin) is read once, by the run itself: it has no size, hash or line count.
@@ -289,7 +290,7 @@ async function preparedRun(settings: RunSettings, inputKind: InputKind, resolved
       input: inputKind === 'stdin' ? process.stdin : settings.input,
       out: settings.out,
       engine: { ...engine, baseURL: simulator?.url ?? baseURL ?? '' },
-      concurrency,
+      concurrency: checked.concurrency,
       checkpoint,
       // A task that builds its requests reads plain records; otherwise lines are requests.
       lineMode,

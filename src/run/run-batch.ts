@@ -22,7 +22,7 @@ import { SummaryBuilder, type BatchSummary } from './summary.js';
 import { endpointOfUrl } from '../model/endpoint.js';
 import { loadTask } from '../task/task-loader.js';
 import { ThreadBalancer } from '../pool/thread-balancer.js';
-import { defaultThreads, threadsFor } from './thread-count.js';
+import { poolShape, threadsFor } from './thread-count.js';
 import { reclaimDeadThreads } from '../control/thread-slots.js';
 import { observeRun } from './run-observer.js';
 import { coalescer } from './coalesce-items.js';
@@ -96,7 +96,8 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
   async function* run(): AsyncGenerator<ItemResult<Value>, void, undefined> {
     // Load the task here first: a broken task file fails the run at once, not every item.
     const task = resolved.task === undefined ? undefined : await loadTask(resolved.task);
-    const threads = resolved.threads ?? defaultThreads(task);
+    const shape = poolShape(resolved, task);
+    const { threads } = shape;
     const observer = observeRun({ ...resolved, threads }, () => readLive(block, summary.counts()));
     const { emit } = observer;
     control.onStop = emit && ((mode, reason) => emit({ type: 'run-stopping', mode, reason }));
@@ -104,7 +105,6 @@ export function streamBatch<Value = unknown>(options: BatchOptions, hooks: RunHo
     const { secrets } = settings;
     const prestarted = hooks.threads;
     const balancer = prestarted?.balancer ?? new ThreadBalancer();
-    const shape = { threads, concurrency: resolved.concurrency, memoryMb: resolved.threadMemoryMb };
     const pool = prestarted ? prestarted.adopt(settings, shape) : createPool({ settings }, threads, shape.concurrency, balancer, shape.memoryMb);
     const reclaim = () => reclaimDeadThreads(block, liveThreadIds(pool));
     // Piscina reports a thread that died with no task as an 'error' event (with no listener,

@@ -22,7 +22,9 @@
 // ~14k items/s whatever the thread count, which cores − 1 threads reach long before.
 
 import { availableParallelism } from 'node:os';
+import type { PoolShape } from '../pool/prestart.js';
 import type { Task } from '../task/task.js';
+import type { ResolvedOptions } from './options.js';
 
 /** Threads for a run whose task does work of its own in the threads (`ownWork`) or not, on `cores` cores. */
 export function threadsFor(ownWork: boolean, cores = availableParallelism()): number {
@@ -32,4 +34,13 @@ export function threadsFor(ownWork: boolean, cores = availableParallelism()): nu
 /** The default thread count for a run of `task` (undefined: bodies sent as given). */
 export function defaultThreads(task: Task | undefined, cores = availableParallelism()): number {
   return threadsFor(task?.postProcess !== undefined || task?.call !== undefined, cores);
+}
+
+/**
+ * The pool a run of `options` and `task` gets: the caller's threads or the default, its
+ * concurrency and memory. One rule for the run and for the CLI, which starts the same pool
+ * before the run begins (pool/prestart.ts) and must not start another shape.
+ */
+export function poolShape(options: Pick<ResolvedOptions, 'threads' | 'concurrency' | 'threadMemoryMb'>, task: Task | undefined): PoolShape {
+  return { threads: options.threads ?? defaultThreads(task), concurrency: options.concurrency, memoryMb: options.threadMemoryMb };
 }
