@@ -64,11 +64,20 @@ describe('resultLine', () => {
   });
 
   it('makes the same text from a ready line (made before the input line is known) as from the whole line', () => {
+    const shared = { id: 'chatcmpl-2', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' } }] };
     const results: ItemResult[] = [
       { ok: true, custom_id: 'a', status: 200, requestId: 'req_1', body: { id: 'chatcmpl-1', choices: [{ message: { content: '"line":7 {}' } }] }, stats },
       { ok: true, custom_id: 'v', status: 200, requestId: null, body: {}, value: { batch_llm: { line: 3 } }, score: 0.5, group: 'g', cached: true, stats: { ...stats, cutOff: 1, outageFailures: 2, endpoint: 'embeddings', saved: usage } },
       { ok: false, custom_id: 'b', error: new BatchItemError({ category: 'bad_request', code: 'x', status: 400, message: '400 too long' }), requestId: 'req_2', body: { message: 'too long' }, stats },
       { ok: false, custom_id: 'c', error: new BatchItemError({ category: 'timeout', code: null, status: null, message: 'Request timed out.' }), requestId: null, body: null, stats },
+      // A task without parse: its value is the answer itself, one object under two keys.
+      { ok: true, custom_id: 'same', status: 200, requestId: null, body: shared, value: shared, stats },
+      // What JSON.stringify leaves out or rewrites: an undefined body, a function, toJSON, NaN.
+      { ok: true, custom_id: 'odd "id"\n', status: 200, requestId: null, body: undefined, value: () => 1, score: Number.NaN, stats: { ...stats, latencyMs: Number.NaN, cutOff: 0 } },
+      { ok: true, custom_id: 'date', status: 200, requestId: null, body: { at: new Date(0) }, value: { toJSON: () => 'mine' }, score: false, stats },
+      // A 2xx whose answer failed keeps its body as it came; an error body already wrapped stays as it is.
+      { ok: false, custom_id: 'd', error: new BatchItemError({ category: 'invalid_output', code: null, status: 200, message: 'bad' }), requestId: null, body: { choices: [] }, stats },
+      { ok: false, custom_id: 'e', error: new BatchItemError({ category: 'server_error', code: null, status: 500, message: '500' }), requestId: 'r', body: { error: { message: 'x' } }, stats },
     ];
     const anyId = (text: string): string => text.replace(/batch_req_[0-9a-f]{32}/, 'batch_req_ID');
     for (const result of results) {
