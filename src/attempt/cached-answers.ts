@@ -13,8 +13,14 @@ type Answer = Extract<CallResult, { ok: true }>;
 export interface CachedAnswers {
   /** The stored answer to this request, or null (always null in refresh mode). */
   lookup(path: string, body: Record<string, unknown>): Answer | null;
-  /** Stores an answer (not in read-only mode); resolves once other threads and processes can see it. */
-  store(path: string, body: Record<string, unknown>, answer: Answer): Promise<void>;
+  /**
+   * Stores an answer (not in read-only mode) and resolves, once other threads and processes can
+   * see it, with the answer to show: this one, or the one stored first by another thread or process
+   * that asked the same request meanwhile (cache/response-cache.ts putIfAbsent). `replace` stores
+   * over what is there — refresh mode always does, and so does a re-ask of a cached answer that
+   * failed validation — and shows this answer.
+   */
+  store(path: string, body: Record<string, unknown>, answer: Answer, replace: boolean): Promise<Answer>;
 }
 
 /** Loads LMDB's native code only in runs with a cache: a worker without one starts as fast as before. */
@@ -28,9 +34,17 @@ export async function openCachedAnswers(settings: { directory: string; mode: Cac
       const hit = cache.get(requestKey(endpoint, path, body));
       return hit === null ? null : { ok: true, status: hit.status, requestId: hit.requestId, body: hit.body, headers: null };
     },
-    async store(path, body, answer) {
-      if (mode === 'read-only') return;
-      await cache.put(requestKey(endpoint, path, body), answer);
+    async store(path, body, answer, replace) {
+      if (mode === 'read-only') return answer;
+      const key = requestKey(endpoint, path, body);
+      if (replace || mode === 'refresh') {
+        await cache.put(key, answer);
+        return answer;
+      }
+      const held = await cache.putIfAbsent(key, answer);
+      if (held.body === answer.body) return answer;
+      // Its headers are this request's: the rate-limit hints they carry were about this request.
+      return { ...answer, status: held.status, requestId: held.requestId, body: held.body };
     },
   };
 }

@@ -387,7 +387,8 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
         mayRetry(clock);
         const tried = await attempt(run, path, body, body !== invalidBody);
         if (tried === 'unsent') continue;
-        const { result, cached, gen } = tried;
+        const { cached, gen } = tried;
+        let { result } = tried;
 
         if (!result.ok) {
           const { failure } = result;
@@ -396,12 +397,14 @@ export async function createItemRunner(settings: WorkerSettings, thread: ThreadC
           return fail(failure.category, failure.message, failure.code, failure.status);
         }
 
-        last = { requestId: result.requestId, body: result.body };
         if (!cached) {
           const raised = recordSuccess(block, gen);
           if (emit && raised !== 0) emit(raisedEvent(block, raised));
-          await cache?.store(path, body, result);
+          // The answer the cache holds for this request: ours, or one stored first elsewhere.
+          // A body re-asked past its cached answer (invalidBody) replaces that answer.
+          if (cache !== null) result = await cache.store(path, body, result, body === invalidBody);
         }
+        last = { requestId: result.requestId, body: result.body };
         const success: SuccessOutcome = { ok: true, custom_id: item.custom_id, status: result.status, ...last, stats, ...(cached ? { cached: true as const } : {}) };
         if (task === null) return finish(success);
 

@@ -83,9 +83,28 @@ export class ResponseCache {
     return { status: entry.s, requestId: entry.r, body: entry.b, storedAt: entry.t };
   }
 
-  /** Stores an answer; resolves once the write is committed, so another thread or process then finds it. */
+  /** Stores an answer, over any stored before; resolves once the write is committed, so another thread or process then finds it. */
   async put(key: string, answer: { status: number; requestId: string | null; body: unknown }, now = Date.now()): Promise<void> {
     await this.#db.put(key, { t: now, s: answer.status, r: answer.requestId, b: answer.body });
+  }
+
+  /**
+   * Stores an answer unless `key` has one, and resolves, once committed, with the answer the cache
+   * holds: this one, or the one stored first by another thread or process that asked the same
+   * request at the same time (two runs sharing a cache; the re-run of a dead thread's item while
+   * the dead thread's store was still on its way). Whoever stores second shows the first answer,
+   * so the cache never holds an answer no results line shows. The check and the write are one
+   * LMDB write transaction, which LMDB serializes across threads and processes.
+   */
+  async putIfAbsent(key: string, answer: { status: number; requestId: string | null; body: unknown }, now = Date.now()): Promise<CachedAnswer> {
+    const entry: Entry = { t: now, s: answer.status, r: answer.requestId, b: answer.body };
+    const stored = await this.#db.ifNoExists(key, () => {
+      void this.#db.put(key, entry);
+    });
+    const ours: CachedAnswer = { status: answer.status, requestId: answer.requestId, body: answer.body, storedAt: now };
+    if (stored) return ours;
+    // Pruned between the two: nothing to agree with, so this answer stands (and is not stored).
+    return this.get(key) ?? ours;
   }
 
   stats(): CacheStats {

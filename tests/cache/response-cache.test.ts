@@ -1,6 +1,7 @@
 // The response cache in whole runs: real worker threads, real HTTP to the simulator, a real LMDB
 // directory per test.
 import { spawnSync } from 'node:child_process';
+import { open } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import { runBatch } from '../../src/run/run-batch.js';
 import { ResponseCache } from '../../src/cache/response-cache.js';
@@ -79,6 +80,55 @@ describe('response cache', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('an answer stored elsewhere while the same request was on the wire is the one shown and kept', async () => {
+    const sim = await start({ latencyMs: 300 });
+    const cache = await cacheDir();
+    const item = chatItem('raced');
+    const running = runBatch({ items: [item], baseURL: sim.url, threads: 1, cache });
+    while (sim.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Another process (another run sharing the cache, or a dead thread's store landing late) stores
+    // its answer to the same request first. spawnSync blocks this thread, the simulator's too: the
+    // answer to our request is written only after the other store committed.
+    const key = requestKey(endpointIdentity(sim.url), '/chat/completions', item.body ?? {});
+    const written = spawnSync(process.execPath, ['--import', 'tsx', writer, cache, key], { encoding: 'utf8' });
+    expect(written.status, written.stderr).toBe(0);
+    const { results, summary } = await running;
+    expect(sim.requests).toHaveLength(1);
+    // The result shows what the cache holds, and the tokens our own answer cost were spent.
+    expect(results[0]).toMatchObject({ ok: true, requestId: 'req-from-elsewhere', body: { answer: 42 } });
+    expect(summary.tokens.total).toBeGreaterThan(0);
+    const store = new ResponseCache(cache);
+    expect(store.get(key)).toMatchObject({ requestId: 'req-from-elsewhere', body: { answer: 42 } });
+    await store.close();
+  });
+
+  it('a cached answer that fails validation is re-asked past the cache and replaced by the valid one', async () => {
+    const sim = await start({ latencyMs: 1 });
+    const cache = await cacheDir();
+    const task = new URL('../fixtures/tasks/schema-only.ts', import.meta.url).pathname;
+    const items = [chatItem('checked')];
+    const first = await runBatch({ items, baseURL: sim.url, threads: 1, cache, task });
+    expectEachSucceededOnce(items, first.results);
+    // Spoil the stored answer (schema-only re-asks without feedback: the same request again).
+    const store = new ResponseCache(cache);
+    const raw = open({ path: cache });
+    const [key] = [...(raw.getKeys() as Iterable<string>)];
+    await raw.close();
+    if (key === undefined) throw new Error('nothing was stored');
+    await store.put(key, { status: 200, requestId: 'spoilt', body: { answer: 42 } });
+    const second = await runBatch({ items, baseURL: sim.url, threads: 1, cache, task });
+    expectEachSucceededOnce(items, second.results);
+    expect(second.results[0]).toMatchObject({ stats: { invalidOutputs: 1 } });
+    expect(sim.requests).toHaveLength(2);
+    // The new answer replaced the spoilt one: the next run takes it from the cache.
+    expect(store.get(key)?.requestId).not.toBe('spoilt');
+    const third = await runBatch({ items, baseURL: sim.url, threads: 1, cache, task, cacheMode: 'read-only' });
+    expectEachSucceededOnce(items, third.results);
+    expect(third.summary.cached).toBe(1);
+    expect(sim.requests).toHaveLength(2);
+    await store.close();
   });
 
   it('refresh sends every request again and overwrites; read-only stores nothing', async () => {

@@ -1,7 +1,6 @@
 // The response cache across processes: two CLI runs at once share one cache directory, then a
 // third reads everything back; and `batch-llm cache stats / prune`.
 
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,14 +24,11 @@ describe('batch-llm run --cache shared by processes', () => {
     const inB = await writeJsonl(join(dir, 'b.jsonl'), all.slice(300));
     const common = ['--base-url', sim.url, '--cache', cache, '--concurrency', '32', '--threads', '2', '--no-progress'];
     const [a, b] = await Promise.all([
-      spawnCli(['run', inA, '-o', join(dir, 'a.out.jsonl'), '--trace', join(dir, 'a.trace.jsonl'), ...common]).done,
-      spawnCli(['run', inB, '-o', join(dir, 'b.out.jsonl'), '--trace', join(dir, 'b.trace.jsonl'), ...common]).done,
+      spawnCli(['run', inA, '-o', join(dir, 'a.out.jsonl'), ...common]).done,
+      spawnCli(['run', inB, '-o', join(dir, 'b.out.jsonl'), ...common]).done,
     ]);
     expect([a.code, a.stderr]).toEqual([0, expect.any(String)]);
     expect([b.code, b.stderr]).toEqual([0, expect.any(String)]);
-    // No thread died: a dead thread's items run again, and its store may commit after theirs
-    // (an answer in the cache that no results line shows). The assertions below assume none.
-    for (const trace of ['a.trace.jsonl', 'b.trace.jsonl']) expect(await readFile(join(dir, trace), 'utf8')).not.toContain('"type":"thread-died"');
     const sent = sim.requests.length;
     // Each process asked at most its own items; the overlap may have been asked by both.
     expect(sent).toBeGreaterThanOrEqual(900);
@@ -42,7 +38,8 @@ describe('batch-llm run --cache shared by processes', () => {
     expect(stats.code).toBe(0);
     expect(JSON.parse(stats.stdout)).toMatchObject({ entries: 900 });
 
-    // Every stored answer is one of the answers a process received for that item.
+    // Both processes show one answer per item, whoever asked: where both asked at once, the one
+    // stored second shows the answer stored first (response-cache.ts putIfAbsent).
     const [outA, outB] = [await readResults(join(dir, 'a.out.jsonl')), await readResults(join(dir, 'b.out.jsonl'))];
     expect([outA.length, outB.length]).toEqual([600, 600]);
     const received = new Map<string, Set<string>>();
@@ -51,6 +48,7 @@ describe('batch-llm run --cache shared by processes', () => {
       seen.add(JSON.stringify(line.response?.body));
       received.set(line.custom_id ?? '', seen);
     }
+    expect([...received.values()].filter((answers) => answers.size > 1)).toEqual([]);
     const inAll = await writeJsonl(join(dir, 'all.jsonl'), all);
     const third = await cli(['run', inAll, '-o', join(dir, 'all.out.jsonl'), ...common, '--cache-mode', 'read-only']);
     expect(third.code).toBe(0);
@@ -60,7 +58,7 @@ describe('batch-llm run --cache shared by processes', () => {
     for (const line of lines) {
       expect(line.batch_llm.cached).toBe(true);
       const stored = JSON.stringify(line.response?.body);
-      expect([...(received.get(line.custom_id ?? '') ?? [])], `${line.custom_id ?? ''}: the cache holds ${stored}`).toContain(stored);
+      expect([...(received.get(line.custom_id ?? '') ?? [])], `${line.custom_id ?? ''}: the cache holds ${stored}`).toEqual([stored]);
     }
     expect(third.stderr).toContain('cached 900 answers');
 

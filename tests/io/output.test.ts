@@ -77,7 +77,7 @@ describe('resultLine', () => {
       { ok: true, custom_id: 'date', status: 200, requestId: null, body: { at: new Date(0) }, value: { toJSON: () => 'mine' }, score: false, stats },
       // A 2xx whose answer failed keeps its body as it came; an error body already wrapped stays as it is.
       { ok: false, custom_id: 'd', error: new BatchItemError({ category: 'invalid_output', code: null, status: 200, message: 'bad' }), requestId: null, body: { choices: [] }, stats },
-      { ok: false, custom_id: 'e', error: new BatchItemError({ category: 'server_error', code: null, status: 500, message: '500' }), requestId: 'r', body: { error: { message: 'x' } }, stats },
+      { ok: false, custom_id: 'e', error: new BatchItemError({ category: 'transient', code: null, status: 500, message: '500' }), requestId: 'r', body: { error: { message: 'x' } }, stats },
     ];
     const anyId = (text: string): string => text.replace(/batch_req_[0-9a-f]{32}/, 'batch_req_ID');
     for (const result of results) {
