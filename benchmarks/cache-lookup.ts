@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ResponseCache } from '../src/cache/response-cache.js';
-import { endpointIdentity, requestKey } from '../src/cache/request-key.js';
+import { requestKey } from '../src/cache/request-key.js';
+import { endpointIdentity } from '../src/model/redact.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -4,7 +4,6 @@
 // no API key (which is a header, and never part of the form) can be read back from a key.
 
 import { createHash } from 'node:crypto';
-import { urlWithoutSecrets } from '../model/redact.js';
 
 /** JSON with object keys sorted at every depth; `undefined` members are dropped as JSON.stringify does. */
 export function canonicalJson(value: unknown): string {
@@ -20,17 +19,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/**
- * The endpoint as a cache identity: scheme, host, port, path and query; credentials — user info
- * and credential query values (model/redact.ts) — are dropped: a rotated key is the same endpoint.
- */
-export function endpointIdentity(baseURL: string): string {
-  const url = new URL(urlWithoutSecrets(baseURL));
-  url.hash = '';
-  return url.toString().replace(/\/+$/, '');
-}
-
-/** The key of one request to `endpoint` (from endpointIdentity) at `path` with `body`. */
+/** The key of one request to `endpoint` (model/redact.ts endpointIdentity) at `path` with `body`. */
 export function requestKey(endpoint: string, path: string, body: unknown): string {
   return createHash('sha256').update(canonicalJson({ endpoint, path, body })).digest('base64url');
 }

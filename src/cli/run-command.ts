@@ -13,14 +13,14 @@
 
 import { stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { BUILTIN_SIMULATOR, endpointIdentity, hashFile, metaPathFor, writeRunEnd, type RunFingerprint } from '../io/checkpoint.js';
+import { BUILTIN_SIMULATOR, hashFile, metaPathFor, writeRunEnd, type RunFingerprint } from '../io/checkpoint.js';
 import { identityLockPath, takeLock, type RunLock } from '../io/run-lock.js';
 import { checkRunPaths, lockPathFor, type InputKind } from './run-paths.js';
 import { scanInput, type InputScan } from '../io/input.js';
 import { FileLockedError, OptionsError } from '../model/errors.js';
 import { resolveOptions, type BatchOptions, type ResolvedOptions } from '../run/options.js';
 import type { ProgressMode } from './progress.js';
-import { redactAll, secretList, urlSecrets } from '../model/redact.js';
+import { endpointIdentity, redactAll, secretList, urlSecrets } from '../model/redact.js';
 import type { Simulator } from '../sim/index.js';
 import { loadTask } from '../task/task-loader.js';
 import type { Task } from '../task/task.js';

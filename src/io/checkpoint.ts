@@ -147,7 +147,7 @@ export async function readCheckpoint(path: string, now: Date = new Date()): Prom
 
 /** What identifies a run, so that a resume continues the same one. Holds no secret. */
 export interface RunFingerprint {
-  /** The endpoint without credentials or query, or "builtin-simulator" for the embedded default. */
+  /** The endpoint without credentials (model/redact.ts endpointIdentity), or "builtin-simulator" for the embedded default. */
   base_url: string;
   model: string | null;
   /** SHA-256 of the task module file, when there is one. */
@@ -195,16 +195,6 @@ export const BUILTIN_SIMULATOR = 'builtin-simulator';
 /** `<out>.meta.json`. */
 export function metaPathFor(outPath: string): string {
   return `${outPath}.meta.json`;
-}
-
-/** The endpoint as recorded: no user, password, query or fragment (keys hide in all of them). */
-export function endpointIdentity(baseURL: string): string {
-  try {
-    const url = new URL(baseURL);
-    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
-  } catch {
-    return '(not a URL)';
-  }
 }
 
 /** SHA-256 of a file's contents, streamed. */

@@ -59,6 +59,23 @@ export function urlWithoutSecrets(url: string): string {
   return parsed.toString();
 }
 
+/**
+ * The endpoint as batch-llm records it — in the resume checkpoint's fingerprint and in every
+ * response-cache key — so the two agree on what "the same endpoint" is: scheme, host, port, path
+ * without trailing slashes, and the query (Azure's `api-version` picks another API); without user
+ * info, credential query values (a rotated key is the same endpoint) and fragment.
+ * "(not a URL)" for a string that is not one.
+ */
+export function endpointIdentity(baseURL: string): string {
+  let url: URL;
+  try {
+    url = new URL(urlWithoutSecrets(baseURL));
+  } catch {
+    return '(not a URL)';
+  }
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}${url.search}`;
+}
+
 /** urlSecrets, or none for no URL or a string that is not one (no request can be made with it: nothing to hide). */
 export function urlSecretsIfAny(url: string | undefined): string[] {
   try {

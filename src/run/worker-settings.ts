@@ -2,7 +2,7 @@
 
 import type { WorkerSettings } from '../attempt/settings.js';
 import type { ControlBlock } from '../control/control-block.js';
-import { endpointIdentity } from '../cache/request-key.js';
+import { endpointIdentity } from '../model/redact.js';
 import { packageVersion } from '../model/version.js';
 import type { ResolvedOptions } from './options.js';
 import { runSecrets } from '../model/redact.js';

@@ -2,7 +2,6 @@ import { appendFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  endpointIdentity,
   fingerprintDifferences,
   metaPathFor,
   readCheckpoint,
@@ -10,6 +9,7 @@ import {
   writeMeta,
   type RunFingerprint,
 } from '../../src/io/checkpoint.js';
+import { endpointIdentity } from '../../src/model/redact.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const ok = (id: string | null): string => `${JSON.stringify({ id: 'batch_req_1', custom_id: id, response: { status_code: 200 }, error: null })}\n`;
@@ -123,9 +123,12 @@ const fingerprint: RunFingerprint = {
 };
 
 describe('run fingerprint', () => {
-  it('records the endpoint without credentials, query or trailing slash', () => {
+  it('records the endpoint without credentials or trailing slash, as the response cache keys it', () => {
     expect(endpointIdentity('https://user:s3cret-pass@example.com:8443/v1/?key=sk-123#x')).toBe('https://example.com:8443/v1');
     expect(endpointIdentity('http://localhost:11434/v1')).toBe('http://localhost:11434/v1');
+    // A query that is no credential picks another API: a resume against it is another run.
+    expect(endpointIdentity('https://x.openai.azure.com/openai/v1/?api-version=2024-10-21&api-key=k-0123456789')).toBe('https://x.openai.azure.com/openai/v1?api-version=2024-10-21');
+    expect(endpointIdentity('not a url')).toBe('(not a URL)');
   });
 
   it('finds no difference in the same run, and one phrase per difference otherwise', () => {
