@@ -39,6 +39,8 @@ import { formatCost } from './progress.js';
 export interface CliIO {
   env: NodeJS.ProcessEnv;
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Threads the CLI's entry started from the command line (early-threads.ts), taken if they fit the run. */
+  earlyThreads?: PrestartedPool | null;
 }
 
 /** The model named when the built-in simulator runs and no --model was given. */
@@ -172,13 +174,15 @@ async function lockedRun(settings: RunSettings, inputKind: InputKind, resolved: 
     }
   }
 
-  // 2½. The worker threads of a run made here and online, started now so that they boot while the
-  // input is scanned and the results file prepared (pool/prestart.ts); the run adopts them.
+  // 2½. The worker threads of a run made here and online: those the entry started if they are the
+  // pool this run wants, else started now, so that they boot while the input is scanned and the
+  // results file prepared (pool/prestart.ts); the run adopts them.
   const way = chooseVia(settings.via, settings.engine.deadlineMs);
-  const threads =
-    way.chosen === 'online' && settings.redis === undefined
-      ? new PrestartedPool(poolShape(checked, task ?? undefined))
-      : null;
+  const shape = way.chosen === 'online' && settings.redis === undefined ? poolShape(checked, task ?? undefined) : null;
+  const early = io.earlyThreads ?? null;
+  const threads = shape === null ? null : early?.fits(shape) ? early : new PrestartedPool(shape);
+  // Threads of a wrong guess take a core from the run: they go now.
+  if (early !== null && early !== threads) await early.close().catch(() => {});
   try {
     return await preparedRun(settings, inputKind, resolved, io, { task, taskHash, way, threads });
   } finally {

@@ -10,7 +10,7 @@ import { Command, Option, type OptionValues } from 'commander';
 import type { PriceTable } from '../model/cost.js';
 import type { ErrorCategory } from '../model/outcome.js';
 import type { AbortMode } from '../control/stop.js';
-import type { BatchOptions } from '../run/options.js';
+import { DEFAULT_CONCURRENCY, type BatchOptions } from '../run/options.js';
 import { threadsFor } from '../run/thread-count.js';
 import { decimal, duration, wholeNumber } from './parse-values.js';
 import { UsageError } from '../model/errors.js';
@@ -163,7 +163,7 @@ const ENGINE_OPTIONS = {
   apiKey: text('--api-key <key>', 'API key; prefer the variable, command lines are visible to others', '$OPENAI_API_KEY'),
   model: text('--model <name>', 'model for requests that name none', 'none; "batch-llm-sim" on the built-in simulator'),
   task: text('--task <file>', 'task module (.ts or .js, default export made by defineTask) that builds, validates and post-processes each item', 'none: bodies are sent as given'),
-  concurrency: whole('--concurrency <n>', 'items in progress at once', '64'),
+  concurrency: whole('--concurrency <n>', 'items in progress at once', String(DEFAULT_CONCURRENCY)),
   threads: whole('--threads <n>', 'worker threads', threadsDefault()),
   maxAttempts: whole('--max-attempts <n>', 'attempts per item, not counting rate-limit retries', '5'),
   maxRateLimitRetries: whole('--max-rate-limit-retries <n>', '429 retries per item, a budget of their own', '20'),

@@ -1,8 +1,9 @@
 // Worker threads started before their run's settings are known, so that their start-up overlaps
-// the main thread's own: the CLI starts them once the options and the task are checked, then
-// scans the input (SHA-256 and a line count: ~0.16 s for a million 160-byte lines) and prepares
-// the results file while they boot; the run hands them its settings when it begins
-// (settings-channel.ts).
+// the main thread's own: the CLI's entry starts them before the rest of the CLI loads when the
+// command line alone gives the pool's shape (cli/early-threads.ts), else once the options and the
+// task are checked; the CLI then scans the input (SHA-256 and a line count: ~0.16 s for a
+// million 160-byte lines) and prepares the results file while they boot; the run hands them its
+// settings when it begins (settings-channel.ts).
 //
 // Why: a thread takes ~100–125 ms from its creation to its first request (a bare Worker runs its
 // first line after ~30 ms; importing our worker bundle takes ~35–45 ms; then Piscina's handshake:
@@ -40,11 +41,16 @@ export class PrestartedPool {
     this.#pool.on('error', this.#ignoreEarlyDeath);
   }
 
+  /** Whether these threads are the pool a run of `shape` would make, and still free to adopt. */
+  fits(shape: PoolShape): boolean {
+    const { threads, concurrency, memoryMb } = this.#shape;
+    return !this.#adopted && this.#closed === null && shape.threads === threads && shape.concurrency === concurrency && shape.memoryMb === memoryMb;
+  }
+
   /** The pool for a run of this shape, its threads given `settings`. Throws if the shapes differ. */
   adopt(settings: WorkerSettings, shape: PoolShape): ItemPool {
     if (this.#adopted || this.#closed !== null) throw new Error('batch-llm internal error: threads started for one run were offered to another, or after they were closed');
-    const { threads, concurrency, memoryMb } = this.#shape;
-    if (shape.threads !== threads || shape.concurrency !== concurrency || shape.memoryMb !== memoryMb) {
+    if (!this.fits(shape)) {
       throw new Error(`batch-llm internal error: threads started for ${JSON.stringify(this.#shape)}, the run wants ${JSON.stringify(shape)}`);
     }
     this.#adopted = true;

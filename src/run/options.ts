@@ -180,6 +180,9 @@ export interface BatchOptions {
   groupBy?: string | undefined;
 }
 
+/** Items in progress at once when the caller does not say (`concurrency` / --concurrency). */
+export const DEFAULT_CONCURRENCY = 64;
+
 type Optional = 'cache' | 'model' | 'onEvent' | 'trace' | 'groupBy' | 'task' | 'threads' | 'prices' | 'itemDeadlineMs' | 'deadlineMs' | 'signal' | 'maxTokens' | 'maxCost' | 'threadMemoryMb' | 'rpm' | 'tpm';
 type Defaulted = Exclude<keyof BatchOptions, Optional>;
 
@@ -229,7 +232,7 @@ export function resolveOptions(options: BatchOptions, env: NodeJS.ProcessEnv = p
     );
   }
   if (options.items == null) throw new OptionsError('Expected `items` to be an iterable of requests, got nothing');
-  const concurrency = integer('concurrency', options.concurrency, 64, 1);
+  const concurrency = integer('concurrency', options.concurrency, DEFAULT_CONCURRENCY, 1);
   const resolved: ResolvedOptions = {
     items: options.items,
     baseURL,

@@ -54,10 +54,16 @@ describe('threads started before the run', () => {
 
   it('end when closed without a run, and refuse a run of another shape', async () => {
     const threads = new PrestartedPool({ threads: 2, concurrency: 16 });
+    // What the CLI asks before it takes threads its entry started on a guess (cli/early-threads.ts).
+    expect(threads.fits({ threads: 2, concurrency: 16, memoryMb: undefined })).toBe(true);
+    expect(threads.fits({ threads: 1, concurrency: 16 })).toBe(false);
+    expect(threads.fits({ threads: 2, concurrency: 64 })).toBe(false);
+    expect(threads.fits({ threads: 2, concurrency: 16, memoryMb: 512 })).toBe(false);
     const stream = streamBatch({ items: chatItems(3), baseURL: 'http://127.0.0.1:9/v1', threads: 1, concurrency: 16 }, { threads });
     await expect(stream.next()).rejects.toThrow(/threads started for .*"threads":2.*the run wants .*"threads":1/);
     await threads.close();
     await threads.close();
+    expect(threads.fits({ threads: 2, concurrency: 16 })).toBe(false);
     const settings = workerSettings(resolveOptions({ items: [], baseURL: 'http://127.0.0.1:9/v1', threads: 2, concurrency: 16 }), createControlBlock(16, 12), null, false);
     expect(() => threads.adopt(settings, { threads: 2, concurrency: 16 })).toThrow(/after they were closed/);
   });
