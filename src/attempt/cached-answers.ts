@@ -41,10 +41,10 @@ export async function openCachedAnswers(settings: { directory: string; mode: Cac
         await cache.put(key, answer);
         return answer;
       }
-      const held = await cache.putIfAbsent(key, answer);
-      if (held.body === answer.body) return answer;
+      const first = await cache.putIfAbsent(key, answer);
+      if (first === null) return answer;
       // Its headers are this request's: the rate-limit hints they carry were about this request.
-      return { ...answer, status: held.status, requestId: held.requestId, body: held.body };
+      return { ...answer, status: first.status, requestId: first.requestId, body: first.body };
     },
   };
 }

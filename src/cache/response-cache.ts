@@ -89,22 +89,20 @@ export class ResponseCache {
   }
 
   /**
-   * Stores an answer unless `key` has one, and resolves, once committed, with the answer the cache
-   * holds: this one, or the one stored first by another thread or process that asked the same
-   * request at the same time (two runs sharing a cache; the re-run of a dead thread's item while
-   * the dead thread's store was still on its way). Whoever stores second shows the first answer,
-   * so the cache never holds an answer no results line shows. The check and the write are one
-   * LMDB write transaction, which LMDB serializes across threads and processes.
+   * Stores an answer unless `key` has one, and resolves once committed: with null when this one
+   * was stored, else with the answer stored first by another thread or process that asked the
+   * same request at the same time (two runs sharing a cache; the re-run of a dead thread's item
+   * while the dead thread's store was still on its way). Whoever stores second shows the first
+   * answer, so the cache never holds an answer no results line shows. The check and the write
+   * are one LMDB write transaction, which LMDB serializes across threads and processes.
    */
-  async putIfAbsent(key: string, answer: { status: number; requestId: string | null; body: unknown }, now = Date.now()): Promise<CachedAnswer> {
+  async putIfAbsent(key: string, answer: { status: number; requestId: string | null; body: unknown }, now = Date.now()): Promise<CachedAnswer | null> {
     const entry: Entry = { t: now, s: answer.status, r: answer.requestId, b: answer.body };
     const stored = await this.#db.ifNoExists(key, () => {
       void this.#db.put(key, entry);
     });
-    const ours: CachedAnswer = { status: answer.status, requestId: answer.requestId, body: answer.body, storedAt: now };
-    if (stored) return ours;
-    // Pruned between the two: nothing to agree with, so this answer stands (and is not stored).
-    return this.get(key) ?? ours;
+    // Pruned between the check and this read: nothing to agree with, so this answer stands (unstored).
+    return stored ? null : this.get(key);
   }
 
   stats(): CacheStats {

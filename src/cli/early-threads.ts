@@ -1,5 +1,5 @@
 // The worker threads of a `batch-llm run`, started by the CLI's entry before the rest of the CLI
-// loads. A thread takes ~100–150 ms from its creation to its first request, most of it Node's
+// loads. A thread takes ~100–200 ms from its creation to its first request, most of it Node's
 // own start of the thread and the import of our worker bundle; started once the options and the
 // task are checked (run-command.ts), they began ~120–180 ms after the process did, behind the
 // loading of the CLI's modules, and the first request waited for them. Started here, they boot
@@ -14,18 +14,15 @@
 
 import { PrestartedPool, type PoolShape } from '../pool/prestart.js';
 import { DEFAULT_CONCURRENCY } from '../run/options.js';
-import { threadsFor } from '../run/thread-count.js';
+import { poolShape } from '../run/thread-count.js';
+import { flagValue } from './argv-flag.js';
 
 /** Flags after which the shape, or whether there is a pool at all, is not the flags' alone. */
 const UNGUESSABLE = ['--task', '--via', '--redis', '--help', '-h'];
 
-/** The value of `--flag value` or `--flag=value`; undefined if absent, null if not a whole number ≥ 1. */
+/** A flag's whole number: undefined if absent, null if not a whole number ≥ 1 (the run will refuse it). */
 function wholeFlag(args: readonly string[], flag: string): number | null | undefined {
-  let text: string | undefined;
-  args.forEach((arg, index) => {
-    if (arg === flag) text = args[index + 1] ?? '';
-    else if (arg.startsWith(`${flag}=`)) text = arg.slice(flag.length + 1);
-  });
+  const text = flagValue(args, flag);
   if (text === undefined) return undefined;
   return /^[1-9]\d*$/.test(text) ? Number(text) : null;
 }
@@ -40,7 +37,9 @@ export function guessPoolShape(argv: readonly string[]): PoolShape | null {
   const memoryMb = wholeFlag(args, '--thread-memory');
   // A value the options will refuse: the run ends with a usage error, before any thread is needed.
   if (threads === null || concurrency === null || memoryMb === null) return null;
-  return { threads: threads ?? threadsFor(false), concurrency: concurrency ?? DEFAULT_CONCURRENCY, memoryMb };
+  // The run's own rule, for a run without a task.
+  const options = { concurrency: concurrency ?? DEFAULT_CONCURRENCY, ...(threads === undefined ? {} : { threads }), ...(memoryMb === undefined ? {} : { threadMemoryMb: memoryMb }) };
+  return poolShape(options, undefined);
 }
 
 /** Starts the threads a `batch-llm run` with these arguments will ask for, or null if the flags do not say. */

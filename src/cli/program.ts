@@ -2,6 +2,7 @@
 // Each command lives in its own file (run-command.ts, sim-command.ts); the entry is main.ts.
 
 import { Command, CommanderError } from 'commander';
+import { flagValue } from './argv-flag.js';
 import { EXIT } from './exit-codes.js';
 import { declareRunCommand, EXIT_CODES_HELP } from './run-options.js';
 import { runCommand } from './run-command.js';
@@ -55,16 +56,6 @@ async function main(argv: readonly string[], earlyThreads: PrestartedPool | null
     }
     throw error;
   }
-}
-
-/** The value of `--flag value` or `--flag=value` in argv, if given. */
-function flagValue(argv: readonly string[], flag: string): string | undefined {
-  let value: string | undefined;
-  argv.forEach((arg, i) => {
-    if (arg === flag) value = argv[i + 1];
-    else if (arg.startsWith(`${flag}=`)) value = arg.slice(flag.length + 1);
-  });
-  return value;
 }
 
 /** Secrets that must not appear even in an unexpected error's text: the key, and those of the endpoint's and Redis' URLs. */

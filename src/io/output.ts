@@ -153,10 +153,11 @@ function numberJson(value: number): string {
  * the item's worker thread): `joinLine(readyLine(result), n)` is `serializeLine(resultLine(result, n))`.
  * `batch_llm` is the line's last key and `line` its first, so the number goes between two pieces.
  *
- * Written out key by key rather than as JSON.stringify(resultLine(…)) cut in two: on Node 20 that
- * cost ~9.7 µs a line (the worker's largest cost in a fast run), this ~3.5. Only the parts that
- * come from outside — the answer, the task's value, ids and messages — go through JSON.stringify,
- * and a value that is the answer itself (a task without parse) reuses the answer's JSON. The key
+ * Written out key by key rather than as JSON.stringify(resultLine(…)) cut in two: only the parts
+ * that come from outside — the answer, the task's value, ids and messages — go through
+ * JSON.stringify, and a value that is the answer itself (a task without parse) reuses the answer's
+ * JSON instead of writing it twice: 1.5–2× less time a line for such a task, 1.04–1.15× for one
+ * whose value is parsed (benchmarks/results-line.ts; benchmarks/README.md, "Tenth pass"). The key
  * order and the rules for optional keys are resultLine's; tests/io/output.test.ts holds the two
  * to the same text.
  */

@@ -5,10 +5,10 @@
 // million 160-byte lines) and prepares the results file while they boot; the run hands them its
 // settings when it begins (settings-channel.ts).
 //
-// Why: a thread takes ~100–125 ms from its creation to its first request (a bare Worker runs its
-// first line after ~30 ms; importing our worker bundle takes ~35–45 ms; then Piscina's handshake:
-// benchmarks/README.md, "Ninth pass"), and started by the run it came after everything the main
-// thread does first.
+// Why: a thread takes ~100–200 ms from its creation to its first request (a bare Worker runs its
+// first line after ~30–70 ms; importing our worker bundle takes ~35–45 ms; then Piscina's
+// handshake: benchmarks/README.md, "Ninth pass" and "Tenth pass"), and started by the run it came
+// after everything the main thread does first.
 // The pool is the one the run would have made (createPool: same threads, concurrency, memory).
 
 import type { WorkerSettings } from '../attempt/settings.js';
