@@ -200,11 +200,27 @@ export function joinLine(ready: ReadyLine, line: number | null): string {
   return `${ready.text.slice(0, ready.at)}${String(line)}${ready.text.slice(ready.at)}\n`;
 }
 
+/** A write to a ResultFile that failed: its error, and how many of the lines given are in the file. */
+export interface AppendFailure {
+  error: NodeJS.ErrnoException;
+  linesWritten: number;
+}
+
+const NEWLINE = 0x0a;
+
+/** Newlines among the first `end` bytes. */
+function countLines(bytes: Buffer, end: number): number {
+  let lines = 0;
+  for (let at = bytes.indexOf(NEWLINE); at !== -1 && at < end; at = bytes.indexOf(NEWLINE, at + 1)) lines += 1;
+  return lines;
+}
+
 /**
  * An append-only file. `append` returns once the bytes are in the kernel (a `kill -9` of this
  * process cannot lose them). Synchronous on purpose: a line is a few hundred bytes and the write
  * takes microseconds, and a result must never count as done while its line sits in a user-space
- * buffer. With `fsync` the lines also reach the disk (a power cut cannot lose them either) in
+ * buffer. A caller with many lines at once gives them to `appendLines` together: one system call
+ * for them all (a write costs ~7 µs of the main thread's time here, more than making the line). With `fsync` the lines also reach the disk (a power cut cannot lose them either) in
  * group commits off the event loop: one fsync at a time on libuv's thread pool covers every line
  * appended before it began, and the main thread — which also ends cooldowns and hands out items —
  * never waits for the disk. `close` syncs what is left.
@@ -233,32 +249,55 @@ export class ResultFile {
    * the line began: a line is in the file whole or not at all, so the file stays resumable.
    */
   append(text: string): void {
+    const failed = this.appendLines(text);
+    if (failed !== null) throw failed.error;
+  }
+
+  /**
+   * Appends whole lines (each ending in "\n", none inside) with one write: null once they are all
+   * in the kernel. A write that fails (ENOSPC, EFBIG …) cuts the file back to the end of the last
+   * whole line that got in and says how many that is: a line is in the file whole or not at all,
+   * so the file stays resumable, and the lines that fitted need not be asked for again.
+   */
+  appendLines(text: string): AppendFailure | null {
     // A background fsync that failed fails the next append, like a failed write.
-    if (this.#syncError !== null) throw this.#syncError;
+    if (this.#syncError !== null) return { error: this.#syncError as NodeJS.ErrnoException, linesWritten: 0 };
     const length = Buffer.byteLength(text, 'utf8');
     let offset = 0;
+    let bytes: Buffer | null = null;
     try {
-      // The string goes to the file as it is (encoded outside the JS heap: no Buffer per line).
+      // The string goes to the file as it is (encoded outside the JS heap: no Buffer per write).
       // writeSync may write less than asked (a full disk, a signal): the rest goes as bytes.
       offset = writeSync(this.#fd, text);
       if (offset < length) {
-        const bytes = Buffer.from(text, 'utf8');
+        bytes = Buffer.from(text, 'utf8');
         while (offset < length) offset += writeSync(this.#fd, bytes, offset, length - offset);
       }
     } catch (error) {
+      // Keep the whole lines that got in; cut the torn one off.
+      let whole = 0;
+      let lines = 0;
       if (offset > 0) {
+        const encoded = bytes ?? Buffer.from(text, 'utf8');
+        whole = encoded.lastIndexOf(NEWLINE, offset - 1) + 1;
+        lines = countLines(encoded, whole);
+      }
+      if (whole < offset) {
         try {
-          ftruncateSync(this.#fd, this.#size);
+          ftruncateSync(this.#fd, this.#size + whole);
         } catch {
           // Could not cut it back: --resume sets the torn tail aside instead.
         }
       }
-      throw error;
+      this.#size += whole;
+      return { error: error as NodeJS.ErrnoException, linesWritten: lines };
     }
     this.#size += length;
-    if (!this.#fsync) return;
-    this.#dirty = true;
-    this.#sync();
+    if (this.#fsync) {
+      this.#dirty = true;
+      this.#sync();
+    }
+    return null;
   }
 
   #sync(): void {

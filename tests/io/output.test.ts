@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -116,5 +117,23 @@ describe('ResultFile', () => {
     expect(await readFile(path, 'utf8')).toBe('one\ntwo\n');
     second.close();
     second.close();
+  });
+
+  it('writes many lines at once, and when the write fails keeps the whole lines that got in', async () => {
+    const path = join(tempDir('batch-llm-out-'), 'out.jsonl');
+    const file = new ResultFile(path);
+    expect(file.appendLines('a\nb\n')).toBeNull();
+    file.close();
+    expect(await readFile(path, 'utf8')).toBe('a\nb\n');
+
+    // Past `ulimit -f 1` (512 bytes) writes fail with EFBIG: 5 of the ten 100-byte lines fit whole.
+    const limited = join(tempDir('batch-llm-out-'), 'out.jsonl');
+    const fixture = new URL('../fixtures/limited-append.ts', import.meta.url).pathname;
+    const run = spawnSync('sh', ['-c', 'ulimit -f 1; exec "$0" "$@"', process.execPath, '--import', 'tsx', fixture, limited], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ code: 'EFBIG', linesWritten: 5 });
+    const kept = await readFile(limited, 'utf8');
+    expect(kept).toHaveLength(500);
+    expect(kept.split('\n').slice(0, -1).map((line) => line[0])).toEqual(['0', '1', '2', '3', '4']);
   });
 });
