@@ -5,7 +5,9 @@
 // client CPU µs per request (the whole client process: for the CLI its main thread, workers,
 // JSONL in and out), and the requests in flight the simulator saw in steady state (sampled every
 // 10 ms; the median of the samples between 20 % and 80 % of the run), against the configured
-// number. Builds dist/ first. Prints one JSON object.
+// number, and the items/s the simulator saw in that same window: the steady rate, without the
+// CLI's start-up and exit (which the loops, run in this process, do not pay). Builds dist/ first.
+// Prints one JSON object.
 //
 //   npx tsx benchmarks/http-path.ts [--quick] [--items 10000] [--latency 50] [--in-flight 256]
 //       [--threads 1,2] [--runs 3] [--compare /path/to/another/checkout]
@@ -50,15 +52,20 @@ interface Sample {
   client_cpu_us_per_item: number;
   simulator_cpu_us_per_item: number;
   steady_in_flight: number;
+  steady_items_per_s: number;
 }
 
-/** Samples the simulator's in-flight count until stopped; the steady median at the end. */
-function watchInFlight(sim: SimChild): { stop(): Promise<number> } {
-  const samples: number[] = [];
+/**
+ * Samples the simulator's in-flight count and request total until stopped; for the samples
+ * between 20 % and 80 % of the run, the median in flight and the requests a second.
+ */
+function watchInFlight(sim: SimChild): { stop(): Promise<{ inFlight: number; itemsPerS: number }> } {
+  const samples: Array<{ at: number; inFlight: number; requests: number }> = [];
   let running = true;
   const loop = (async () => {
     while (running) {
-      samples.push((await sim.stats()).inFlight);
+      const { inFlight, requests } = await sim.stats();
+      samples.push({ at: performance.now(), inFlight, requests });
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   })();
@@ -67,7 +74,10 @@ function watchInFlight(sim: SimChild): { stop(): Promise<number> } {
       running = false;
       await loop;
       const steady = samples.slice(Math.floor(samples.length * 0.2), Math.ceil(samples.length * 0.8));
-      return median(steady).median;
+      const first = steady[0];
+      const last = steady.at(-1);
+      const itemsPerS = first === undefined || last === undefined || last.at <= first.at ? Number.NaN : ((last.requests - first.requests) * 1000) / (last.at - first.at);
+      return { inFlight: median(steady.map((s) => s.inFlight)).median, itemsPerS };
     },
   };
 }
@@ -139,9 +149,11 @@ const clients: Array<{ client: string; threads: number; measure: () => Promise<{
 ];
 const samples = new Map<string, Sample[]>();
 try {
-  // Clients take turns within each repetition, so drift of a loaded machine is spread over all.
+  // Clients take turns within each repetition, so drift of a loaded machine is spread over all;
+  // every other repetition in the reverse order, because the position in a round counts too (a
+  // CLI run just after another CLI run was seen faster, whichever checkout it was).
   for (let run = 0; run < runs; run += 1) {
-    for (const { client, threads, measure } of clients) {
+    for (const { client, threads, measure } of run % 2 === 0 ? clients : [...clients].reverse()) {
       const name = `${client} ×${threads}`;
       const simCpuBefore = sim.cpuMicros();
       const requestsBefore = (await sim.stats()).requests;
@@ -154,10 +166,11 @@ try {
         items_per_s: count / (wallMs / 1000),
         client_cpu_us_per_item: cpuMicros / count,
         simulator_cpu_us_per_item: (sim.cpuMicros() - simCpuBefore) / count,
-        steady_in_flight: steady,
+        steady_in_flight: steady.inFlight,
+        steady_items_per_s: steady.itemsPerS,
       };
       samples.set(name, [...(samples.get(name) ?? []), sample]);
-      log(`http-path ${name}: ${Math.round(sample.items_per_s)} items/s, ${Math.round(sample.client_cpu_us_per_item)} µs/item, in flight ${steady}`);
+      log(`http-path ${name}: ${Math.round(sample.items_per_s)} items/s, ${Math.round(sample.client_cpu_us_per_item)} µs/item, in flight ${steady.inFlight}, steady ${Math.round(steady.itemsPerS)} items/s`);
     }
   }
 } finally {
@@ -174,12 +187,15 @@ const rows = clients.map(({ client, threads }) => {
     items_per_s: median(list.map((s) => s.items_per_s)),
     client_cpu_us_per_item: median(list.map((s) => s.client_cpu_us_per_item)),
     simulator_cpu_us_per_item: median(list.map((s) => s.simulator_cpu_us_per_item)),
+    steady_items_per_s: median(list.map((s) => s.steady_items_per_s)),
     steady_in_flight: steady,
     in_flight_ratio: ratio(steady.median, inFlight),
   };
 });
 const best = Math.max(...rows.filter((r) => r.client === 'batch-llm CLI').map((r) => r.items_per_s.median));
 const of = (client: string) => rows.find((r) => r.client === client)?.items_per_s.median ?? Number.NaN;
+const bestSteady = Math.max(...rows.filter((r) => r.client === 'batch-llm CLI').map((r) => r.steady_items_per_s.median));
+const steadyOf = (client: string) => rows.find((r) => r.client === client)?.steady_items_per_s.median ?? Number.NaN;
 printResult('http-path', quick ? 'quick' : 'full', {
   items: count,
   latency_ms: latencyMs,
@@ -190,5 +206,7 @@ printResult('http-path', quick ? 'quick' : 'full', {
   ratios: {
     'batch-llm CLI ÷ fetch loop': round(best / of('fetch loop'), 2),
     'batch-llm CLI ÷ node:http loop': round(best / of('node:http keep-alive loop'), 2),
+    'steady: batch-llm CLI ÷ fetch loop': round(bestSteady / steadyOf('fetch loop'), 2),
+    'steady: batch-llm CLI ÷ node:http loop': round(bestSteady / steadyOf('node:http keep-alive loop'), 2),
   },
 });
