@@ -57,10 +57,17 @@ export class Pacer {
   }
 
   /**
-   * Reserves one request to `endpoint` and its token estimate; resolves when they may be used,
-   * or with null (nothing reserved) when `gateOpen` says no after a wait for leased credit.
+   * Reserves one request to `endpoint` and its token estimate; gives it when it may be used (at
+   * once, without a promise, when there is nothing to wait for: no token budget, no leased
+   * credit, a free slot — the common case), or null (nothing reserved) when `gateOpen` says no
+   * after a wait for leased credit.
    */
-  async reserve(body: Record<string, unknown>, clock: ItemClock, endpoint: Endpoint = 'chat', gateOpen: () => boolean = () => true): Promise<Reservation | null> {
+  reserve(body: Record<string, unknown>, clock: ItemClock, endpoint: Endpoint = 'chat', gateOpen: () => boolean = () => true): Reservation | null | Promise<Reservation | null> {
+    if (!this.#budget.limited('tokens') && !this.#credit.leased) return this.#slot(0, 0, clock);
+    return this.#reserveEstimated(body, clock, endpoint, gateOpen);
+  }
+
+  async #reserveEstimated(body: Record<string, unknown>, clock: ItemClock, endpoint: Endpoint, gateOpen: () => boolean): Promise<Reservation | null> {
     let tokens = 0;
     let promptCounted = 0;
     if (this.#budget.limited('tokens')) {
@@ -79,18 +86,25 @@ export class Pacer {
       // could not take that back with later slots standing on it.
       if (!(await this.#credit.take(units, clock.interrupt, gateOpen))) return null;
     }
+    return this.#slot(tokens, promptCounted, clock);
+  }
+
+  /** The send time in the local budget, waited for if it is ahead. */
+  #slot(tokens: number, promptCounted: number, clock: ItemClock): Reservation | Promise<Reservation> {
     // The time is read after the tokenizer has loaded: a `now` from before that wait would be a
     // slot in the past, and every item that started meanwhile would go out at once.
     const now = Date.now();
     const slot = this.#budget.reserveRequest(tokens, now);
-    const sendAt = slot.at;
-    const reservation = { tokens, promptCounted, sendAt, slot };
-    if (sendAt <= now) return reservation;
+    const reservation = { tokens, promptCounted, sendAt: slot.at, slot };
+    return slot.at <= now ? reservation : this.#waitForSlot(reservation, now, clock);
+  }
+
+  async #waitForSlot(reservation: Reservation, now: number, clock: ItemClock): Promise<Reservation> {
     try {
       // Waiting past the item's own deadline is pointless: fail now, and free the slot. (Past the
       // run's deadline, wait: the run ends then, resumably.)
-      if (sendAt >= clock.itemDeadline) throw clock.expired();
-      await interruptible(sleepLong(sendAt - now), clock.interrupt);
+      if (reservation.sendAt >= clock.itemDeadline) throw clock.expired();
+      await interruptible(sleepLong(reservation.sendAt - now), clock.interrupt);
       return reservation;
     } catch (error) {
       this.cancel(reservation);

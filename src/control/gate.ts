@@ -8,13 +8,23 @@ import { interruptible, type ItemClock } from './interrupt.js';
 import { releasePermit, takePermit, tryTakePermit } from './permits.js';
 
 /**
- * Resolves with the open generation the attempt is sent in, holding one permit (the caller must
- * release it when the attempt ends).
+ * The open generation the attempt is sent in, holding one permit (the caller must release it
+ * when the attempt ends): at once when the gate is open and a permit free — the common case, and
+ * then no promise is made (an async function's promise and its await were garbage for every
+ * attempt on a busy thread) — else a promise of it, after the waits.
  */
-export async function enterGate(block: ControlBlock, slot: number, rampJitterMs: number, clock?: ItemClock, random: () => number = Math.random): Promise<number> {
+export function enterGate(block: ControlBlock, slot: number, rampJitterMs: number, clock?: ItemClock, random: () => number = Math.random): number | Promise<number> {
+  const gen = Atomics.load(block.i32, I32.GEN);
+  // Even: no cooldown is open. Checked again after taking the permit, as in waitAtGate.
+  if ((gen & 1) === 0 && tryTakePermit(block, slot)) {
+    if (Atomics.load(block.i32, I32.GEN) === gen) return gen;
+    releasePermit(block, slot);
+  }
+  return waitAtGate(block, slot, rampJitterMs, clock, random);
+}
+
+async function waitAtGate(block: ControlBlock, slot: number, rampJitterMs: number, clock: ItemClock | undefined, random: () => number): Promise<number> {
   for (;;) {
-    // An open gate and a free permit — the common case — pass without awaiting anything: no
-    // promise is made for a wait that is not needed (garbage on a busy thread).
     let gen = Atomics.load(block.i32, I32.GEN);
     if ((gen & 1) === 1) {
       const passage = await waitUntilOpen(block, clock);

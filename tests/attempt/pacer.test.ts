@@ -1,5 +1,6 @@
 // The pacer's token reservations before and after the prompt-count calibration has seen answers,
-// and an attempt that got leased credit while a cooldown held the gate.
+// an attempt that got leased credit while a cooldown held the gate, and the common case with
+// nothing to wait for, answered at once.
 import { describe, expect, it } from 'vitest';
 import { Pacer } from '../../src/attempt/pacer.js';
 import { estimateTokens, loadTokenizer } from '../../src/attempt/token-estimate.js';
@@ -17,6 +18,24 @@ function made<T>(reservation: T | null): T {
 const body = { model: 'sim', max_tokens: 10, messages: [{ role: 'user', content: 'a prompt of a few words to count' }] };
 
 describe('the pacer', () => {
+  it('answers at once, without a promise, when no budget holds the request back, and with one when its slot is ahead', async () => {
+    const block = createControlBlock(8);
+    const budget = new RateBudget(block, 1);
+    const pacer = new Pacer(budget, new LeaseCredit(block), 256, false);
+    const clock = startItemClock({ itemDeadlineMs: null, runDeadline: null }, () => () => {});
+    const free = pacer.reserve(body, clock);
+    if (free instanceof Promise) throw new Error('expected the reservation at once, got a promise');
+    expect(made(free).tokens).toBe(0);
+    // 600 a minute: the first request goes now, the next 100 ms later.
+    budget.configure('requests', 600);
+    const now = pacer.reserve(body, clock);
+    if (now instanceof Promise) throw new Error('expected the first request of a budget at once, got a promise');
+    const later = pacer.reserve(body, clock);
+    expect(later).toBeInstanceOf(Promise);
+    expect(made(await later).sendAt - made(now).sendAt).toBeGreaterThanOrEqual(90);
+    clock.dispose();
+  });
+
   it('reserves pessimistically until answers have calibrated the prompt count, then at the highest ratio seen', async () => {
     const block = createControlBlock(8);
     const budget = new RateBudget(block, 1);
