@@ -64,6 +64,11 @@ const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function ignoreLate(): void {}
 
+/** The reason a run stops when its results file cannot be written. */
+function writeStop(out: string, error: NodeJS.ErrnoException): string {
+  return `cannot write ${out}: ${error.code ?? error.message}`;
+}
+
 export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
   const { clean } = plan;
   const file = new ResultFile(plan.out, { fsync: plan.fsync });
@@ -90,7 +95,7 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
     }
     written += failed.linesWritten;
     writeError = failed.error;
-    stream.stop('cancel', `cannot write ${plan.out}: ${writeError.code ?? writeError.message}`);
+    stream.stop('cancel', writeStop(plan.out, writeError));
   };
   const write = (text: string): void => {
     if (writeError !== null) return;
@@ -225,14 +230,18 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
     notStarted = plan.total === null ? null : Math.max(0, plan.total - linesRead - earlier);
   }
   const engine = stream.summary();
-  const summary = runSummary(engine, { invalid, skipped, output: plan.out, notStarted, stoppedAfterLine: readToEnd ? null : lastLine });
+  // The last lines are written after the engine has ended (the flush above): a write that failed
+  // there stopped nothing in the engine, yet the run stopped all the same. Its items without a
+  // line run again on resume, so the run must not look complete (exit 0, a complete meta file).
+  const stopped = engine.stopped ?? (writeError === null ? null : { reason: writeStop(plan.out, writeError), mode: 'cancel' as const });
+  const summary = runSummary({ ...engine, stopped }, { invalid, skipped, output: plan.out, notStarted, stoppedAfterLine: readToEnd ? null : lastLine });
   const exitCode = summary.stopped !== null ? EXIT.stopped : summary.failed > 0 ? EXIT.failures : EXIT.ok;
   const end: RunEnd =
-    readToEnd && engine.stopped === null
+    readToEnd && stopped === null
     ? { state: 'complete' }
     : {
         state: 'stopped',
-        reason: clean(engine.stopped?.reason ?? (writeError !== null ? `cannot write ${plan.out}` : 'the input could not be read')),
+        reason: clean(stopped?.reason ?? 'the input could not be read'),
         after_line: lastLine,
         input_lines: plan.total,
         not_started: notStarted,
