@@ -210,7 +210,7 @@ const CLI_OPTIONS = {
   ),
   overwrite: toggle('--overwrite', 'start over, replacing a non-empty --out (off: refuse)'),
   preserveOrder: toggle('--preserve-order', 'write results in input order, with bounded buffering (off: completion order)'),
-  fsync: toggle('--fsync', 'fsync the results file after every line, for power-loss safety'),
+  fsync: toggle('--fsync', 'fsync the results file as lines are written (group commits, off the event loop), for power-loss safety'),
   progress: negatable('--no-progress', 'no progress display', 'a live bar on a terminal, else a line every --progress-interval'),
   progressIntervalMs: valued('--progress-interval <duration>', 'how often to print a progress line when not on a terminal', DEFAULT_PROGRESS_INTERVAL, (flag, value) => {
     const ms = duration(flag, value ?? DEFAULT_PROGRESS_INTERVAL) ?? 5_000;
