@@ -290,14 +290,20 @@ export class ResultFile {
         }
       }
       this.#size += whole;
+      // The lines kept count as written: with fsync, they go to the disk like any others.
+      if (whole > 0) this.#wrote();
       return { error: error as NodeJS.ErrnoException, linesWritten: lines };
     }
     this.#size += length;
-    if (this.#fsync) {
-      this.#dirty = true;
-      this.#sync();
-    }
+    this.#wrote();
     return null;
+  }
+
+  /** Lines went into the file: with fsync, the next group commit covers them. */
+  #wrote(): void {
+    if (!this.#fsync) return;
+    this.#dirty = true;
+    this.#sync();
   }
 
   #sync(): void {
