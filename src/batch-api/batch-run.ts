@@ -277,6 +277,7 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
     addUsage(saved, online.saved_tokens);
   }
 
+  let closeError: NodeJS.ErrnoException | null = null;
   try {
     // Input line numbers first: a resumed run writes lines of batches collected before its sweep.
     for await (const record of readInput(plan.input, { mode: plan.lineMode, endpoint: plan.endpoint ?? 'chat' })) {
@@ -345,8 +346,10 @@ export async function runViaBatchApi(plan: BatchApiPlan): Promise<BatchApiOutcom
       if (!submitting) break;
     }
   } finally {
-    file.close();
+    closeError = file.close();
   }
+  // A sync that failed at the end (--fsync) fails the run like a failed write.
+  if (closeError !== null) throw closeError;
 
   const all = emptyUsage();
   addUsage(all, tokens.batch);

@@ -329,7 +329,13 @@ async function preparedRun(settings: RunSettings, inputKind: InputKind, resolved
       say(`cannot write the summary to ${settings.summary}: ${errorText(error)}`);
     }
   }
-  if (outcome.writeError !== null) {
+  if (outcome.writeError !== null && outcome.writeError.syscall === 'fsync') {
+    const { code, message } = outcome.writeError;
+    say(
+      `cannot sync ${settings.out} to the disk (${code ?? 'error'}: ${message}): stopped. ` +
+        'Its lines are whole and in the file, but --fsync could not make sure a power cut spares them. Run the same command with --resume to finish.',
+    );
+  } else if (outcome.writeError !== null) {
     const { code, message } = outcome.writeError;
     const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EFBIG' ? 'the file size limit (ulimit -f) is reached' : code === 'EDQUOT' ? 'the disk quota is used up' : message;
     say(

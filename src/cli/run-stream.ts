@@ -64,9 +64,9 @@ const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function ignoreLate(): void {}
 
-/** The reason a run stops when its results file cannot be written. */
+/** The reason a run stops when its results file cannot be written (or, with --fsync, synced). */
 function writeStop(out: string, error: NodeJS.ErrnoException): string {
-  return `cannot write ${out}: ${error.code ?? error.message}`;
+  return `cannot ${error.syscall === 'fsync' ? 'sync' : 'write'} ${out}: ${error.code ?? error.message}`;
 }
 
 export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
@@ -220,7 +220,8 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
     }
     flush();
     progress.stop();
-    file.close();
+    // With --fsync, a sync that failed is a write that failed: the run stops (below).
+    writeError ??= file.close();
   }
 
   // Input lines without a result line: the unread ones, less those an earlier run wrote (resume).

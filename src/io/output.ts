@@ -313,20 +313,40 @@ export class ResultFile {
     fsync(this.#fd, (error) => {
       this.#syncing = false;
       if (error) this.#syncError ??= error;
-      if (this.#closed) this.#finish();
+      if (this.#closed) closeQuietly(this.#fd);
       else this.#sync();
     });
   }
 
-  close(): void {
-    if (this.#closed) return;
+  /**
+   * Closes the file. With fsync, what is not known to be on the disk yet is synced first, here
+   * and now (the end of a run may wait for its last lines). Returns the error of a sync that
+   * failed — then or earlier, unreported — or null: the lines are in the file, but a power cut
+   * could take them, so a caller treats it like a failed write. Never throws: a run's end must
+   * still record how it ended.
+   */
+  close(): NodeJS.ErrnoException | null {
+    if (this.#closed) return null;
     this.#closed = true;
-    // An fsync on the pool still uses the descriptor: the last one finishes the file instead.
-    if (!this.#syncing) this.#finish();
+    if (this.#fsync && (this.#dirty || this.#syncing)) {
+      try {
+        fsyncSync(this.#fd);
+      } catch (error) {
+        this.#syncError ??= error;
+      }
+      this.#dirty = false;
+    }
+    // An fsync on the pool still uses the descriptor: it closes the file when it is done.
+    if (!this.#syncing) closeQuietly(this.#fd);
+    return this.#syncError as NodeJS.ErrnoException | null;
   }
+}
 
-  #finish(): void {
-    if (this.#fsync && this.#dirty) fsyncSync(this.#fd);
-    closeSync(this.#fd);
+/** Every byte went in with writeSync and every sync has reported: a failed close loses nothing. */
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // nothing to do
   }
 }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BatchItemError } from '../../src/model/errors.js';
-import { invalidInputLine, joinLine, readyLine, ResultFile, resultLine, serializeLine } from '../../src/io/output.js';
+import { invalidInputLine, joinLine, readyLine, ResultFile, resultLine, serializeLine, type AppendFailure } from '../../src/io/output.js';
 import type { ItemResult } from '../../src/model/item-result.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -135,5 +135,29 @@ describe('ResultFile', () => {
     const kept = await readFile(limited, 'utf8');
     expect(kept).toHaveLength(500);
     expect(kept.split('\n').slice(0, -1).map((line) => line[0])).toEqual(['0', '1', '2', '3', '4']);
+  });
+});
+
+describe('ResultFile with fsync', () => {
+  // /dev/null takes every write and refuses fsync (EINVAL): a disk that fails its syncs.
+  it('reports a sync that fails at close, while a group commit still runs, without throwing then or later', async () => {
+    const file = new ResultFile('/dev/null', { fsync: true });
+    expect(file.appendLines('a\n')).toBeNull();
+    expect(file.close()?.code).toBe('EINVAL');
+    // The group commit's callback comes later; it must not throw either (vitest fails on an uncaught error).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  });
+
+  it('reports a group commit that failed: the next append fails, and so does close', async () => {
+    const file = new ResultFile('/dev/null', { fsync: true });
+    expect(file.appendLines('a\n')).toBeNull();
+    let failed: AppendFailure | null = null;
+    for (let tries = 0; failed === null && tries < 200; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      failed = file.appendLines('b\n');
+    }
+    expect(failed?.error.code).toBe('EINVAL');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(file.close()?.code).toBe('EINVAL');
   });
 });
