@@ -329,22 +329,24 @@ async function preparedRun(settings: RunSettings, inputKind: InputKind, resolved
       say(`cannot write the summary to ${settings.summary}: ${errorText(error)}`);
     }
   }
-  if (outcome.writeError !== null && outcome.writeError.syscall === 'fsync') {
-    const { code, message } = outcome.writeError;
-    say(
-      `cannot sync ${settings.out} to the disk (${code ?? 'error'}: ${message}): stopped. ` +
-        'Its lines are whole and in the file, but --fsync could not make sure a power cut spares them. Run the same command with --resume to finish.',
-    );
-  } else if (outcome.writeError !== null) {
-    const { code, message } = outcome.writeError;
-    const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EFBIG' ? 'the file size limit (ulimit -f) is reached' : code === 'EDQUOT' ? 'the disk quota is used up' : message;
-    say(
-      `cannot write ${settings.out} (${code ?? 'error'}: ${why}): stopped, cancelling the attempts on the wire. ` +
-        `Every line in the file is whole and counts; the items without one run again. Make room, then run the same command with --resume to finish.`,
-    );
-  }
+  if (outcome.writeError !== null) say(writeErrorText(settings.out, outcome.writeError));
   if (outcome.inputError !== null) {
     throw new UsageError(`cannot read the input file ${settings.input} (mid-run): ${errorText(outcome.inputError)}`);
   }
   return outcome.exitCode;
+}
+
+/** What the user is told when the results file could not be written (or, with --fsync, synced). */
+function writeErrorText(out: string, { code, message, syscall }: NodeJS.ErrnoException): string {
+  if (syscall === 'fsync') {
+    return (
+      `cannot sync ${out} to the disk (${code ?? 'error'}: ${message}): stopped. ` +
+      'Its lines are whole and in the file, but --fsync could not make sure a power cut spares them. Run the same command with --resume to finish.'
+    );
+  }
+  const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EFBIG' ? 'the file size limit (ulimit -f) is reached' : code === 'EDQUOT' ? 'the disk quota is used up' : message;
+  return (
+    `cannot write ${out} (${code ?? 'error'}: ${why}): stopped, cancelling the attempts on the wire. ` +
+    'Every line in the file is whole and counts; the items without one run again. Make room, then run the same command with --resume to finish.'
+  );
 }

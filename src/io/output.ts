@@ -235,7 +235,7 @@ export class ResultFile {
   /** An fsync is running; lines appended meanwhile wait for the next. */
   #syncing = false;
   #dirty = false;
-  #syncError: unknown = null;
+  #syncError: NodeJS.ErrnoException | null = null;
 
   constructor(path: string, options: { fsync?: boolean } = {}) {
     this.path = path;
@@ -261,7 +261,7 @@ export class ResultFile {
    */
   appendLines(text: string): AppendFailure | null {
     // A background fsync that failed fails the next append, like a failed write.
-    if (this.#syncError !== null) return { error: this.#syncError as NodeJS.ErrnoException, linesWritten: 0 };
+    if (this.#syncError !== null) return { error: this.#syncError, linesWritten: 0 };
     const length = Buffer.byteLength(text, 'utf8');
     let offset = 0;
     let bytes: Buffer | null = null;
@@ -332,13 +332,13 @@ export class ResultFile {
       try {
         fsyncSync(this.#fd);
       } catch (error) {
-        this.#syncError ??= error;
+        this.#syncError ??= error as NodeJS.ErrnoException;
       }
       this.#dirty = false;
     }
     // An fsync on the pool still uses the descriptor: it closes the file when it is done.
     if (!this.#syncing) closeQuietly(this.#fd);
-    return this.#syncError as NodeJS.ErrnoException | null;
+    return this.#syncError;
   }
 }
 
