@@ -10,7 +10,7 @@
 // --resume runs those and the aborted ones; the summary and `batch-llm report` count them alike.
 
 import type { Checkpoint, RunEnd } from '../io/checkpoint.js';
-import { readInput, type LineMode } from '../io/input.js';
+import { readInputBatches, type LineMode } from '../io/input.js';
 import type { Endpoint } from '../model/endpoint.js';
 import type { BatchOptions } from '../run/options.js';
 import type { BatchItem } from '../model/outcome.js';
@@ -127,29 +127,32 @@ export async function streamToFile(plan: StreamPlan): Promise<StreamOutcome> {
   async function* items(): AsyncGenerator<BatchItem, void, undefined> {
     let seq = 0;
     try {
-      for await (const record of readInput(plan.input, { mode: plan.lineMode, endpoint: plan.endpoint ?? 'chat', ...(plan.total === null ? {} : { lines: plan.total }) })) {
-        if (stopping || writeError !== null) return;
-        if (record.kind === 'item' && done.has(record.item.custom_id)) {
-          skipped += 1;
+      // A batch at a time (one read of the input): an async step per line costs the main thread, which binds a fast run.
+      for await (const records of readInputBatches(plan.input, { mode: plan.lineMode, endpoint: plan.endpoint ?? 'chat', ...(plan.total === null ? {} : { lines: plan.total }) })) {
+        for (const record of records) {
+          if (stopping || writeError !== null) return;
+          if (record.kind === 'item' && done.has(record.item.custom_id)) {
+            skipped += 1;
+            lastLine = record.line;
+            linesRead += 1;
+            continue;
+          }
+          // --preserve-order: wait until this line's turn is within the window (see result-order.ts).
+          const room = order.roomFor(seq);
+          if (room !== null) await room;
+          // A stop may have come while waiting: this line stays unread, like the rest.
+          if (stopping || writeError !== null) return;
           lastLine = record.line;
           linesRead += 1;
-          continue;
+          if (record.kind === 'invalid') {
+            invalid += 1;
+            failed += 1;
+            order.put(seq++, serializeLine(invalidInputLine(record)));
+            continue;
+          }
+          pending.set(record.item.custom_id, { seq: seq++, line: record.line });
+          yield record.item;
         }
-        // --preserve-order: wait until this line's turn is within the window (see result-order.ts).
-        const room = order.roomFor(seq);
-        if (room !== null) await room;
-        // A stop may have come while waiting: this line stays unread, like the rest.
-        if (stopping || writeError !== null) return;
-        lastLine = record.line;
-        linesRead += 1;
-        if (record.kind === 'invalid') {
-          invalid += 1;
-          failed += 1;
-          order.put(seq++, serializeLine(invalidInputLine(record)));
-          continue;
-        }
-        pending.set(record.item.custom_id, { seq: seq++, line: record.line });
-        yield record.item;
       }
       readToEnd = true;
     } catch (error) {

@@ -205,6 +205,20 @@ describe('readInput', () => {
     expect(records).toMatchObject([{ kind: 'item', line: 1 }, { kind: 'invalid', line: 2, message: expect.stringMatching(/^stdin:2: /) }]);
   });
 
+  it('joins a line cut across reads, through a read without a newline and inside a multi-byte character', async () => {
+    const text = '{"custom_id":"é1","prompt":"naïve"}\n{"custom_id":"é2","prompt":"…"}';
+    const bytes = Buffer.from(text);
+    // Cut in the middle of "é" (two bytes), then again before the first newline, then inside "…".
+    const cuts = [15, 25, bytes.indexOf(0xe2) + 1];
+    const parts = [0, ...cuts].map((from, i) => bytes.subarray(from, cuts[i] ?? bytes.length));
+    const records: InputRecord[] = [];
+    for await (const record of readInput(Readable.from(parts))) records.push(record);
+    expect(records).toMatchObject([
+      { kind: 'item', line: 1, item: { custom_id: 'é1', body: { messages: [{ content: 'naïve' }] } } },
+      { kind: 'item', line: 2, item: { custom_id: 'é2', body: { messages: [{ content: '…' }] } } },
+    ]);
+  });
+
   it('rejects when the file cannot be read', async () => {
     const reading = async () => {
       for await (const _ of readInput('/nonexistent/in.jsonl')) void _;
