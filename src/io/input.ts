@@ -238,16 +238,27 @@ export class InputLineReader {
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// The BOM is left in (ignoreBOM) and dropped by `lineText`: by default a decoder drops it only at
+// the start of each call, and a call here may decode one line or hundreds.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** A line's text without its line ending, or null when its bytes are not UTF-8. */
 type LineText = string | null;
 
+/**
+ * The text of a line as read: without the `\r` of a CRLF ending, nor a BOM at its start (the
+ * first line of a file saved with one, or of each file of a `cat a.jsonl b.jsonl`).
+ */
+function lineText(text: string): string {
+  const start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const end = text.endsWith('\r') ? text.length - 1 : text.length;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
+}
+
 /** One line's bytes as text, strictly decoded. */
 function decodeLine(bytes: Buffer): LineText {
   try {
-    const text = utf8.decode(bytes);
-    return text.endsWith('\r') ? text.slice(0, -1) : text;
+    return lineText(utf8.decode(bytes));
   } catch {
     return null;
   }
@@ -275,10 +286,7 @@ function decodeLines(bytes: Buffer): LineText[] {
     return lines;
   }
   const lines: LineText[] = text.split('\n');
-  for (let i = 0; i < lines.length; i += 1) {
-    const line = lines[i] as string;
-    if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
-  }
+  for (let i = 0; i < lines.length; i += 1) lines[i] = lineText(lines[i] as string);
   return lines;
 }
 
@@ -326,16 +334,14 @@ function fileFirstLines(offsets: LineOffsets, mode: LineMode | undefined, endpoi
   const confirm = (line: number, id: string): boolean => {
     const bytes = offsets.read(line);
     if (bytes === null) return false;
-    let text: string;
-    try {
-      text = utf8.decode(bytes);
-    } catch {
-      return false;
-    }
-    return parseLine(line === 1 && text.startsWith('\uFEFF') ? text.slice(1) : text, mode, endpoint).custom_id === id;
+    const text = decodeLine(bytes);
+    return text !== null && parseLine(text, mode, endpoint).custom_id === id;
   };
   return new IdFingerprints(confirm, expected);
 }
+
+/** The most records readInputBatches yields at once (a 64 KB read of short lines holds ~400). */
+const MAX_BATCH = 1024;
 
 /** How readInput and readInputBatches read: `label` names the source in messages, `lines` sizes the table of ids. */
 export interface ReadInputOptions {
@@ -347,7 +353,8 @@ export interface ReadInputOptions {
 
 /**
  * The records of a JSONL file (a path) or of a stream such as stdin, in one pass with bounded
- * memory, a batch at a time (the lines of one read of the source; blank lines have none).
+ * memory, a batch at a time: the records of the lines one read of the source completed (a blank
+ * line has no record), at most MAX_BATCH of them.
  * `label` names the source in messages (default: the path as given, or "stdin"); `mode` says how
  * lines are read (default: requests); `endpoint` is the endpoint of lines that name none
  * (default: chat); `lines`, the file's line count when known (scanInput), sizes the table of ids
@@ -363,13 +370,11 @@ export async function* readInputBatches(source: string | NodeJS.ReadableStream, 
   try {
     for await (const texts of lineBatches(stream as AsyncIterable<Buffer | string>, offsets)) {
       const records: InputRecord[] = [];
-      for (const raw of texts) {
+      for (const text of texts) {
+        // A stream's chunk may be of any size: a batch holds at most MAX_BATCH records.
+        if (records.length === MAX_BATCH) yield records.splice(0);
         line += 1;
-        if (raw === null) {
-          records.push(reader.invalid(line, 'not valid UTF-8 (save the file as UTF-8)'));
-          continue;
-        }
-        const record = reader.read(line === 1 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw, line);
+        const record = text === null ? reader.invalid(line, 'not valid UTF-8 (save the file as UTF-8)') : reader.read(text, line);
         if (record !== null) records.push(record);
       }
       if (records.length > 0) yield records;

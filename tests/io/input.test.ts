@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { InputLineReader, parseLine, readInput, scanInput, type InputRecord } from '../../src/io/input.js';
+import { InputLineReader, parseLine, readInput, readInputBatches, scanInput, type InputRecord } from '../../src/io/input.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const chat = { messages: [{ role: 'user', content: 'hi' }] };
@@ -217,6 +217,26 @@ describe('readInput', () => {
       { kind: 'item', line: 1, item: { custom_id: 'é1', body: { messages: [{ content: 'naïve' }] } } },
       { kind: 'item', line: 2, item: { custom_id: 'é2', body: { messages: [{ content: '…' }] } } },
     ]);
+  });
+
+  it('drops a BOM at the start of any line (files joined with cat) and a CRLF cut between reads', async () => {
+    // b's BOM in the middle of a read, c's \r and \n in two reads.
+    const parts = ['{"custom_id":"a","prompt":"x"}\n\uFEFF{"custom_id":"b","prompt":"y"}\n{"custom_id":"c","prompt":"z"}\r', '\n{"custom_id":"d","prompt":"w"}\r\n'];
+    const records: InputRecord[] = [];
+    for await (const record of readInput(Readable.from(parts.map((part) => Buffer.from(part))))) records.push(record);
+    expect(records.map((r) => (r.kind === 'item' ? r.item.custom_id : r.message))).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('hands a large read over in batches of at most 1,024 records, in order', async () => {
+    const text = Array.from({ length: 2_500 }, (_, i) => JSON.stringify({ custom_id: `r${i}`, prompt: 'x' })).join('\n') + '\n';
+    const sizes: number[] = [];
+    const lines: number[] = [];
+    for await (const batch of readInputBatches(Readable.from([Buffer.from(text)]))) {
+      sizes.push(batch.length);
+      lines.push(...batch.map((record) => record.line));
+    }
+    expect(sizes).toEqual([1_024, 1_024, 452]);
+    expect(lines).toEqual(Array.from({ length: 2_500 }, (_, i) => i + 1));
   });
 
   it('rejects when the file cannot be read', async () => {
